@@ -1,0 +1,229 @@
+//! The command line: `gameday run`, `gameday check`, `gameday validate`.
+//!
+//! Exit status: 0 when everything ran (and, for `check`, every target was met); 1 when `check`
+//! found a missed target or a safety violation; 2 on bad input or usage. Input errors are
+//! printed as one line naming the file, line, column and offending name.
+
+pub mod suite;
+
+use crate::model::InputError;
+use crate::model::scenario::{ParsedScenario, Scenario};
+use crate::model::topology::Topology;
+use crate::report::summary::summarize;
+use crate::report::{SuiteReport, text};
+use crate::run::run_batch;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "gameday",
+    version,
+    about = "Deterministic chaos-engineering GameDay simulator: injects faults into a multi-region topology, runs real failover and replication logic under simulated time, and measures RTO/RPO from what simulated clients saw.",
+    long_about = None,
+    after_help = "With no command, runs the built-in GameDay suite (zone loss, region loss) on the reference topology `ftm-games` and writes results under reports/.\n\nExamples:\n  gameday run scenarios/zone-loss.ron --runs 20\n  gameday check scenarios/*.ron --format json\n  gameday validate topologies/ftm-games.ron scenarios/region-loss.ron"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// More log output (-v: info, -vv: debug with simulated times); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run scenarios and report measured RTO/RPO against their targets.
+    Run(RunArgs),
+    /// Like `run`, then exit 1 if any target is missed or any safety check fails (for CI).
+    Check(RunArgs),
+    /// Check topology and scenario files without running them.
+    Validate {
+        /// Topology or scenario files (RON).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Args, Debug, Default)]
+struct RunArgs {
+    /// Scenario files (RON). None: the built-in suite on the reference topology.
+    scenarios: Vec<PathBuf>,
+    /// Topology file to run the scenarios on, instead of the one each scenario names.
+    #[arg(long)]
+    topology: Option<PathBuf>,
+    /// Master seed (default: each scenario's own `seed`).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Monte Carlo runs per scenario, seeds derived from (seed, run index) (default: each
+    /// scenario's own `runs`).
+    #[arg(long)]
+    runs: Option<u32>,
+    /// Output format on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Directory for results.json and summary.txt.
+    #[arg(long, default_value = "reports")]
+    out: PathBuf,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Format {
+    #[default]
+    Text,
+    Json,
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    init_tracing(cli.verbose);
+    let result = match cli.command {
+        None => run(RunArgs::default(), false),
+        Some(Command::Run(a)) => run(a, false),
+        Some(Command::Check(a)) => run(a, true),
+        Some(Command::Validate { files }) => validate(&files),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "gameday=info",
+        _ => "gameday=debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).without_time().try_init();
+}
+
+/// Errors at the edge: input problems (exit 2) and output problems.
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error("{0}")]
+    Output(String),
+}
+
+/// Loads every scenario with its topology (or the override).
+fn load(args: &RunArgs) -> Result<Vec<(Topology, Scenario)>, InputError> {
+    let override_topo = args.topology.as_deref().map(Topology::load).transpose()?;
+    let parsed: Vec<ParsedScenario> = if args.scenarios.is_empty() {
+        suite::builtin_scenarios()?
+    } else {
+        args.scenarios.iter().map(|p| ParsedScenario::load(p)).collect::<Result<_, _>>()?
+    };
+    let mut out = Vec::new();
+    for p in parsed {
+        let topo = match &override_topo {
+            Some(t) => t.clone(),
+            None => match suite::builtin_topology(&p)? {
+                Some(t) => t,
+                None => Topology::load(&p.topology_path()?)?,
+            },
+        };
+        let s = p.resolve(&topo)?;
+        out.push((topo, s));
+    }
+    Ok(out)
+}
+
+fn run(args: RunArgs, gate: bool) -> Result<ExitCode, CliError> {
+    let loaded = load(&args)?;
+    let show_progress = !args.quiet && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+    let mut scenarios = Vec::new();
+    let mut master_seed = 0;
+    let mut runs_shown = 0;
+    for (topo, s) in &loaded {
+        let seed = args.seed.unwrap_or(s.seed);
+        let runs = args.runs.unwrap_or(s.runs);
+        if runs == 0 || runs > crate::model::limits::RUNS_MAX {
+            return Err(CliError::Output(format!("--runs must be between 1 and {}", crate::model::limits::RUNS_MAX)));
+        }
+        master_seed = seed;
+        runs_shown = runs;
+        let bar = show_progress.then(|| {
+            let b = indicatif::ProgressBar::new(runs as u64);
+            b.set_style(
+                indicatif::ProgressStyle::with_template("{msg:>20} [{bar:30}] {pos}/{len} runs, {elapsed} elapsed, eta {eta}")
+                    .expect("static template")
+                    .progress_chars("=> "),
+            );
+            b.set_message(s.name.clone());
+            b
+        });
+        let tick = || {
+            if let Some(b) = &bar {
+                b.inc(1);
+            }
+        };
+        let results = run_batch(topo, s, seed, runs, &tick);
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
+        scenarios.push(summarize(topo, s, seed, &results));
+    }
+    let report = SuiteReport {
+        seed: master_seed,
+        runs: runs_shown,
+        scenarios,
+    };
+    let json = serde_json::to_string_pretty(&report).map_err(|e| CliError::Output(e.to_string()))?;
+    let table = text::render(&report);
+    write_outputs(&args.out, &json, &table)?;
+    match args.format {
+        Format::Json => println!("{json}"),
+        Format::Text => {
+            print!("{table}");
+            println!("\nresults written to {}", args.out.join("results.json").display());
+        }
+    }
+    Ok(if gate && !report.passed() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn write_outputs(dir: &Path, json: &str, table: &str) -> Result<(), CliError> {
+    let fail = |e: std::io::Error| CliError::Output(format!("cannot write results to {}: {e}", dir.display()));
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    std::fs::write(dir.join("results.json"), json).map_err(fail)?;
+    std::fs::write(dir.join("summary.txt"), table).map_err(fail)?;
+    Ok(())
+}
+
+fn validate(files: &[PathBuf]) -> Result<ExitCode, CliError> {
+    for f in files {
+        let source = crate::model::Source::read(f)?;
+        let head = source.text.trim_start_matches(|c: char| c.is_whitespace() || c == '/' ).to_string();
+        let is_topology = source.text.contains("Topology(") || head.starts_with("Topology");
+        if is_topology {
+            let t = Topology::from_source(source)?;
+            println!("{}: topology `{}` is valid ({} nodes, {} datastores)", f.display(), t.name, t.node_names.len(), t.datastores.len());
+        } else {
+            let p = ParsedScenario::from_source(source)?;
+            let topo = match suite::builtin_topology(&p)? {
+                Some(t) => t,
+                None => Topology::load(&p.topology_path()?)?,
+            };
+            let s = p.resolve(&topo)?;
+            println!("{}: scenario `{}` is valid on topology `{}` ({} faults)", f.display(), s.name, topo.name, s.faults.len());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

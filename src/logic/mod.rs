@@ -1,0 +1,231 @@
+//! Real protocol logic as sans-IO state machines.
+//!
+//! Every component here takes a message or a timer firing plus a [`Context`] and returns; it
+//! owns no clock, opens no socket and never learns it is simulated. The kernel (`sim/`) drives
+//! them in simulation; another driver could run the same code on tokio. The shared vocabulary
+//! (addresses, messages, timers, observations) is defined here so that the kernel can carry it
+//! as plain `Copy` data.
+//!
+//! | module | job |
+//! |---|---|
+//! | [`replication`] | a database node: log with LSNs, quorum commit, async shipping, epochs |
+//! | [`quorum`] | `synchronous_standby_names` (`FIRST k` / `ANY k`) commit rules |
+//! | [`lease`] | heartbeat-based failure detection (a Patroni-style leader lease) |
+//! | [`failover`] | the failover controller: detect, pick the most advanced replica, promote, fence |
+//! | [`health_check`] | HAProxy/ALB/Route 53-style probing with `inter`, `timeout`, `fall`, `rise` |
+//! | [`routing`] | health-checked DNS (GSLB), regional load balancers and app servers |
+//! | [`periodic`] | phases of periodic timers (fixed offset, stagger, random) |
+
+pub mod failover;
+pub mod health_check;
+pub mod lease;
+pub mod periodic;
+pub mod quorum;
+pub mod replication;
+pub mod routing;
+
+use crate::sim::time::{SimDuration, SimTime};
+use rand_chacha::ChaCha8Rng;
+
+/// A node's address: its index in the topology.
+pub type NodeId = u32;
+/// Marks "no node" in compact messages.
+pub const NO_NODE: NodeId = u32::MAX;
+/// A log sequence number: position of an entry in a database log, from 1.
+pub type Lsn = u64;
+/// A failover generation. Epoch 1 belongs to the topology's initial primary.
+pub type Epoch = u32;
+
+/// Identity of one client operation: the client node and its operation number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OpRef {
+    pub client: NodeId,
+    pub seq: u32,
+}
+
+/// The path a request took, so the reply can retrace it (like a TCP connection would).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Route {
+    /// The regional load balancer, or [`NO_NODE`] when the client spoke to the app directly.
+    pub lb: NodeId,
+    /// The app server, or [`NO_NODE`] when the client spoke to the database directly.
+    pub app: NodeId,
+}
+
+impl Route {
+    pub const DIRECT: Route = Route {
+        lb: NO_NODE,
+        app: NO_NODE,
+    };
+}
+
+/// A set of members of one datastore, by their index in its member list (at most 64).
+pub type MemberSet = u64;
+
+/// Every message that crosses the simulated network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Msg {
+    // ---- failure detection and leases ----
+    /// A watched node is alive. Database nodes add their log position and role, which the
+    /// controller uses for `maximum_lag_on_failover`, to spot a deposed primary and to tell
+    /// a node that follows nobody whom to follow. `following` is the node itself for a primary.
+    Heartbeat { sent_at: SimTime, lsn: Lsn, epoch: Epoch, following: NodeId },
+    /// The controller renewed the primary's lease (the leader key's TTL in Patroni terms).
+    LeaseGranted { sent_at: SimTime },
+    // ---- failover ----
+    LsnQuery { round: u32 },
+    LsnReply { round: u32, lsn: Lsn, epoch: Epoch },
+    /// Become primary of `epoch`, replicating to `replicas`.
+    Promote { epoch: Epoch, replicas: MemberSet },
+    /// Stop accepting writes: a newer epoch exists (fencing by message).
+    Demote { epoch: Epoch },
+    /// Follow `primary` of `epoch`: sent to a restarted or deposed node.
+    Follow { epoch: Epoch, primary: NodeId },
+    /// The primary's replica set changed (a member came back).
+    Membership { epoch: Epoch, replicas: MemberSet },
+    /// A new primary announces itself to the datastore's direct subscribers.
+    NewPrimary { epoch: Epoch },
+    // ---- replication ----
+    Replicate { epoch: Epoch, lsn: Lsn },
+    ReplicateAck { epoch: Epoch, lsn: Lsn },
+    /// A replica refused a write from an older epoch (fencing at the replica).
+    Fenced { epoch: Epoch },
+    /// A replica that missed entries (or restarted) asks to be brought up to date.
+    Rejoin { lsn: Lsn },
+    /// One segment of the primary's log (all entries of one epoch in `first..=last`).
+    CatchUp { epoch: Epoch, first: Lsn, last: Lsn, done: bool },
+    // ---- client requests ----
+    Request { op: OpRef, route: Route },
+    Reply { op: OpRef, route: Route, outcome: Outcome },
+    // ---- health checks and DNS ----
+    Probe { round: u32 },
+    ProbeReply { round: u32, primary: bool },
+    Resolve { cache: u32 },
+    Resolved { cache: u32, endpoint: NodeId },
+}
+
+/// How a request ended, as seen by the server that answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// Committed at this log position.
+    Committed { epoch: Epoch, lsn: Lsn },
+    /// Refused (not the primary, no healthy backend …): a fast failure.
+    Refused,
+}
+
+/// Every timer a process can set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Timer {
+    /// Send the next heartbeat (lease renewal).
+    Heartbeat,
+    /// The controller's loop (`loop_wait`): check leases, drive failover.
+    Check,
+    /// The primary's lease may have run out.
+    LeaseExpiry,
+    /// Next health-check round.
+    HealthTick,
+    /// Probes of `round` that have not answered by now have failed.
+    ProbeTimeout { round: u32 },
+    /// The client issues its next operation.
+    NextOp,
+    /// An attempt of an operation timed out (only with retries).
+    OpTimeout { seq: u32, attempt: u32 },
+    /// A DNS cache entry expired.
+    CacheExpiry { cache: u32 },
+    /// Start using the primary learnt from a notice (its TTL has passed).
+    SwitchPrimary { node: NodeId, epoch: Epoch },
+}
+
+/// Observations recorded for the timeline and the checkers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Note {
+    /// The controller found `node` dead (its lease ran out).
+    Detected { node: NodeId },
+    /// A node became primary of `epoch`.
+    Promoted { epoch: Epoch },
+    /// A node stopped being primary (fenced, demoted or lease lost).
+    Demoted { epoch: Epoch, reason: DemoteReason },
+    /// A client, app or DNS resolver started sending to a different endpoint.
+    Rerouted { to: NodeId },
+    /// A health checker changed its view of a target.
+    TargetHealth { target: NodeId, healthy: bool },
+    /// Failover could not proceed: no eligible replica.
+    NoCandidate,
+    /// A node discarded log entries above `lsn` to follow a new primary (like `pg_rewind`).
+    Rewound { lsn: Lsn, discarded: u64 },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DemoteReason {
+    LeaseExpired,
+    FencedByReplica,
+    DemotedByController,
+}
+
+/// What a state machine may do. Implemented by the simulation kernel's glue, and by test
+/// harnesses in the unit tests.
+pub trait Context {
+    fn now(&self) -> SimTime;
+    fn me(&self) -> NodeId;
+    fn send(&mut self, to: NodeId, msg: Msg);
+    fn set_timer(&mut self, after: SimDuration, timer: Timer);
+    fn rng(&mut self) -> &mut ChaCha8Rng;
+    fn note(&mut self, note: Note);
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! A recording [`Context`] for unit tests: every effect is kept for inspection.
+    use super::*;
+    use crate::sim::rng::component_rng;
+
+    pub struct Recorder {
+        pub now: SimTime,
+        pub me: NodeId,
+        pub sent: Vec<(NodeId, Msg)>,
+        pub timers: Vec<(SimTime, Timer)>,
+        pub notes: Vec<Note>,
+        rng: ChaCha8Rng,
+    }
+
+    impl Recorder {
+        pub fn new(me: NodeId) -> Self {
+            Recorder {
+                now: SimTime::ZERO,
+                me,
+                sent: Vec::new(),
+                timers: Vec::new(),
+                notes: Vec::new(),
+                rng: component_rng(0, "test"),
+            }
+        }
+        pub fn at(&mut self, t: SimTime) -> &mut Self {
+            self.now = t;
+            self
+        }
+        pub fn take_sent(&mut self) -> Vec<(NodeId, Msg)> {
+            std::mem::take(&mut self.sent)
+        }
+    }
+
+    impl Context for Recorder {
+        fn now(&self) -> SimTime {
+            self.now
+        }
+        fn me(&self) -> NodeId {
+            self.me
+        }
+        fn send(&mut self, to: NodeId, msg: Msg) {
+            self.sent.push((to, msg));
+        }
+        fn set_timer(&mut self, after: SimDuration, timer: Timer) {
+            self.timers.push((self.now + after, timer));
+        }
+        fn rng(&mut self) -> &mut ChaCha8Rng {
+            &mut self.rng
+        }
+        fn note(&mut self, note: Note) {
+            self.notes.push(note);
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! Errors in input files: every one names the file, the line and column, and the offending
+//! name, so a user can jump straight to it. The CLI turns these into exit status 2.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A position in a source file, 1-based.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Position {
+    pub line: usize,
+    pub column: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InputError {
+    /// The file could not be read at all.
+    #[error("{file}: cannot read: {reason}")]
+    Unreadable { file: PathBuf, reason: String },
+    /// The text is not valid RON for the expected shape.
+    #[error("{file}:{line}:{column}: {message}")]
+    Syntax {
+        file: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// The file parses but says something impossible (unknown name, zero duration …).
+    #[error("{file}:{line}:{column}: `{name}`: {message}")]
+    Invalid {
+        file: PathBuf,
+        line: usize,
+        column: usize,
+        name: String,
+        message: String,
+    },
+}
+
+impl InputError {
+    pub fn file(&self) -> &Path {
+        match self {
+            InputError::Unreadable { file, .. } | InputError::Syntax { file, .. } | InputError::Invalid { file, .. } => file,
+        }
+    }
+}
+
+/// A source file kept beside its parsed form, so semantic errors can point into it.
+#[derive(Clone, Debug)]
+pub struct Source {
+    pub path: PathBuf,
+    pub text: String,
+}
+
+impl Source {
+    pub fn read(path: &Path) -> Result<Source, InputError> {
+        let text = std::fs::read_to_string(path).map_err(|e| InputError::Unreadable {
+            file: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        Ok(Source {
+            path: path.to_path_buf(),
+            text,
+        })
+    }
+
+    pub fn inline(name: &str, text: &str) -> Source {
+        Source {
+            path: PathBuf::from(name),
+            text: text.to_string(),
+        }
+    }
+
+    /// Parses the text as RON into `T`, mapping the parser's span to a line and column.
+    pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, InputError> {
+        ron::Options::default()
+            .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+            .from_str(&self.text).map_err(|e| InputError::Syntax {
+            file: self.path.clone(),
+            line: e.span.start.line,
+            column: e.span.start.col,
+            message: describe_ron_error(&e.code),
+        })
+    }
+
+    /// Where `name` first appears as a quoted string after the first occurrence of `near`
+    /// (a field name or other anchor); falls back to the first quoted occurrence anywhere,
+    /// then to the anchor, then to the start of the file.
+    pub fn locate(&self, near: &str, name: &str) -> Position {
+        let quoted = format!("\"{name}\"");
+        let anchor = if near.is_empty() { None } else { self.text.find(near) };
+        let at = anchor
+            .and_then(|a| self.text[a..].find(&quoted).map(|i| a + i))
+            .or_else(|| self.text.find(&quoted))
+            .or(anchor);
+        match at {
+            Some(offset) => self.position(offset),
+            None => Position { line: 1, column: 1 },
+        }
+    }
+
+    fn position(&self, offset: usize) -> Position {
+        let before = &self.text[..offset.min(self.text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+        Position { line, column }
+    }
+
+    /// An [`InputError::Invalid`] pointing at `name` (searched near `near`).
+    pub fn invalid(&self, near: &str, name: &str, message: impl Into<String>) -> InputError {
+        let p = self.locate(near, name);
+        InputError::Invalid {
+            file: self.path.clone(),
+            line: p.line,
+            column: p.column,
+            name: name.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+/// RON's messages, made friendlier for the most common mistakes.
+fn describe_ron_error(code: &ron::Error) -> String {
+    match code {
+        ron::Error::NoSuchEnumVariant {
+            expected,
+            found,
+            outer,
+        } => format!(
+            "unknown {} `{found}`; expected one of: {}",
+            outer.as_deref().map(|o| format!("{o} kind")).unwrap_or_else(|| "variant".into()),
+            expected.join(", ")
+        ),
+        ron::Error::NoSuchStructField {
+            expected,
+            found,
+            outer,
+        } => format!(
+            "unknown field `{found}`{}; expected one of: {}",
+            outer.as_deref().map(|o| format!(" in {o}")).unwrap_or_default(),
+            expected.join(", ")
+        ),
+        ron::Error::MissingStructField { field, outer } => format!(
+            "missing field `{field}`{}",
+            outer.as_deref().map(|o| format!(" in {o}")).unwrap_or_default()
+        ),
+        other => other.to_string(),
+    }
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.column)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locates_a_name_after_its_anchor() {
+        let s = Source::inline("t.ron", "(\n  a: \"x\",\n  zone: \"x\",\n)");
+        assert_eq!(s.locate("zone", "x"), Position { line: 3, column: 9 });
+        assert_eq!(s.locate("", "x"), Position { line: 2, column: 7 });
+        assert_eq!(s.locate("nowhere", "y"), Position { line: 1, column: 1 });
+    }
+
+    #[test]
+    fn syntax_errors_carry_line_and_column() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct T {
+            a: u32,
+        }
+        let s = Source::inline("t.ron", "(\n  a: \"oops\",\n)");
+        let err = s.parse::<T>().unwrap_err().to_string();
+        assert!(err.starts_with("t.ron:2:"), "{err}");
+    }
+}

@@ -1,0 +1,423 @@
+//! Scenario files: what to run against a topology — how long, which clients do what, which
+//! faults hit when, what counts as steady state, and which targets to meet.
+
+use super::error::{InputError, Source};
+use super::topology::{PlaceRef, Topology};
+use super::{Dur, limits};
+use crate::measure::client::Arrivals;
+use crate::sim::kernel::NetFault;
+use crate::sim::network::Place;
+use crate::sim::time::{SimDuration, SimTime};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Scenario")]
+pub struct ScenarioFile {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// A topology name (looked up in `topologies/`) or a path relative to this file.
+    pub topology: String,
+    pub duration: Dur,
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    #[serde(default = "default_runs")]
+    pub runs: u32,
+    #[serde(default)]
+    pub event_budget: Option<u64>,
+    pub workload: Vec<WorkloadDef>,
+    #[serde(default)]
+    pub faults: Vec<FaultDef>,
+    pub targets: TargetsDef,
+    #[serde(default)]
+    pub steady_state: SteadyStateDef,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+fn default_runs() -> u32 {
+    1
+}
+
+/// What one client population does.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Clients")]
+pub struct WorkloadDef {
+    pub clients: String,
+    /// `Fixed("1ms")`: one write every interval; `Poisson("10ms")`: exponential gaps, this mean.
+    pub writes: ArrivalsDef,
+    pub timeout: Dur,
+    #[serde(default)]
+    pub retries: u32,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy)]
+pub enum ArrivalsDef {
+    Fixed(Dur),
+    Poisson(Dur),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Fault")]
+pub struct FaultDef {
+    pub at: Dur,
+    /// How long the fault lasts; absent means until the end of the run.
+    #[serde(default)]
+    pub duration: Option<Dur>,
+    pub kind: FaultKind,
+}
+
+/// Every fault kind the simulator can inject.
+#[derive(Debug, Deserialize, Clone)]
+pub enum FaultKind {
+    /// Every node in the zone stops.
+    ZoneLoss(String),
+    /// Every node in the region stops.
+    RegionLoss(String),
+    /// Every node of the cloud provider stops.
+    ProviderOutage(String),
+    /// One node stops (volatile state lost; it restarts from durable state when the fault
+    /// ends).
+    NodeCrash(String),
+    /// Messages between the two places are lost, both ways.
+    Partition { a: PlaceRef, b: PlaceRef },
+    /// Messages to or from `a` (or between `a` and `b`) take `extra` longer.
+    Latency {
+        a: PlaceRef,
+        #[serde(default)]
+        b: Option<PlaceRef>,
+        extra: Dur,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetsDef {
+    pub rto: Dur,
+    pub rpo: Dur,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SteadyStateDef {
+    #[serde(default = "default_window")]
+    pub window: Dur,
+    /// Success ratio at or above which the service is in steady state.
+    #[serde(default = "default_threshold")]
+    pub threshold: f64,
+    #[serde(default = "default_stability")]
+    pub stability: Dur,
+    #[serde(default = "default_resolution")]
+    pub resolution: Dur,
+}
+
+fn default_window() -> Dur {
+    Dur(SimDuration::from_secs(60))
+}
+fn default_threshold() -> f64 {
+    0.99
+}
+fn default_stability() -> Dur {
+    Dur(SimDuration::from_secs(300))
+}
+fn default_resolution() -> Dur {
+    Dur(SimDuration::from_secs(1))
+}
+
+impl Default for SteadyStateDef {
+    fn default() -> Self {
+        SteadyStateDef {
+            window: default_window(),
+            threshold: default_threshold(),
+            stability: default_stability(),
+            resolution: default_resolution(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// The steady-state rule, validated.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SteadyState {
+    pub window: SimDuration,
+    pub threshold: f64,
+    pub stability: SimDuration,
+    pub resolution: SimDuration,
+}
+
+#[derive(Clone, Debug)]
+pub struct Workload {
+    pub client: usize,
+    pub arrivals: Arrivals,
+    pub timeout: SimDuration,
+    pub retries: u32,
+}
+
+/// A fault resolved against the topology.
+#[derive(Clone, Debug)]
+pub struct Fault {
+    pub at: SimTime,
+    pub until: Option<SimTime>,
+    pub kind: FaultKind,
+    pub place: Place,
+    pub other: Option<Place>,
+    pub extra: SimDuration,
+    pub detail: String,
+}
+
+impl Fault {
+    /// The kernel's view: the change at `at`, and its reversal at `until`.
+    pub fn net_faults(&self, id: u32) -> Vec<(SimTime, NetFault)> {
+        let (apply, revert) = match &self.kind {
+            FaultKind::Partition { .. } => (
+                NetFault::Partition {
+                    id,
+                    a: self.place,
+                    b: self.other.expect("validated: partitions have two sides"),
+                },
+                NetFault::Heal { id },
+            ),
+            FaultKind::Latency { .. } => (
+                NetFault::AddLatency {
+                    id,
+                    a: self.place,
+                    b: self.other,
+                    extra: self.extra,
+                },
+                NetFault::RemoveLatency { id },
+            ),
+            _ => (NetFault::Down(self.place), NetFault::Up(self.place)),
+        };
+        let mut v = vec![(self.at, apply)];
+        if let Some(u) = self.until {
+            v.push((u, revert));
+        }
+        v
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub source: Source,
+    pub topology_ref: String,
+    pub duration: SimDuration,
+    pub seed: u64,
+    pub runs: u32,
+    pub event_budget: u64,
+    pub workload: Vec<Workload>,
+    pub faults: Vec<Fault>,
+    pub rto_target: SimDuration,
+    pub rpo_target: SimDuration,
+    pub steady_state: SteadyState,
+}
+
+/// A scenario file parsed but not yet tied to a topology.
+pub struct ParsedScenario {
+    pub source: Source,
+    pub file: ScenarioFile,
+}
+
+impl ParsedScenario {
+    pub fn load(path: &Path) -> Result<ParsedScenario, InputError> {
+        let source = Source::read(path)?;
+        Self::from_source(source)
+    }
+
+    pub fn from_source(source: Source) -> Result<ParsedScenario, InputError> {
+        let file: ScenarioFile = source.parse()?;
+        Ok(ParsedScenario { source, file })
+    }
+
+    /// Where the scenario's topology file is, when no `--topology` overrides it.
+    pub fn topology_path(&self) -> Result<PathBuf, InputError> {
+        let t = &self.file.topology;
+        let dir = self.source.path.parent().unwrap_or(Path::new("."));
+        let candidates: Vec<PathBuf> = if t.ends_with(".ron") {
+            vec![dir.join(t), PathBuf::from(t)]
+        } else {
+            vec![
+                dir.join("..").join("topologies").join(format!("{t}.ron")),
+                PathBuf::from("topologies").join(format!("{t}.ron")),
+            ]
+        };
+        candidates
+            .iter()
+            .find(|p| p.is_file())
+            .cloned()
+            .ok_or_else(|| self.source.invalid("topology", t, format!("no topology file found (looked for {})", candidates.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))))
+    }
+
+    /// Checks the scenario against `topo` and resolves every name.
+    pub fn resolve(self, topo: &Topology) -> Result<Scenario, InputError> {
+        let src = &self.source;
+        let f = self.file;
+        if f.name.trim().is_empty() {
+            return Err(src.invalid("name", "", "the scenario needs a name"));
+        }
+        let duration = f.duration.0;
+        if duration.is_zero() {
+            return Err(src.invalid("duration", &duration.to_string(), "the duration must be greater than zero"));
+        }
+        if duration > SimDuration::from_secs(limits::DURATION_MAX_SECS) {
+            return Err(src.invalid("duration", &duration.to_string(), format!("longer than the limit of {} days", limits::DURATION_MAX_SECS / 86_400)));
+        }
+        if f.runs == 0 || f.runs > limits::RUNS_MAX {
+            return Err(src.invalid("runs", &f.runs.to_string(), format!("runs must be between 1 and {}", limits::RUNS_MAX)));
+        }
+        let event_budget = f.event_budget.unwrap_or(limits::EVENT_BUDGET_DEFAULT);
+        if event_budget == 0 {
+            return Err(src.invalid("event_budget", "0", "the event budget must be greater than zero"));
+        }
+        let mut workload = Vec::new();
+        for w in &f.workload {
+            let client = topo
+                .clients
+                .iter()
+                .position(|c| c.name == w.clients)
+                .ok_or_else(|| src.invalid("clients", &w.clients, format!("no such client population in topology `{}`", topo.name)))?;
+            let (arrivals, every) = match w.writes {
+                ArrivalsDef::Fixed(d) => (Arrivals::Fixed(d.0), d.0),
+                ArrivalsDef::Poisson(d) => (Arrivals::Poisson(d.0), d.0),
+            };
+            if every.is_zero() {
+                return Err(src.invalid("writes", &w.clients, "the write interval must be greater than zero"));
+            }
+            if duration.0 / every.0 > limits::OPS_PER_CLIENT_MAX {
+                return Err(src.invalid("writes", &w.clients, format!("this rate makes more than {} operations in the run", limits::OPS_PER_CLIENT_MAX)));
+            }
+            if w.timeout.0.is_zero() {
+                return Err(src.invalid("timeout", &w.clients, "the timeout must be greater than zero"));
+            }
+            if w.retries > 100 {
+                return Err(src.invalid("retries", &w.clients, "at most 100 retries"));
+            }
+            workload.push(Workload {
+                client,
+                arrivals,
+                timeout: w.timeout.0,
+                retries: w.retries,
+            });
+        }
+        if workload.is_empty() {
+            return Err(src.invalid("workload", "", "the workload is empty: without clients nothing can be measured"));
+        }
+        if f.faults.len() > limits::FAULTS_MAX {
+            return Err(src.invalid("faults", "", format!("more than {} faults", limits::FAULTS_MAX)));
+        }
+        let mut faults = Vec::new();
+        for fd in &f.faults {
+            faults.push(resolve_fault(src, topo, fd, duration)?);
+        }
+        let ss = &f.steady_state;
+        if !(ss.threshold > 0.0 && ss.threshold <= 1.0) {
+            return Err(src.invalid("threshold", &ss.threshold.to_string(), "the steady-state threshold is a ratio in (0, 1]"));
+        }
+        for (field, d) in [("window", ss.window), ("stability", ss.stability), ("resolution", ss.resolution)] {
+            if d.0.is_zero() {
+                return Err(src.invalid(field, &d.0.to_string(), format!("the steady-state {field} must be greater than zero")));
+            }
+        }
+        if ss.resolution.0 > ss.window.0 {
+            return Err(src.invalid("resolution", &ss.resolution.0.to_string(), "the resolution must not exceed the window"));
+        }
+        Ok(Scenario {
+            name: f.name,
+            description: f.description,
+            source: self.source.clone(),
+            topology_ref: f.topology,
+            duration,
+            seed: f.seed,
+            runs: f.runs,
+            event_budget,
+            workload,
+            faults,
+            rto_target: f.targets.rto.0,
+            rpo_target: f.targets.rpo.0,
+            steady_state: SteadyState {
+                window: ss.window.0,
+                threshold: ss.threshold,
+                stability: ss.stability.0,
+                resolution: ss.resolution.0,
+            },
+        })
+    }
+}
+
+fn resolve_fault(src: &Source, topo: &Topology, fd: &FaultDef, duration: SimDuration) -> Result<Fault, InputError> {
+    let at = SimTime::ZERO + fd.at.0;
+    if fd.at.0 >= duration {
+        return Err(src.invalid("at", &fd.at.0.to_string(), format!("the fault starts at or after the end of the run ({duration})")));
+    }
+    let until = match fd.duration {
+        None => None,
+        Some(d) if d.0.is_zero() => {
+            return Err(src.invalid("duration", &d.0.to_string(), "a fault's duration must be greater than zero (leave it out to last until the end)"));
+        }
+        Some(d) => Some(at + d.0),
+    };
+    let place_of = |p: &PlaceRef| -> Result<Place, InputError> {
+        topo.place(p).ok_or_else(|| src.invalid("kind", p.name(), format!("no such {} in topology `{}`", kind_word(p), topo.name)))
+    };
+    let named = |p: PlaceRef| place_of(&p);
+    let (place, other, extra) = match &fd.kind {
+        FaultKind::ZoneLoss(z) => (named(PlaceRef::Zone(z.clone()))?, None, SimDuration::ZERO),
+        FaultKind::RegionLoss(r) => (named(PlaceRef::Region(r.clone()))?, None, SimDuration::ZERO),
+        FaultKind::ProviderOutage(p) => (named(PlaceRef::Provider(p.clone()))?, None, SimDuration::ZERO),
+        FaultKind::NodeCrash(n) => (named(PlaceRef::Node(n.clone()))?, None, SimDuration::ZERO),
+        FaultKind::Partition { a, b } => {
+            let (pa, pb) = (place_of(a)?, place_of(b)?);
+            if pa == pb {
+                return Err(src.invalid("Partition", a.name(), "a partition needs two different places"));
+            }
+            (pa, Some(pb), SimDuration::ZERO)
+        }
+        FaultKind::Latency { a, b, extra } => {
+            if extra.0.is_zero() {
+                return Err(src.invalid("extra", a.name(), "added latency must be greater than zero"));
+            }
+            (place_of(a)?, b.as_ref().map(place_of).transpose()?, extra.0)
+        }
+    };
+    let detail = describe(topo, &fd.kind, place, other, extra);
+    Ok(Fault {
+        at,
+        until,
+        kind: fd.kind.clone(),
+        place,
+        other,
+        extra,
+        detail,
+    })
+}
+
+fn kind_word(p: &PlaceRef) -> &'static str {
+    match p {
+        PlaceRef::Provider(_) => "provider",
+        PlaceRef::Region(_) => "region",
+        PlaceRef::Zone(_) => "zone",
+        PlaceRef::Node(_) => "node",
+    }
+}
+
+fn describe(topo: &Topology, kind: &FaultKind, place: Place, other: Option<Place>, extra: SimDuration) -> String {
+    match kind {
+        FaultKind::ZoneLoss(z) => format!("zone {z} lost"),
+        FaultKind::RegionLoss(r) => format!("region {r} lost"),
+        FaultKind::ProviderOutage(p) => format!("provider {p} outage"),
+        FaultKind::NodeCrash(n) => format!("node {n} crashed"),
+        FaultKind::Partition { .. } => format!(
+            "partition between {} and {}",
+            topo.place_name(place),
+            other.map(|o| topo.place_name(o)).unwrap_or_default()
+        ),
+        FaultKind::Latency { .. } => match other {
+            Some(o) => format!("+{extra} latency between {} and {}", topo.place_name(place), topo.place_name(o)),
+            None => format!("+{extra} latency at {}", topo.place_name(place)),
+        },
+    }
+}

@@ -1,0 +1,1069 @@
+//! Topology files: where everything is, how far apart, and what depends on what.
+//!
+//! The file lists providers → regions → zones, nodes placed in zones (or in a region, for
+//! multi-zone services such as a load balancer), and the roles nodes play: database members,
+//! monitors/failover controllers, app servers, regional load balancers, health-checked DNS and
+//! client populations. Validation resolves every name to an index and loads the containment
+//! and dependency structure into a `petgraph` graph, used to reject dependency cycles and to
+//! answer "what does this client depend on" questions.
+
+use super::error::{InputError, Source};
+use super::{Dur, limits};
+use crate::logic::health_check::HealthCheckSpec;
+use crate::logic::periodic::Phase;
+use crate::logic::quorum::StandbyRule;
+use crate::logic::replication::ReplicationMode;
+use crate::sim::network::{Jitter, NetworkLayout, Place};
+use crate::sim::time::SimDuration;
+use petgraph::graph::{DiGraph, NodeIndex as GraphIndex};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+// ---------------------------------------------------------------------------------------------
+// The file format
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Topology")]
+pub struct TopologyFile {
+    pub name: String,
+    pub providers: Vec<ProviderDef>,
+    pub latency: LatencyDef,
+    pub nodes: Vec<NodeDef>,
+    #[serde(default)]
+    pub monitors: Vec<MonitorDef>,
+    #[serde(default)]
+    pub datastores: Vec<DatastoreDef>,
+    #[serde(default)]
+    pub apps: Vec<AppTierDef>,
+    #[serde(default)]
+    pub load_balancers: Vec<LoadBalancerDef>,
+    #[serde(default)]
+    pub dns: Option<DnsDef>,
+    #[serde(default)]
+    pub clients: Vec<ClientDef>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Provider")]
+pub struct ProviderDef {
+    pub name: String,
+    pub regions: Vec<RegionDef>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Region")]
+pub struct RegionDef {
+    pub name: String,
+    pub zones: Vec<String>,
+}
+
+/// One-way latencies by distance class, with per-region-pair overrides.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LatencyDef {
+    pub same_zone: Dur,
+    pub cross_zone: Dur,
+    pub cross_region: Dur,
+    pub cross_provider: Dur,
+    /// `("us-east-1", "us-west-2", "32ms")`: one-way latency between two regions.
+    #[serde(default)]
+    pub regions: Vec<(String, String, Dur)>,
+    #[serde(default)]
+    pub jitter: JitterDef,
+}
+
+#[derive(Debug, Deserialize, Default, Clone, Copy)]
+pub enum JitterDef {
+    #[default]
+    None,
+    /// Uniform in `[0, max]`.
+    Uniform(Dur),
+    /// Exponential with this mean.
+    Exponential(Dur),
+}
+
+/// A node, or with `count` a group of nodes named `name-0`, `name-1`, ….
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Node")]
+pub struct NodeDef {
+    pub name: String,
+    #[serde(default)]
+    pub zone: Option<String>,
+    /// For a multi-zone service (a load balancer): lost only with its region or provider.
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub count: Option<u32>,
+}
+
+/// A place named in a file.
+#[derive(Debug, Deserialize, Clone, PartialEq, Eq)]
+pub enum PlaceRef {
+    Provider(String),
+    Region(String),
+    Zone(String),
+    Node(String),
+}
+
+impl PlaceRef {
+    pub fn name(&self) -> &str {
+        match self {
+            PlaceRef::Provider(n) | PlaceRef::Region(n) | PlaceRef::Zone(n) | PlaceRef::Node(n) => n,
+        }
+    }
+}
+
+/// A monitor: watches nodes by their heartbeats (leases), and may control a datastore's
+/// failover. `ttl` and `loop_wait` mean what they mean in Patroni.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Monitor")]
+pub struct MonitorDef {
+    pub node: String,
+    /// Places whose nodes heartbeat to this monitor (monitors, clients and DNS never do).
+    pub watch: Vec<PlaceRef>,
+    /// A node whose last heartbeat is older than this at a check is dead (Patroni `ttl`).
+    pub ttl: Dur,
+    /// Heartbeat interval and check interval (Patroni `loop_wait`).
+    pub loop_wait: Dur,
+    #[serde(default)]
+    pub check_phase: Phase,
+    #[serde(default)]
+    pub heartbeat_phase: Phase,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+pub enum ReplicationDef {
+    /// Commit per `synchronous_standby_names`: `Synchronous(Any(1))`, `Synchronous(First(2))`.
+    Synchronous(StandbyRule),
+    /// Commit locally, ship afterwards.
+    Asynchronous,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Fencing {
+    /// The primary stops itself when its lease is not renewed (`loop_wait + retry_timeout`).
+    Lease,
+    /// Replicas refuse entries from an older epoch.
+    Epoch,
+    /// The controller sends the old primary a demote message (STONITH by message).
+    Demote,
+}
+
+fn default_retry_timeout() -> Dur {
+    Dur(SimDuration::from_secs(10))
+}
+fn default_max_lag() -> u64 {
+    1_048_576
+}
+fn default_true() -> bool {
+    true
+}
+fn default_fencing() -> Vec<Fencing> {
+    vec![Fencing::Lease, Fencing::Epoch]
+}
+
+/// Patroni-style failover settings for one datastore.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FailoverDef {
+    /// The monitor node that runs this datastore's failover.
+    pub controller: String,
+    #[serde(default = "default_retry_timeout")]
+    pub retry_timeout: Dur,
+    /// In log entries (one write each); Patroni's default of 1 MiB is kept as the number.
+    #[serde(default = "default_max_lag")]
+    pub maximum_lag_on_failover: u64,
+    #[serde(default = "default_true")]
+    pub synchronous_mode: bool,
+    #[serde(default = "default_fencing")]
+    pub fencing: Vec<Fencing>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Datastore")]
+pub struct DatastoreDef {
+    pub name: String,
+    pub members: Vec<String>,
+    pub primary: String,
+    pub replication: ReplicationDef,
+    pub failover: FailoverDef,
+}
+
+/// HAProxy (`inter`, `fall`, `rise`) or ALB (`interval`, `unhealthy_threshold`,
+/// `healthy_threshold`) health-check settings.
+#[derive(Debug, Deserialize, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+pub struct HealthCheckDef {
+    #[serde(alias = "interval")]
+    pub inter: Dur,
+    pub timeout: Dur,
+    #[serde(alias = "unhealthy_threshold")]
+    pub fall: u32,
+    #[serde(alias = "healthy_threshold")]
+    pub rise: u32,
+    #[serde(default)]
+    pub phase: Phase,
+}
+
+/// App servers; with a datastore, each routes writes to the member its role check calls
+/// primary (HAProxy against Patroni's `/primary`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "AppTier")]
+pub struct AppTierDef {
+    pub nodes: Vec<String>,
+    #[serde(default)]
+    pub datastore: Option<String>,
+    #[serde(default)]
+    pub check: Option<HealthCheckDef>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "LoadBalancer")]
+pub struct LoadBalancerDef {
+    pub node: String,
+    pub targets: Vec<String>,
+    pub check: HealthCheckDef,
+}
+
+fn default_dns_timeout() -> Dur {
+    Dur(SimDuration::from_secs(4))
+}
+
+/// Route 53-style health-checked DNS.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Dns")]
+pub struct DnsDef {
+    pub node: String,
+    /// Regional endpoints (load balancer nodes).
+    pub endpoints: Vec<String>,
+    pub request_interval: Dur,
+    pub failure_threshold: u32,
+    #[serde(default = "default_dns_timeout")]
+    pub timeout: Dur,
+    /// Record TTL: how long clients cache an answer.
+    pub ttl: Dur,
+    #[serde(default)]
+    pub phase: Phase,
+}
+
+fn default_caches() -> u32 {
+    16
+}
+
+#[derive(Debug, Deserialize)]
+pub enum ConnectDef {
+    /// Straight to a datastore's primary, learning a new one by notice, used after `ttl`.
+    Direct { datastore: String, ttl: Dur },
+    /// Through the DNS, preferring endpoints in this order.
+    Dns {
+        prefer: Vec<String>,
+        #[serde(default = "default_caches")]
+        caches: u32,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Clients")]
+pub struct ClientDef {
+    pub node: String,
+    pub connect: ConnectDef,
+}
+
+// ---------------------------------------------------------------------------------------------
+// The validated topology
+// ---------------------------------------------------------------------------------------------
+
+/// What a node does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Nothing but (if watched) heartbeats.
+    Plain,
+    DatabaseMember { datastore: usize, member: usize },
+    Monitor(usize),
+    App { tier: usize },
+    LoadBalancer(usize),
+    Dns,
+    Clients(usize),
+}
+
+#[derive(Clone, Debug)]
+pub struct MonitorInfo {
+    pub node: u32,
+    pub watched: Vec<u32>,
+    pub ttl: SimDuration,
+    pub loop_wait: SimDuration,
+    pub check_phase: Phase,
+    pub heartbeat_phase: Phase,
+}
+
+#[derive(Clone, Debug)]
+pub struct DatastoreInfo {
+    pub name: String,
+    pub members: Vec<u32>,
+    pub primary: usize,
+    pub mode: ReplicationMode,
+    pub controller: usize,
+    pub retry_timeout: SimDuration,
+    pub maximum_lag_on_failover: u64,
+    pub synchronous_mode: bool,
+    pub fencing: Vec<Fencing>,
+}
+
+#[derive(Clone, Debug)]
+pub struct AppTierInfo {
+    pub nodes: Vec<u32>,
+    pub datastore: Option<usize>,
+    pub check: Option<HealthCheckSpec>,
+}
+
+#[derive(Clone, Debug)]
+pub struct LoadBalancerInfo {
+    pub node: u32,
+    pub targets: Vec<u32>,
+    pub check: HealthCheckSpec,
+}
+
+#[derive(Clone, Debug)]
+pub struct DnsInfo {
+    pub node: u32,
+    pub endpoints: Vec<u32>,
+    pub check: HealthCheckSpec,
+    pub ttl: SimDuration,
+}
+
+#[derive(Clone, Debug)]
+pub enum Connect {
+    Direct { datastore: usize, ttl: SimDuration },
+    Dns { prefer: Vec<usize>, caches: u32 },
+}
+
+#[derive(Clone, Debug)]
+pub struct ClientInfo {
+    pub name: String,
+    pub node: u32,
+    pub connect: Connect,
+}
+
+/// A vertex of the topology graph.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Vertex {
+    Provider(u16),
+    Region(u16),
+    Zone(u16),
+    Node(u32),
+}
+
+/// An edge of the topology graph.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Edge {
+    /// Placement: provider → region → zone → node.
+    Contains,
+    /// A request from the source needs the target.
+    DependsOn,
+}
+
+#[derive(Clone, Debug)]
+pub struct Topology {
+    pub name: String,
+    pub source: Source,
+    pub providers: Vec<String>,
+    pub regions: Vec<(String, u16)>,
+    /// Zones with their region; `implicit` zones stand for region-wide placement.
+    pub zones: Vec<ZoneInfo>,
+    pub node_names: Vec<String>,
+    pub node_zone: Vec<u16>,
+    pub roles: Vec<Role>,
+    pub monitors: Vec<MonitorInfo>,
+    pub datastores: Vec<DatastoreInfo>,
+    pub apps: Vec<AppTierInfo>,
+    pub load_balancers: Vec<LoadBalancerInfo>,
+    pub dns: Option<DnsInfo>,
+    pub clients: Vec<ClientInfo>,
+    /// The monitor each watched node heartbeats to, and its position among all heartbeating
+    /// nodes (for staggered phases).
+    pub heartbeat: Vec<Option<(usize, u64)>>,
+    pub layout: NetworkLayout,
+    pub graph: DiGraph<Vertex, Edge>,
+    pub node_vertex: Vec<GraphIndex>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ZoneInfo {
+    pub name: String,
+    pub region: u16,
+    pub implicit: bool,
+}
+
+impl Topology {
+    pub fn load(path: &Path) -> Result<Topology, InputError> {
+        let source = Source::read(path)?;
+        Self::from_source(source)
+    }
+
+    pub fn from_source(source: Source) -> Result<Topology, InputError> {
+        let file: TopologyFile = source.parse()?;
+        Builder::new(&source).build(file, source.clone())
+    }
+
+    pub fn node(&self, name: &str) -> Option<u32> {
+        self.node_names.iter().position(|n| n == name).map(|i| i as u32)
+    }
+
+    /// Resolves a place name to the network's place.
+    pub fn place(&self, place: &PlaceRef) -> Option<Place> {
+        match place {
+            PlaceRef::Provider(n) => self.providers.iter().position(|p| p == n).map(|i| Place::Provider(i as u16)),
+            PlaceRef::Region(n) => self.regions.iter().position(|r| &r.0 == n).map(|i| Place::Region(i as u16)),
+            PlaceRef::Zone(n) => self
+                .zones
+                .iter()
+                .position(|z| &z.name == n && !z.implicit)
+                .map(|i| Place::Zone(i as u16)),
+            PlaceRef::Node(n) => self.node(n).map(Place::Node),
+        }
+    }
+
+    /// Whether `place` contains node `n`.
+    pub fn contains(&self, place: Place, n: u32) -> bool {
+        let z = self.node_zone[n as usize];
+        let r = self.zones[z as usize].region;
+        match place {
+            Place::Provider(p) => self.regions[r as usize].1 == p,
+            Place::Region(x) => x == r,
+            Place::Zone(x) => x == z,
+            Place::Node(x) => x == n,
+        }
+    }
+
+    /// A readable name for a place.
+    pub fn place_name(&self, place: Place) -> String {
+        match place {
+            Place::Provider(p) => format!("provider {}", self.providers[p as usize]),
+            Place::Region(r) => format!("region {}", self.regions[r as usize].0),
+            Place::Zone(z) => format!("zone {}", self.zones[z as usize].name),
+            Place::Node(n) => format!("node {}", self.node_names[n as usize]),
+        }
+    }
+
+    /// Every node a request from `node` may need, following dependency edges.
+    pub fn dependencies(&self, node: u32) -> Vec<u32> {
+        let start = self.node_vertex[node as usize];
+        let mut seen = vec![false; self.graph.node_count()];
+        let mut stack = vec![start];
+        let mut out = Vec::new();
+        while let Some(v) = stack.pop() {
+            for e in self.graph.edges_directed(v, petgraph::Direction::Outgoing) {
+                use petgraph::visit::EdgeRef;
+                if *e.weight() != Edge::DependsOn || seen[e.target().index()] {
+                    continue;
+                }
+                seen[e.target().index()] = true;
+                if let Vertex::Node(n) = self.graph[e.target()] {
+                    out.push(n);
+                }
+                stack.push(e.target());
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+}
+
+/// Resolves and checks a parsed file.
+struct Builder<'a> {
+    src: &'a Source,
+}
+
+fn positive(src: &Source, field: &str, d: Dur, what: &str) -> Result<SimDuration, InputError> {
+    if d.0.is_zero() {
+        return Err(src.invalid(field, &d.0.to_string(), format!("{what} must be greater than zero")));
+    }
+    Ok(d.0)
+}
+
+impl<'a> Builder<'a> {
+    fn new(src: &'a Source) -> Self {
+        Builder { src }
+    }
+
+    fn err(&self, near: &str, name: &str, msg: impl Into<String>) -> InputError {
+        self.src.invalid(near, name, msg)
+    }
+
+    fn build(self, f: TopologyFile, source: Source) -> Result<Topology, InputError> {
+        let src = self.src;
+        if f.name.trim().is_empty() {
+            return Err(self.err("name", "", "the topology needs a name"));
+        }
+        // ---- places ----
+        let mut providers = Vec::new();
+        let mut regions: Vec<(String, u16)> = Vec::new();
+        let mut zones: Vec<ZoneInfo> = Vec::new();
+        let mut names = BTreeMap::new();
+        for p in &f.providers {
+            if names.insert(p.name.clone(), "provider").is_some() {
+                return Err(self.err("providers", &p.name, "this name is used twice"));
+            }
+            providers.push(p.name.clone());
+            if p.regions.is_empty() {
+                return Err(self.err("providers", &p.name, "a provider needs at least one region"));
+            }
+            for r in &p.regions {
+                if names.insert(r.name.clone(), "region").is_some() {
+                    return Err(self.err("regions", &r.name, "this name is used twice"));
+                }
+                let ri = regions.len() as u16;
+                regions.push((r.name.clone(), (providers.len() - 1) as u16));
+                if r.zones.is_empty() {
+                    return Err(self.err("regions", &r.name, "a region needs at least one zone"));
+                }
+                for z in &r.zones {
+                    if names.insert(z.clone(), "zone").is_some() {
+                        return Err(self.err("zones", z, "this name is used twice"));
+                    }
+                    zones.push(ZoneInfo {
+                        name: z.clone(),
+                        region: ri,
+                        implicit: false,
+                    });
+                }
+            }
+        }
+        if providers.is_empty() {
+            return Err(self.err("providers", "", "the topology has no providers: nothing to simulate"));
+        }
+        // One implicit zone per region, for region-wide nodes.
+        let first_implicit = zones.len();
+        for (ri, (rname, _)) in regions.iter().enumerate() {
+            zones.push(ZoneInfo {
+                name: format!("{rname} (region-wide)"),
+                region: ri as u16,
+                implicit: true,
+            });
+        }
+        if zones.len() > limits::ZONES_MAX {
+            return Err(self.err("zones", "", format!("{} zones is more than the limit of {}", zones.len(), limits::ZONES_MAX)));
+        }
+        // ---- nodes ----
+        let mut node_names: Vec<String> = Vec::new();
+        let mut node_zone: Vec<u16> = Vec::new();
+        let mut groups: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+        for n in &f.nodes {
+            let zone = match (&n.zone, &n.region) {
+                (Some(z), None) => zones
+                    .iter()
+                    .position(|zi| &zi.name == z && !zi.implicit)
+                    .ok_or_else(|| self.err(&format!("\"{}\"", n.name), z, "no such zone"))? as u16,
+                (None, Some(r)) => {
+                    let ri = regions
+                        .iter()
+                        .position(|x| &x.0 == r)
+                        .ok_or_else(|| self.err(&format!("\"{}\"", n.name), r, "no such region"))?;
+                    (first_implicit + ri) as u16
+                }
+                _ => {
+                    return Err(self.err("nodes", &n.name, "a node needs exactly one of `zone` or `region`"));
+                }
+            };
+            let count = n.count.unwrap_or(1);
+            if n.count.is_some() && (count == 0 || count > limits::GROUP_COUNT_MAX) {
+                return Err(self.err(
+                    &format!("\"{}\"", n.name),
+                    &n.name,
+                    format!("count must be between 1 and {}", limits::GROUP_COUNT_MAX),
+                ));
+            }
+            let mut members = Vec::new();
+            for i in 0..count {
+                let name = if n.count.is_some() { format!("{}-{i}", n.name) } else { n.name.clone() };
+                if names.insert(name.clone(), "node").is_some() {
+                    return Err(self.err("nodes", &n.name, format!("the name `{name}` is used twice")));
+                }
+                members.push(node_names.len() as u32);
+                node_names.push(name);
+                node_zone.push(zone);
+                if node_names.len() > limits::NODES_MAX {
+                    return Err(self.err("nodes", &n.name, format!("more than {} nodes", limits::NODES_MAX)));
+                }
+            }
+            if n.count.is_some() {
+                groups.insert(n.name.clone(), members);
+            }
+        }
+        if node_names.is_empty() {
+            return Err(self.err("nodes", "", "the topology has no nodes: nothing to simulate"));
+        }
+        let node_of = |near: &str, name: &str| -> Result<u32, InputError> {
+            node_names
+                .iter()
+                .position(|n| n == name)
+                .map(|i| i as u32)
+                .ok_or_else(|| self.err(near, name, "no such node"))
+        };
+        // A name that is a node, or a group of nodes.
+        let nodes_of = |near: &str, name: &str| -> Result<Vec<u32>, InputError> {
+            match groups.get(name) {
+                Some(g) => Ok(g.clone()),
+                None => node_of(near, name).map(|n| vec![n]),
+            }
+        };
+        let mut roles = vec![Role::Plain; node_names.len()];
+        let assign = |roles: &mut Vec<Role>, node: u32, role: Role, near: &str| -> Result<(), InputError> {
+            if roles[node as usize] != Role::Plain {
+                return Err(self.err(near, &node_names[node as usize], "this node already has another role"));
+            }
+            roles[node as usize] = role;
+            Ok(())
+        };
+        // ---- latency ----
+        let layout = self.layout(&f.latency, &regions, &zones, &node_zone)?;
+        // ---- monitors ----
+        let mut monitors = Vec::new();
+        for (mi, m) in f.monitors.iter().enumerate() {
+            let node = node_of("monitors", &m.node)?;
+            assign(&mut roles, node, Role::Monitor(mi), "monitors")?;
+            let ttl = positive(src, "ttl", m.ttl, "ttl")?;
+            let loop_wait = positive(src, "loop_wait", m.loop_wait, "loop_wait")?;
+            monitors.push(MonitorInfo {
+                node,
+                watched: Vec::new(),
+                ttl,
+                loop_wait,
+                check_phase: m.check_phase,
+                heartbeat_phase: m.heartbeat_phase,
+            });
+        }
+        // ---- datastores ----
+        let mut datastores = Vec::new();
+        for (di, d) in f.datastores.iter().enumerate() {
+            if d.members.is_empty() || d.members.len() > limits::MEMBERS_MAX {
+                return Err(self.err("datastores", &d.name, format!("a datastore needs 1 to {} members", limits::MEMBERS_MAX)));
+            }
+            let mut members = Vec::new();
+            for (k, m) in d.members.iter().enumerate() {
+                let n = node_of(&format!("\"{}\"", d.name), m)?;
+                assign(&mut roles, n, Role::DatabaseMember { datastore: di, member: k }, "members")?;
+                members.push(n);
+            }
+            let primary = d
+                .members
+                .iter()
+                .position(|m| m == &d.primary)
+                .ok_or_else(|| self.err("primary", &d.primary, format!("the primary must be one of the members of `{}`", d.name)))?;
+            let mode = match d.replication {
+                ReplicationDef::Asynchronous => ReplicationMode::Asynchronous,
+                ReplicationDef::Synchronous(rule) => {
+                    // The rule must be satisfiable from every member that may become primary.
+                    for (k, &n) in members.iter().enumerate() {
+                        let z = node_zone[n as usize];
+                        let others = members.iter().filter(|&&o| node_zone[o as usize] != z).count();
+                        if others < rule.k() {
+                            return Err(self.err(
+                                "replication",
+                                &d.name,
+                                format!(
+                                    "a quorum of {} standbys in other zones cannot be met when `{}` is primary (only {others} members are in other zones)",
+                                    rule.k(),
+                                    d.members[k]
+                                ),
+                            ));
+                        }
+                    }
+                    ReplicationMode::Synchronous(rule)
+                }
+            };
+            let controller = f
+                .monitors
+                .iter()
+                .position(|m| m.node == d.failover.controller)
+                .ok_or_else(|| self.err("controller", &d.failover.controller, "the controller must be one of the monitors"))?;
+            let retry_timeout = d.failover.retry_timeout.0;
+            let mon = &monitors[controller];
+            if d.failover.fencing.contains(&Fencing::Lease) && mon.loop_wait + retry_timeout > mon.ttl {
+                return Err(self.err(
+                    "retry_timeout",
+                    &d.name,
+                    format!(
+                        "lease fencing needs loop_wait + retry_timeout ≤ ttl ({} + {} > {}): the old primary would still accept writes when a new one is promoted",
+                        mon.loop_wait, retry_timeout, mon.ttl
+                    ),
+                ));
+            }
+            datastores.push(DatastoreInfo {
+                name: d.name.clone(),
+                members,
+                primary,
+                mode,
+                controller,
+                retry_timeout,
+                maximum_lag_on_failover: d.failover.maximum_lag_on_failover,
+                synchronous_mode: d.failover.synchronous_mode,
+                fencing: d.failover.fencing.clone(),
+            });
+        }
+        let datastore_of = |near: &str, name: &str| -> Result<usize, InputError> {
+            f.datastores
+                .iter()
+                .position(|d| d.name == name)
+                .ok_or_else(|| self.err(near, name, "no such datastore"))
+        };
+        // ---- apps ----
+        let mut apps = Vec::new();
+        for (ti, t) in f.apps.iter().enumerate() {
+            let mut nodes = Vec::new();
+            for n in &t.nodes {
+                for x in nodes_of("apps", n)? {
+                    assign(&mut roles, x, Role::App { tier: ti }, "apps")?;
+                    nodes.push(x);
+                }
+            }
+            let datastore = t.datastore.as_deref().map(|d| datastore_of("datastore", d)).transpose()?;
+            let check = match (&t.check, datastore) {
+                (Some(c), _) => Some(self.check(c, true, "apps")?),
+                (None, Some(_)) => return Err(self.err("apps", &t.nodes.join(","), "an app tier with a datastore needs a `check` to find its primary")),
+                (None, None) => None,
+            };
+            apps.push(AppTierInfo { nodes, datastore, check });
+        }
+        // ---- load balancers ----
+        let mut load_balancers = Vec::new();
+        for (li, l) in f.load_balancers.iter().enumerate() {
+            let node = node_of("load_balancers", &l.node)?;
+            assign(&mut roles, node, Role::LoadBalancer(li), "load_balancers")?;
+            let mut targets = Vec::new();
+            for t in &l.targets {
+                targets.extend(nodes_of("targets", t)?);
+            }
+            if targets.is_empty() {
+                return Err(self.err("load_balancers", &l.node, "a load balancer needs targets"));
+            }
+            load_balancers.push(LoadBalancerInfo {
+                node,
+                targets,
+                check: self.check(&l.check, false, "load_balancers")?,
+            });
+        }
+        // ---- dns ----
+        let dns = match &f.dns {
+            None => None,
+            Some(d) => {
+                let node = node_of("dns", &d.node)?;
+                assign(&mut roles, node, Role::Dns, "dns")?;
+                let mut endpoints = Vec::new();
+                for e in &d.endpoints {
+                    let n = node_of("endpoints", e)?;
+                    if !matches!(roles[n as usize], Role::LoadBalancer(_) | Role::App { .. }) {
+                        return Err(self.err("endpoints", e, "a DNS endpoint must be a load balancer or app node"));
+                    }
+                    endpoints.push(n);
+                }
+                if endpoints.is_empty() {
+                    return Err(self.err("dns", &d.node, "the DNS needs at least one endpoint"));
+                }
+                if d.failure_threshold == 0 {
+                    return Err(self.err("failure_threshold", &d.node, "failure_threshold must be at least 1"));
+                }
+                let interval = positive(src, "request_interval", d.request_interval, "request_interval")?;
+                let timeout = positive(src, "timeout", d.timeout, "timeout")?;
+                if timeout > interval {
+                    return Err(self.err("timeout", &d.node, "the health-check timeout must not exceed its interval"));
+                }
+                Some(DnsInfo {
+                    node,
+                    endpoints,
+                    check: HealthCheckSpec {
+                        interval,
+                        timeout,
+                        fall: d.failure_threshold,
+                        rise: d.failure_threshold,
+                        phase: d.phase,
+                        expect_primary: false,
+                    },
+                    ttl: positive(src, "ttl", d.ttl, "the record TTL")?,
+                })
+            }
+        };
+        // ---- clients ----
+        let mut clients = Vec::new();
+        for (ci, c) in f.clients.iter().enumerate() {
+            let node = node_of("clients", &c.node)?;
+            assign(&mut roles, node, Role::Clients(ci), "clients")?;
+            let connect = match &c.connect {
+                ConnectDef::Direct { datastore, ttl } => Connect::Direct {
+                    datastore: datastore_of("datastore", datastore)?,
+                    ttl: ttl.0,
+                },
+                ConnectDef::Dns { prefer, caches } => {
+                    let Some(d) = &dns else {
+                        return Err(self.err("Dns", &c.node, "clients connect through DNS but the topology has no `dns`"));
+                    };
+                    if *caches == 0 || *caches > limits::CACHES_MAX {
+                        return Err(self.err("caches", &c.node, format!("caches must be between 1 and {}", limits::CACHES_MAX)));
+                    }
+                    let mut order = Vec::new();
+                    for p in prefer {
+                        let n = node_of("prefer", p)?;
+                        let i = d
+                            .endpoints
+                            .iter()
+                            .position(|&e| e == n)
+                            .ok_or_else(|| self.err("prefer", p, "not one of the DNS endpoints"))?;
+                        order.push(i);
+                    }
+                    if order.is_empty() {
+                        return Err(self.err("prefer", &c.node, "a DNS client needs at least one preferred endpoint"));
+                    }
+                    Connect::Dns { prefer: order, caches: *caches }
+                }
+            };
+            clients.push(ClientInfo {
+                name: c.node.clone(),
+                node,
+                connect,
+            });
+        }
+        // ---- heartbeats: who is watched by whom ----
+        let topo_places = PlaceResolver {
+            providers: &providers,
+            regions: &regions,
+            zones: &zones,
+            node_names: &node_names,
+        };
+        let mut heartbeat: Vec<Option<(usize, u64)>> = vec![None; node_names.len()];
+        for (mi, m) in f.monitors.iter().enumerate() {
+            for w in &m.watch {
+                let place = topo_places
+                    .resolve(w)
+                    .ok_or_else(|| self.err("watch", w.name(), "no such place"))?;
+                for n in 0..node_names.len() as u32 {
+                    let can_heartbeat = !matches!(roles[n as usize], Role::Monitor(_) | Role::Clients(_) | Role::Dns);
+                    if !can_heartbeat || !topo_places.contains(place, n, &node_zone) {
+                        continue;
+                    }
+                    match heartbeat[n as usize] {
+                        Some((other, _)) if other != mi => {
+                            return Err(self.err("watch", &node_names[n as usize], "this node is watched by two monitors"));
+                        }
+                        _ => heartbeat[n as usize] = Some((mi, 0)),
+                    }
+                }
+            }
+        }
+        let mut k = 0u64;
+        for (n, hb) in heartbeat.iter_mut().enumerate() {
+            if let Some((mi, index)) = hb {
+                *index = k;
+                k += 1;
+                monitors[*mi].watched.push(n as u32);
+            }
+        }
+        // ---- graph ----
+        let (graph, node_vertex) = self.graph(&providers, &regions, &zones, &node_zone, &roles, &datastores, &apps, &load_balancers, &dns, &clients)?;
+        Ok(Topology {
+            name: f.name,
+            source,
+            providers,
+            regions,
+            zones,
+            node_names,
+            node_zone,
+            roles,
+            monitors,
+            datastores,
+            apps,
+            load_balancers,
+            dns,
+            clients,
+            heartbeat,
+            layout,
+            graph,
+            node_vertex,
+        })
+    }
+
+    fn check(&self, c: &HealthCheckDef, expect_primary: bool, near: &str) -> Result<HealthCheckSpec, InputError> {
+        let interval = positive(self.src, "inter", c.inter, "the health-check interval")?;
+        let timeout = positive(self.src, "timeout", c.timeout, "the health-check timeout")?;
+        if timeout > interval {
+            return Err(self.err(near, &timeout.to_string(), "the health-check timeout must not exceed its interval"));
+        }
+        if c.fall == 0 || c.rise == 0 {
+            return Err(self.err(near, "fall", "`fall` and `rise` must be at least 1"));
+        }
+        Ok(HealthCheckSpec {
+            interval,
+            timeout,
+            fall: c.fall,
+            rise: c.rise,
+            phase: c.phase,
+            expect_primary,
+        })
+    }
+
+    fn layout(&self, l: &LatencyDef, regions: &[(String, u16)], zones: &[ZoneInfo], node_zone: &[u16]) -> Result<NetworkLayout, InputError> {
+        let n = zones.len();
+        let mut region_pair: BTreeMap<(u16, u16), SimDuration> = BTreeMap::new();
+        for (a, b, d) in &l.regions {
+            let ra = regions.iter().position(|r| &r.0 == a).ok_or_else(|| self.err("regions", a, "no such region"))? as u16;
+            let rb = regions.iter().position(|r| &r.0 == b).ok_or_else(|| self.err("regions", b, "no such region"))? as u16;
+            if d.0.is_zero() {
+                return Err(self.err("regions", a, "latency between regions must be greater than zero"));
+            }
+            region_pair.insert((ra.min(rb), ra.max(rb)), d.0);
+        }
+        for (field, d) in [("same_zone", l.same_zone), ("cross_zone", l.cross_zone), ("cross_region", l.cross_region), ("cross_provider", l.cross_provider)] {
+            if d.0.is_zero() {
+                return Err(self.err(field, &d.0.to_string(), "latency must be greater than zero (messages would arrive before they are sent)"));
+            }
+        }
+        let mut zone_latency = Vec::with_capacity(n * n);
+        for a in 0..n {
+            for b in 0..n {
+                let (za, zb) = (&zones[a], &zones[b]);
+                let (ra, rb) = (za.region, zb.region);
+                let d = if a == b && !za.implicit {
+                    l.same_zone.0
+                } else if ra == rb {
+                    l.cross_zone.0
+                } else if let Some(&d) = region_pair.get(&(ra.min(rb), ra.max(rb))) {
+                    d
+                } else if regions[ra as usize].1 == regions[rb as usize].1 {
+                    l.cross_region.0
+                } else {
+                    l.cross_provider.0
+                };
+                zone_latency.push(d);
+            }
+        }
+        let jitter = match l.jitter {
+            JitterDef::None => Jitter::None,
+            JitterDef::Uniform(d) => Jitter::Uniform(d.0),
+            JitterDef::Exponential(d) => Jitter::Exponential(d.0),
+        };
+        Ok(NetworkLayout {
+            node_zone: node_zone.to_vec(),
+            zone_region: zones.iter().map(|z| z.region).collect(),
+            region_provider: regions.iter().map(|r| r.1).collect(),
+            zone_latency,
+            jitter,
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn graph(
+        &self,
+        providers: &[String],
+        regions: &[(String, u16)],
+        zones: &[ZoneInfo],
+        node_zone: &[u16],
+        roles: &[Role],
+        datastores: &[DatastoreInfo],
+        apps: &[AppTierInfo],
+        lbs: &[LoadBalancerInfo],
+        dns: &Option<DnsInfo>,
+        clients: &[ClientInfo],
+    ) -> Result<(DiGraph<Vertex, Edge>, Vec<GraphIndex>), InputError> {
+        let mut g = DiGraph::new();
+        let pv: Vec<_> = (0..providers.len()).map(|p| g.add_node(Vertex::Provider(p as u16))).collect();
+        let rv: Vec<_> = regions
+            .iter()
+            .enumerate()
+            .map(|(r, (_, p))| {
+                let v = g.add_node(Vertex::Region(r as u16));
+                g.add_edge(pv[*p as usize], v, Edge::Contains);
+                v
+            })
+            .collect();
+        let zv: Vec<_> = zones
+            .iter()
+            .enumerate()
+            .map(|(z, info)| {
+                let v = g.add_node(Vertex::Zone(z as u16));
+                g.add_edge(rv[info.region as usize], v, Edge::Contains);
+                v
+            })
+            .collect();
+        let nv: Vec<_> = node_zone
+            .iter()
+            .enumerate()
+            .map(|(n, &z)| {
+                let v = g.add_node(Vertex::Node(n as u32));
+                g.add_edge(zv[z as usize], v, Edge::Contains);
+                v
+            })
+            .collect();
+        let _ = roles;
+        for t in apps {
+            if let Some(d) = t.datastore {
+                for &a in &t.nodes {
+                    for &m in &datastores[d].members {
+                        g.add_edge(nv[a as usize], nv[m as usize], Edge::DependsOn);
+                    }
+                }
+            }
+        }
+        for l in lbs {
+            for &t in &l.targets {
+                g.add_edge(nv[l.node as usize], nv[t as usize], Edge::DependsOn);
+            }
+        }
+        for c in clients {
+            match &c.connect {
+                Connect::Direct { datastore, .. } => {
+                    for &m in &datastores[*datastore].members {
+                        g.add_edge(nv[c.node as usize], nv[m as usize], Edge::DependsOn);
+                    }
+                }
+                Connect::Dns { prefer, .. } => {
+                    if let Some(d) = dns {
+                        g.add_edge(nv[c.node as usize], nv[d.node as usize], Edge::DependsOn);
+                        for &i in prefer {
+                            g.add_edge(nv[c.node as usize], nv[d.endpoints[i] as usize], Edge::DependsOn);
+                        }
+                    }
+                }
+            }
+        }
+        // A dependency cycle (an LB whose targets include itself …) would loop requests forever.
+        let deps = petgraph::visit::EdgeFiltered::from_fn(&g, |e| *e.weight() == Edge::DependsOn);
+        if let Err(cycle) = petgraph::algo::toposort(&deps, None) {
+            if let Vertex::Node(n) = g[cycle.node_id()] {
+                let name = self.src.text.lines().next().map(|_| n).unwrap_or(n);
+                return Err(self.err("targets", &format!("{name}"), "this node depends on itself through its targets"));
+            }
+        }
+        Ok((g, nv))
+    }
+}
+
+/// Resolves names to places during validation (before the topology exists).
+struct PlaceResolver<'a> {
+    providers: &'a [String],
+    regions: &'a [(String, u16)],
+    zones: &'a [ZoneInfo],
+    node_names: &'a [String],
+}
+
+impl PlaceResolver<'_> {
+    fn resolve(&self, p: &PlaceRef) -> Option<Place> {
+        match p {
+            PlaceRef::Provider(n) => self.providers.iter().position(|x| x == n).map(|i| Place::Provider(i as u16)),
+            PlaceRef::Region(n) => self.regions.iter().position(|x| &x.0 == n).map(|i| Place::Region(i as u16)),
+            PlaceRef::Zone(n) => self.zones.iter().position(|z| &z.name == n && !z.implicit).map(|i| Place::Zone(i as u16)),
+            PlaceRef::Node(n) => self.node_names.iter().position(|x| x == n).map(|i| Place::Node(i as u32)),
+        }
+    }
+
+    fn contains(&self, place: Place, n: u32, node_zone: &[u16]) -> bool {
+        let z = node_zone[n as usize];
+        let r = self.zones[z as usize].region;
+        match place {
+            Place::Provider(p) => self.regions[r as usize].1 == p,
+            Place::Region(x) => x == r,
+            Place::Zone(x) => x == z,
+            Place::Node(x) => x == n,
+        }
+    }
+}

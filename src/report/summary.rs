@@ -1,0 +1,211 @@
+//! Aggregating runs into the per-scenario result that every view renders.
+
+use crate::model::scenario::Scenario;
+use crate::model::topology::Topology;
+use crate::run::{RunResult, TimelineEntry};
+use crate::measure::outcome::WriteCounts;
+use crate::sim::rng::mix64;
+use crate::sim::time::SimDuration;
+use serde::Serialize;
+
+/// Nearest-rank percentiles, in seconds; `None` (JSON `null`) where the value is "not
+/// recovered".
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Percentiles {
+    pub p50: Option<f64>,
+    pub p95: Option<f64>,
+    pub p99: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl Percentiles {
+    /// `values` with `None` meaning "worse than any number" (not recovered).
+    pub fn of(values: &[Option<SimDuration>]) -> Percentiles {
+        let mut v: Vec<Option<SimDuration>> = values.to_vec();
+        // None sorts last: it is the worst outcome.
+        v.sort_by_key(|x| (x.is_none(), *x));
+        let pick = |q: f64| -> Option<f64> {
+            if v.is_empty() {
+                return None;
+            }
+            let rank = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len());
+            v[rank - 1].map(|d| d.as_secs_f64())
+        };
+        Percentiles {
+            p50: pick(0.50),
+            p95: pick(0.95),
+            p99: pick(0.99),
+            max: pick(1.0),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Targets {
+    pub rto_s: f64,
+    pub rpo_s: f64,
+}
+
+/// One run's headline figures (all runs are listed; the timeline is the first run's).
+#[derive(Clone, Debug, Serialize)]
+pub struct RunSummary {
+    pub seed: u64,
+    pub rto_s: Option<f64>,
+    pub rpo_s: f64,
+    pub first_success_rto_s: Option<f64>,
+    pub detected_s: Option<f64>,
+    pub promoted_s: Option<f64>,
+    pub first_success_s: Option<f64>,
+    pub writes: WriteCounts,
+    pub lost_acked_after_fault: u64,
+    pub events: u64,
+    pub trace_hash: String,
+    pub wall_seconds: f64,
+    pub passed: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ScenarioReport {
+    pub name: String,
+    pub description: String,
+    pub topology: String,
+    pub passed: bool,
+    pub targets: Targets,
+    pub rto_s: Percentiles,
+    pub rpo_s: Percentiles,
+    /// RW1's `rto`: first acknowledged operation after the fault, minus the fault time.
+    pub first_success_rto_s: Percentiles,
+    /// Summed over all runs.
+    pub writes: WriteCounts,
+    pub safety_violations: Vec<String>,
+    /// Summed over all runs.
+    pub events: u64,
+    /// The first run's trace hash with one run; a hash of every run's hash in order otherwise.
+    pub trace_hash: String,
+    pub seed: u64,
+    pub runs: u32,
+    pub per_run: Vec<RunSummary>,
+    pub timeline: Vec<TimelineEntry>,
+    /// Why the scenario failed, one line per missed target.
+    pub failures: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SuiteReport {
+    pub seed: u64,
+    pub runs: u32,
+    pub scenarios: Vec<ScenarioReport>,
+}
+
+impl SuiteReport {
+    pub fn passed(&self) -> bool {
+        self.scenarios.iter().all(|s| s.passed)
+    }
+}
+
+fn run_passed(r: &RunResult, s: &Scenario) -> Vec<String> {
+    let mut why = Vec::new();
+    match r.rto() {
+        None => why.push(format!("seed {}: not recovered (target RTO {})", r.seed, s.rto_target)),
+        Some(rto) if rto > s.rto_target => why.push(format!("seed {}: RTO {} > target {}", r.seed, rto, s.rto_target)),
+        _ => {}
+    }
+    let rpo = r.rpo();
+    if rpo > s.rpo_target {
+        why.push(format!("seed {}: RPO {} > target {}", r.seed, rpo, s.rpo_target));
+    } else if s.rpo_target.is_zero() && r.lost.count > 0 {
+        why.push(format!("seed {}: {} acknowledged writes lost (target RPO 0)", r.seed, r.lost.count));
+    }
+    for v in &r.safety_violations {
+        why.push(format!("seed {}: safety: {v}", r.seed));
+    }
+    why
+}
+
+pub fn summarize(topo: &Topology, s: &Scenario, master_seed: u64, runs: &[RunResult]) -> ScenarioReport {
+    let secs = |d: Option<SimDuration>| d.map(|d| d.as_secs_f64());
+    let mut failures = Vec::new();
+    let mut per_run = Vec::new();
+    let mut writes = WriteCounts::default();
+    let mut violations: Vec<String> = Vec::new();
+    for r in runs {
+        let why = run_passed(r, s);
+        per_run.push(RunSummary {
+            seed: r.seed,
+            rto_s: secs(r.rto()),
+            rpo_s: r.rpo().as_secs_f64(),
+            first_success_rto_s: secs(r.first_success_rto()),
+            detected_s: r.detected.map(|t| t.as_secs_f64()),
+            promoted_s: r.promoted.map(|t| t.as_secs_f64()),
+            first_success_s: r.first_success.map(|t| t.as_secs_f64()),
+            writes: r.writes,
+            lost_acked_after_fault: r.lost.acked_after_t0,
+            events: r.events,
+            trace_hash: format!("{:016x}", r.trace_hash),
+            wall_seconds: r.wall_seconds,
+            passed: why.is_empty(),
+        });
+        failures.extend(why);
+        writes.sent += r.writes.sent;
+        writes.acked += r.writes.acked;
+        writes.failed += r.writes.failed;
+        writes.in_flight += r.writes.in_flight;
+        writes.acked_lost += r.writes.acked_lost;
+        for v in &r.safety_violations {
+            if !violations.contains(v) {
+                violations.push(v.clone());
+            }
+        }
+    }
+    let trace_hash = match runs {
+        [one] => one.trace_hash,
+        many => many.iter().fold(0u64, |h, r| mix64(h ^ r.trace_hash)),
+    };
+    ScenarioReport {
+        name: s.name.clone(),
+        description: s.description.clone(),
+        topology: topo.name.clone(),
+        passed: failures.is_empty(),
+        targets: Targets {
+            rto_s: s.rto_target.as_secs_f64(),
+            rpo_s: s.rpo_target.as_secs_f64(),
+        },
+        rto_s: Percentiles::of(&runs.iter().map(|r| r.rto()).collect::<Vec<_>>()),
+        rpo_s: Percentiles::of(&runs.iter().map(|r| Some(r.rpo())).collect::<Vec<_>>()),
+        first_success_rto_s: Percentiles::of(&runs.iter().map(|r| r.first_success_rto()).collect::<Vec<_>>()),
+        writes,
+        safety_violations: violations,
+        events: runs.iter().map(|r| r.events).sum(),
+        trace_hash: format!("{trace_hash:016x}"),
+        seed: master_seed,
+        runs: runs.len() as u32,
+        per_run,
+        timeline: runs.first().map(|r| r.timeline.clone()).unwrap_or_default(),
+        failures,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(x: u64) -> Option<SimDuration> {
+        Some(SimDuration::from_secs(x))
+    }
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<_> = (1..=100).map(s).collect();
+        let p = Percentiles::of(&v);
+        assert_eq!((p.p50, p.p95, p.p99, p.max), (Some(50.0), Some(95.0), Some(99.0), Some(100.0)));
+        let one = Percentiles::of(&[s(7)]);
+        assert_eq!((one.p50, one.max), (Some(7.0), Some(7.0)));
+    }
+
+    #[test]
+    fn not_recovered_is_the_worst_value() {
+        let p = Percentiles::of(&[s(1), None, s(3), s(2)]);
+        assert_eq!(p.p50, Some(2.0));
+        assert_eq!(p.max, None);
+    }
+}

@@ -1,0 +1,65 @@
+//! A plain-text table of a suite's results, for terminals and CI logs.
+
+use super::summary::{Percentiles, SuiteReport};
+use std::fmt::Write;
+
+fn dur(s: Option<f64>) -> String {
+    match s {
+        None => "not recovered".into(),
+        Some(x) if x >= 60.0 => format!("{}m{:04.1}s", (x / 60.0).floor(), x % 60.0),
+        Some(x) => format!("{x:.3}s"),
+    }
+}
+
+fn p(p: &Percentiles) -> String {
+    if p.p50 == p.max {
+        dur(p.max)
+    } else {
+        format!("{} (p50 {})", dur(p.max), dur(p.p50))
+    }
+}
+
+pub fn render(report: &SuiteReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<22} {:<12} {:>26} {:>9} {:>22} {:>8} {:>24} {:>6} {:>7}  result",
+        "scenario", "topology", "RTO (max)", "target", "RPO (max)", "target", "writes acked/sent", "lost", "safety"
+    );
+    for s in &report.scenarios {
+        let _ = writeln!(
+            out,
+            "{:<22} {:<12} {:>26} {:>9} {:>22} {:>8} {:>24} {:>6} {:>7}  {}",
+            s.name,
+            s.topology,
+            p(&s.rto_s),
+            dur(Some(s.targets.rto_s)),
+            p(&s.rpo_s),
+            dur(Some(s.targets.rpo_s)),
+            format!("{}/{}", s.writes.acked, s.writes.sent),
+            s.writes.acked_lost,
+            if s.safety_violations.is_empty() { "ok".to_string() } else { format!("{} !!", s.safety_violations.len()) },
+            if s.passed { "PASS" } else { "FAIL" }
+        );
+    }
+    for s in &report.scenarios {
+        let _ = writeln!(out, "\n{} — timeline of seed {}:", s.name, s.per_run.first().map(|r| r.seed).unwrap_or(s.seed));
+        for e in &s.timeline {
+            let _ = writeln!(out, "  {:>12.3}s  {:<14} {}", e.at_s.as_secs_f64(), e.kind, e.detail);
+        }
+        if let Some(r) = s.per_run.first() {
+            let _ = writeln!(
+                out,
+                "  events {}  trace {}  writes sent {} acked {} failed {} in flight {} lost {}",
+                r.events, r.trace_hash, r.writes.sent, r.writes.acked, r.writes.failed, r.writes.in_flight, r.writes.acked_lost
+            );
+        }
+        for f in s.failures.iter().take(10) {
+            let _ = writeln!(out, "  FAILED: {f}");
+        }
+        if s.failures.len() > 10 {
+            let _ = writeln!(out, "  … and {} more", s.failures.len() - 10);
+        }
+    }
+    out
+}

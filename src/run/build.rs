@@ -1,0 +1,182 @@
+//! Assembly: turns a validated topology and scenario into a world of processes, a network
+//! and a fault schedule for one seeded run.
+
+use super::world::{GameDayWorld, Process};
+use crate::logic::failover::{FailoverPolicy, Monitor, MonitorSpec};
+use crate::logic::health_check::HealthChecker;
+use crate::logic::lease::HeartbeatPlan;
+use crate::logic::replication::{ClusterSpec, Replica};
+use crate::logic::routing::{AppServer, Gslb, LoadBalancer};
+use crate::measure::client::{ClientPopulation, ClientSpec, Endpoint};
+use crate::model::scenario::Scenario;
+use crate::model::topology::{Connect, Fencing, Role, Topology};
+use crate::sim::kernel::NetFault;
+use crate::sim::network::Network;
+use crate::sim::rng::component_rng;
+use crate::sim::time::SimTime;
+use std::sync::Arc;
+
+/// Everything one run needs before the kernel starts.
+pub struct Assembly {
+    pub world: GameDayWorld,
+    pub network: Network,
+    pub faults: Vec<(SimTime, NetFault)>,
+    pub clusters: Vec<Arc<ClusterSpec>>,
+}
+
+pub fn assemble(topo: &Topology, scenario: &Scenario, run_seed: u64) -> Assembly {
+    let n = topo.node_names.len();
+    let clusters: Vec<Arc<ClusterSpec>> = topo
+        .datastores
+        .iter()
+        .map(|d| {
+            let mon = &topo.monitors[d.controller];
+            let subscribers = topo
+                .clients
+                .iter()
+                .filter(|c| matches!(c.connect, Connect::Direct { datastore, .. } if topo.datastores[datastore].name == d.name))
+                .map(|c| c.node)
+                .collect();
+            Arc::new(ClusterSpec {
+                name: d.name.clone(),
+                members: d.members.clone(),
+                member_zone: d.members.iter().map(|&m| topo.node_zone[m as usize]).collect(),
+                initial_primary: d.primary,
+                mode: d.mode,
+                epoch_fencing: d.fencing.contains(&Fencing::Epoch),
+                lease: d.fencing.contains(&Fencing::Lease).then(|| mon.loop_wait + d.retry_timeout),
+                subscribers,
+            })
+        })
+        .collect();
+    let heartbeat_plan = |node: u32| -> Option<HeartbeatPlan> {
+        topo.heartbeat[node as usize].map(|(mi, index)| {
+            let m = &topo.monitors[mi];
+            HeartbeatPlan {
+                monitor: m.node,
+                interval: m.loop_wait,
+                phase: m.heartbeat_phase,
+                index,
+            }
+        })
+    };
+    let monitor_specs: Vec<Arc<MonitorSpec>> = topo
+        .monitors
+        .iter()
+        .enumerate()
+        .map(|(mi, m)| {
+            let failover = topo.datastores.iter().zip(&clusters).find(|(d, _)| d.controller == mi).map(|(d, c)| FailoverPolicy {
+                cluster: c.clone(),
+                maximum_lag_on_failover: d.maximum_lag_on_failover,
+                synchronous_mode: d.synchronous_mode,
+                lease_fencing: d.fencing.contains(&Fencing::Lease),
+                demote_old_primary: d.fencing.contains(&Fencing::Demote),
+            });
+            Arc::new(MonitorSpec {
+                ttl: m.ttl,
+                loop_wait: m.loop_wait,
+                check_phase: m.check_phase,
+                watched: m.watched.clone(),
+                failover,
+            })
+        })
+        .collect();
+    let workload_of = |ci: usize| scenario.workload.iter().find(|w| w.client == ci);
+
+    let mut processes = Vec::with_capacity(n);
+    let mut plain_heartbeats = Vec::with_capacity(n);
+    let mut phase_index = vec![0u64; n];
+    let mut checkers_seen = 0u64;
+    for node in 0..n as u32 {
+        let role = topo.roles[node as usize];
+        let hb = heartbeat_plan(node);
+        plain_heartbeats.push(if matches!(role, Role::DatabaseMember { .. }) { None } else { hb });
+        let process = match role {
+            Role::Plain => Process::Plain,
+            Role::DatabaseMember { datastore, member } => Process::Replica(Replica::new(clusters[datastore].clone(), member, hb)),
+            Role::Monitor(mi) => Process::Monitor(Monitor::new(monitor_specs[mi].clone(), n)),
+            Role::App { tier } => {
+                let t = &topo.apps[tier];
+                let checker = t.datastore.zip(t.check).map(|(d, spec)| {
+                    let ds = &topo.datastores[d];
+                    let initially = (0..ds.members.len()).map(|m| m == ds.primary).collect();
+                    HealthChecker::new(spec, ds.members.clone(), initially)
+                });
+                phase_index[node as usize] = checkers_seen;
+                checkers_seen += 1;
+                Process::App(AppServer::new(checker))
+            }
+            Role::LoadBalancer(li) => {
+                let l = &topo.load_balancers[li];
+                phase_index[node as usize] = checkers_seen;
+                checkers_seen += 1;
+                Process::LoadBalancer(LoadBalancer::new(HealthChecker::new(l.check, l.targets.clone(), vec![true; l.targets.len()])))
+            }
+            Role::Dns => {
+                let d = topo.dns.as_ref().expect("validated: a node with the DNS role implies a dns section");
+                let mut prefs = vec![Vec::new(); n];
+                for c in &topo.clients {
+                    if let Connect::Dns { prefer, .. } = &c.connect {
+                        prefs[c.node as usize] = prefer.clone();
+                    }
+                }
+                Process::Dns(Gslb::new(HealthChecker::new(d.check, d.endpoints.clone(), vec![true; d.endpoints.len()]), prefs))
+            }
+            Role::Clients(ci) => {
+                let c = &topo.clients[ci];
+                match workload_of(ci) {
+                    // A population the scenario gives no workload stays idle.
+                    None => Process::Plain,
+                    Some(w) => {
+                        let endpoint = match &c.connect {
+                            Connect::Direct { datastore, ttl } => {
+                                let d = &topo.datastores[*datastore];
+                                Endpoint::Direct {
+                                    primary: d.members[d.primary],
+                                    ttl: *ttl,
+                                }
+                            }
+                            Connect::Dns { prefer, caches } => {
+                                let d = topo.dns.as_ref().expect("validated");
+                                Endpoint::Dns {
+                                    gslb: d.node,
+                                    ttl: d.ttl,
+                                    caches: *caches,
+                                    initial: d.endpoints[prefer[0]],
+                                }
+                            }
+                        };
+                        Process::Clients(ClientPopulation::new(ClientSpec {
+                            arrivals: w.arrivals,
+                            timeout: w.timeout,
+                            retries: w.retries,
+                            endpoint,
+                        }))
+                    }
+                }
+            }
+        };
+        processes.push(process);
+    }
+    let rngs = topo.node_names.iter().map(|name| component_rng(run_seed, name)).collect();
+    let network = Network::new(topo.layout.clone(), component_rng(run_seed, "network"));
+    let mut faults = Vec::new();
+    for (i, f) in scenario.faults.iter().enumerate() {
+        faults.extend(f.net_faults(i as u32));
+    }
+    // Stable by time: faults at the same instant apply in file order.
+    faults.sort_by_key(|(at, _)| *at);
+    Assembly {
+        world: GameDayWorld {
+            processes,
+            plain_heartbeats,
+            phase_index,
+            rngs,
+            outages: Vec::new(),
+            faults_applied: Vec::new(),
+        },
+        network,
+        faults,
+        clusters,
+    }
+}

@@ -1,0 +1,272 @@
+//! Judging a finished run: everything here is read off the recorded history, the processes'
+//! final state and the notes they made, never predicted.
+
+use super::world::{GameDayWorld, Process};
+use crate::logic::replication::{ClusterSpec, ReplicationMode};
+use crate::logic::{Note, NodeId};
+use crate::measure::durability::{FinalData, LostWrites};
+use crate::measure::history::OpStatus;
+use crate::measure::outcome::{WriteCounts, verdict};
+use crate::measure::safety::{Promotion, check_durability, check_primaries};
+use crate::measure::steady_state::{Recovery, SuccessSeries, recovery};
+use crate::model::scenario::Scenario;
+use crate::model::topology::{Role, Topology};
+use crate::sim::kernel::RunStats;
+use crate::sim::network::Network;
+use crate::sim::time::{SimDuration, SimTime};
+use serde::Serialize;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+/// One line of a run's incident timeline.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TimelineEntry {
+    #[serde(serialize_with = "secs")]
+    pub at_s: SimTime,
+    pub kind: &'static str,
+    pub detail: String,
+}
+
+fn secs<S: serde::Serializer>(t: &SimTime, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(t.as_secs_f64())
+}
+
+/// Everything measured in one run.
+#[derive(Clone, Debug)]
+pub struct RunResult {
+    pub seed: u64,
+    pub events: u64,
+    pub trace_hash: u64,
+    pub budget_exhausted: bool,
+    pub wall_seconds: f64,
+    pub writes: WriteCounts,
+    /// Incident start: the first fault's injection time.
+    pub t0: Option<SimTime>,
+    pub recovery: Recovery,
+    pub lost: LostWrites,
+    pub first_success: Option<SimTime>,
+    pub detected: Option<SimTime>,
+    pub promoted: Option<SimTime>,
+    pub rerouted: Option<SimTime>,
+    pub safety_violations: Vec<String>,
+    pub timeline: Vec<TimelineEntry>,
+}
+
+impl RunResult {
+    /// Steady-state RTO: `None` when service never came back.
+    pub fn rto(&self) -> Option<SimDuration> {
+        match (self.recovery, self.t0) {
+            (Recovery::NeverBroke, _) | (_, None) => Some(SimDuration::ZERO),
+            (Recovery::RecoveredAt(t), Some(t0)) => Some(t.saturating_since(t0)),
+            (Recovery::NotRecovered, _) => None,
+        }
+    }
+    pub fn rpo(&self) -> SimDuration {
+        self.lost.rpo(self.t0)
+    }
+    /// RW1's `rto`: first acknowledged operation sent at or after the fault, minus the fault.
+    pub fn first_success_rto(&self) -> Option<SimDuration> {
+        Some(self.first_success?.saturating_since(self.t0?))
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn judge(
+    topo: &Topology,
+    scenario: &Scenario,
+    seed: u64,
+    world: &GameDayWorld,
+    clusters: &[Arc<ClusterSpec>],
+    notes: &[(SimTime, NodeId, Note)],
+    stats: RunStats,
+    wall_seconds: f64,
+    network: &Network,
+) -> RunResult {
+    let end = SimTime::ZERO + scenario.duration;
+    let t0 = scenario.faults.iter().map(|f| f.at).min();
+    let name = |n: NodeId| topo.node_names[n as usize].clone();
+
+    // ---- the history: counts, SLI series, first success, lost writes ----
+    let finals: Vec<FinalData> = clusters.iter().map(|c| final_data(c, world, network)).collect();
+    let client_cluster = |node: u32| -> Option<usize> {
+        topo.dependencies(node).into_iter().find_map(|n| match topo.roles[n as usize] {
+            Role::DatabaseMember { datastore, .. } => Some(datastore),
+            _ => None,
+        })
+    };
+    let mut writes = WriteCounts::default();
+    let mut series = SuccessSeries::new(scenario.steady_state.resolution, end);
+    let mut first_success: Option<SimTime> = None;
+    let mut lost_per_cluster = vec![LostWrites::default(); clusters.len()];
+    for (node, p) in world.processes.iter().enumerate() {
+        let Process::Clients(c) = p else { continue };
+        let cluster = client_cluster(node as u32);
+        for op in c.history().ops() {
+            let v = verdict(op, c.deadline(op.sent), end);
+            writes.add(v);
+            series.add(op.sent, v);
+            if op.status != OpStatus::Acked {
+                continue;
+            }
+            if t0.is_some_and(|t| op.sent >= t) && first_success.is_none_or(|f| op.done < f) {
+                first_success = Some(op.done);
+            }
+            if let Some(k) = cluster
+                && !finals[k].holds(op.epoch, op.lsn)
+            {
+                lost_per_cluster[k].add(op.done, t0);
+            }
+        }
+    }
+    let mut lost = LostWrites::default();
+    for l in &lost_per_cluster {
+        lost.count += l.count;
+        lost.acked_after_t0 += l.acked_after_t0;
+        if let Some(e) = l.earliest_ack
+            && lost.earliest_ack.is_none_or(|x| e < x)
+        {
+            lost.earliest_ack = Some(e);
+        }
+    }
+    writes.acked_lost = lost.count;
+    let recovery = match t0 {
+        Some(t) => recovery(&series, &scenario.steady_state, t),
+        None => Recovery::NeverBroke,
+    };
+
+    // ---- safety ----
+    let mut violations = Vec::new();
+    for (k, c) in clusters.iter().enumerate() {
+        let promotions: Vec<Promotion> = notes
+            .iter()
+            .filter(|(_, n, _)| c.members.contains(n))
+            .filter_map(|&(at, node, note)| match note {
+                Note::Promoted { epoch } => Some(Promotion { at, node, epoch }),
+                _ => None,
+            })
+            .collect();
+        let spans: Vec<&[_]> = c
+            .members
+            .iter()
+            .map(|&m| match &world.processes[m as usize] {
+                Process::Replica(r) => r.commit_spans(),
+                _ => &[],
+            })
+            .collect();
+        violations.extend(check_primaries(&promotions, &c.members, &spans, &name));
+        let zones_hit: BTreeSet<u16> = world
+            .outages
+            .iter()
+            .filter(|(_, n, up)| !up && c.members.contains(n))
+            .map(|(_, n, _)| topo.node_zone[*n as usize])
+            .collect();
+        let synchronous = matches!(c.mode, ReplicationMode::Synchronous(rule) if rule.k() > 0);
+        violations.extend(check_durability(&c.name, synchronous, zones_hit.len(), lost_per_cluster[k].count));
+    }
+    if stats.budget_exhausted {
+        violations.push(format!(
+            "the event budget ({}) ran out at {}: the run stopped early and its results are incomplete",
+            scenario.event_budget, stats.last_event_at
+        ));
+    }
+
+    // ---- timeline ----
+    let mut timeline = Vec::new();
+    for f in &scenario.faults {
+        timeline.push(TimelineEntry {
+            at_s: f.at,
+            kind: "fault",
+            detail: f.detail.clone(),
+        });
+        if let Some(u) = f.until.filter(|&u| u < end) {
+            timeline.push(TimelineEntry {
+                at_s: u,
+                kind: "fault_end",
+                detail: format!("{} (ended)", f.detail),
+            });
+        }
+    }
+    let after_t0 = |at: SimTime| t0.is_some_and(|t| at >= t);
+    let mut detected = None;
+    let mut promoted = None;
+    let mut rerouted = None;
+    let mut seen = BTreeSet::new();
+    for &(at, node, note) in notes {
+        let (kind, detail) = match note {
+            Note::Detected { node: dead } => {
+                detected = detected.or(after_t0(at).then_some(at));
+                ("detected", format!("{} found {} dead (lease expired)", name(node), name(dead)))
+            }
+            Note::Promoted { epoch } if epoch > 1 || at > SimTime::ZERO => {
+                promoted = promoted.or(after_t0(at).then_some(at));
+                ("promoted", format!("{} became primary of epoch {epoch}", name(node)))
+            }
+            Note::Promoted { .. } => continue,
+            Note::Demoted { epoch, reason } => ("demoted", format!("{} stopped being primary of epoch {epoch} ({reason:?})", name(node))),
+            Note::Rerouted { to } => {
+                rerouted = rerouted.or(after_t0(at).then_some(at));
+                ("rerouted", format!("{} now sends to {}", name(node), name(to)))
+            }
+            Note::TargetHealth { target, healthy } => (
+                "health",
+                format!("{} marked {} {}", name(node), name(target), if healthy { "up" } else { "down" }),
+            ),
+            Note::NoCandidate => ("no_candidate", format!("{} found no eligible replica to promote", name(node))),
+            Note::Rewound { lsn, discarded } => ("rewound", format!("{} discarded {discarded} entries above LSN {lsn}", name(node))),
+        };
+        // Many resolver caches switching to the same place make one line, not sixteen.
+        if seen.insert((kind, detail.clone())) {
+            timeline.push(TimelineEntry { at_s: at, kind, detail });
+        }
+    }
+    if let Some(at) = first_success {
+        timeline.push(TimelineEntry {
+            at_s: at,
+            kind: "first_success",
+            detail: "first operation sent after the fault was acknowledged".into(),
+        });
+    }
+    if let Recovery::RecoveredAt(at) = recovery {
+        timeline.push(TimelineEntry {
+            at_s: at,
+            kind: "recovered",
+            detail: format!(
+                "steady state (≥ {}% success over {}) held from here",
+                scenario.steady_state.threshold * 100.0,
+                scenario.steady_state.window
+            ),
+        });
+    }
+    timeline.sort_by_key(|e| e.at_s);
+
+    RunResult {
+        seed,
+        events: stats.events,
+        trace_hash: stats.trace_hash,
+        budget_exhausted: stats.budget_exhausted,
+        wall_seconds,
+        writes,
+        t0,
+        recovery,
+        lost,
+        first_success,
+        detected,
+        promoted,
+        rerouted,
+        safety_violations: violations,
+        timeline,
+    }
+}
+
+/// The authoritative data of a cluster at the end of the run.
+fn final_data<'a>(c: &ClusterSpec, world: &'a GameDayWorld, network: &Network) -> FinalData<'a> {
+    let replicas = c.members.iter().filter_map(|&m| match &world.processes[m as usize] {
+        Process::Replica(r) if network.is_up(m) => Some(r),
+        _ => None,
+    });
+    let primary = replicas.clone().filter(|r| r.is_primary()).max_by_key(|r| r.epoch());
+    match primary {
+        Some(p) => FinalData::Primary(p.log()),
+        None => FinalData::AnyOf(replicas.map(|r| r.log()).collect()),
+    }
+}

@@ -1,0 +1,174 @@
+//! The world of one run: every node's process, dispatched by the kernel.
+//!
+//! This is the only place that knows both the kernel and the logic: it adapts the kernel's
+//! [`Ctx`] to the logic's [`Context`] trait (adding the node's own random stream) and routes
+//! each message or timer to the state machine on that node.
+
+use crate::logic::failover::Monitor;
+use crate::logic::lease::HeartbeatPlan;
+use crate::logic::replication::Replica;
+use crate::logic::routing::{AppServer, Gslb, LoadBalancer};
+use crate::logic::{Context, Msg, NodeId, Note, Timer};
+use crate::measure::client::ClientPopulation;
+use crate::sim::kernel::{Ctx, NetFault, World};
+use crate::sim::network::NodeIndex;
+use crate::sim::time::{SimDuration, SimTime};
+use rand_chacha::ChaCha8Rng;
+
+/// The state machine running on one node.
+pub enum Process {
+    /// A node with no role of its own (it may still heartbeat).
+    Plain,
+    Replica(Replica),
+    Monitor(Monitor),
+    App(AppServer),
+    LoadBalancer(LoadBalancer),
+    Dns(Gslb),
+    Clients(ClientPopulation),
+}
+
+pub struct GameDayWorld {
+    pub processes: Vec<Process>,
+    /// Heartbeats of nodes that are not database members (those renew their own leases).
+    pub plain_heartbeats: Vec<Option<HeartbeatPlan>>,
+    /// Position of each node among the checkers of its kind, for staggered phases.
+    pub phase_index: Vec<u64>,
+    pub rngs: Vec<ChaCha8Rng>,
+    /// When each node went down and came back (for safety checks and the timeline).
+    pub outages: Vec<(SimTime, NodeIndex, bool)>,
+    pub faults_applied: Vec<(SimTime, NetFault)>,
+}
+
+/// The logic's view of the kernel context, with the node's own random stream.
+struct NodeCtx<'a, 'b> {
+    k: &'a mut Ctx<'b, GameDayWorld>,
+    rng: &'a mut ChaCha8Rng,
+}
+
+impl Context for NodeCtx<'_, '_> {
+    #[inline]
+    fn now(&self) -> SimTime {
+        self.k.now()
+    }
+    #[inline]
+    fn me(&self) -> NodeId {
+        self.k.me()
+    }
+    #[inline]
+    fn send(&mut self, to: NodeId, msg: Msg) {
+        self.k.send(to, msg)
+    }
+    #[inline]
+    fn set_timer(&mut self, after: SimDuration, timer: Timer) {
+        self.k.set_timer(after, timer)
+    }
+    fn rng(&mut self) -> &mut ChaCha8Rng {
+        self.rng
+    }
+    fn note(&mut self, note: Note) {
+        self.k.note(note)
+    }
+}
+
+impl GameDayWorld {
+    fn start_node(&mut self, node: NodeIndex, k: &mut Ctx<'_, Self>, restart: bool) {
+        let i = node as usize;
+        let index = self.phase_index[i];
+        let mut ctx = NodeCtx {
+            k,
+            rng: &mut self.rngs[i],
+        };
+        if let Some(plan) = self.plain_heartbeats[i] {
+            plan.arm(true, &mut ctx);
+        }
+        match &mut self.processes[i] {
+            Process::Plain => {}
+            Process::Replica(r) => {
+                if restart {
+                    r.restart(&mut ctx)
+                } else {
+                    r.start(&mut ctx)
+                }
+            }
+            Process::Monitor(m) => m.start(&mut ctx),
+            Process::App(a) => a.start(index, &mut ctx),
+            Process::LoadBalancer(l) => l.start(index, &mut ctx),
+            Process::Dns(g) => g.start(index, &mut ctx),
+            Process::Clients(c) => {
+                if restart {
+                    c.restart(&mut ctx)
+                } else {
+                    c.start(&mut ctx)
+                }
+            }
+        }
+    }
+}
+
+impl World for GameDayWorld {
+    type Msg = Msg;
+    type Timer = Timer;
+    type Note = Note;
+
+    fn start(&mut self, node: NodeIndex, k: &mut Ctx<'_, Self>) {
+        self.start_node(node, k, false);
+    }
+
+    #[inline]
+    fn on_message(&mut self, node: NodeIndex, from: NodeIndex, msg: Msg, k: &mut Ctx<'_, Self>) {
+        let i = node as usize;
+        let mut ctx = NodeCtx {
+            k,
+            rng: &mut self.rngs[i],
+        };
+        match &mut self.processes[i] {
+            Process::Replica(r) => r.on_message(from, msg, &mut ctx),
+            Process::Monitor(m) => m.on_message(from, msg, &mut ctx),
+            Process::Clients(c) => c.on_message(from, msg, &mut ctx),
+            Process::App(a) => a.on_message(from, msg, &mut ctx),
+            Process::LoadBalancer(l) => l.on_message(from, msg, &mut ctx),
+            Process::Dns(g) => g.on_message(from, msg, &mut ctx),
+            Process::Plain => {}
+        }
+    }
+
+    #[inline]
+    fn on_timer(&mut self, node: NodeIndex, timer: Timer, k: &mut Ctx<'_, Self>) {
+        let i = node as usize;
+        let mut ctx = NodeCtx {
+            k,
+            rng: &mut self.rngs[i],
+        };
+        if timer == Timer::Heartbeat
+            && let Some(plan) = self.plain_heartbeats[i]
+        {
+            plan.beat_plain(&mut ctx);
+            return;
+        }
+        match &mut self.processes[i] {
+            Process::Replica(r) => r.on_timer(timer, &mut ctx),
+            Process::Monitor(m) => m.on_timer(timer, &mut ctx),
+            Process::Clients(c) => c.on_timer(timer, &mut ctx),
+            Process::App(a) => a.on_timer(timer, &mut ctx),
+            Process::LoadBalancer(l) => l.on_timer(timer, &mut ctx),
+            Process::Dns(g) => g.on_timer(timer, &mut ctx),
+            Process::Plain => {}
+        }
+    }
+
+    fn on_down(&mut self, node: NodeIndex, now: SimTime) {
+        self.outages.push((now, node, false));
+        if let Process::Replica(r) = &mut self.processes[node as usize] {
+            r.crash();
+        }
+    }
+
+    fn on_up(&mut self, node: NodeIndex, k: &mut Ctx<'_, Self>) {
+        self.outages.push((k.now(), node, true));
+        self.start_node(node, k, true);
+    }
+
+    fn on_fault(&mut self, fault: &NetFault, now: SimTime) {
+        self.faults_applied.push((now, *fault));
+    }
+}
