@@ -87,6 +87,8 @@ pub enum Msg {
     NewPrimary { epoch: Epoch },
     // ---- replication ----
     Replicate { epoch: Epoch, lsn: Lsn },
+    /// A batch of consecutive entries `first..=last` of one epoch (asynchronous shipping).
+    Ship { epoch: Epoch, first: Lsn, last: Lsn },
     ReplicateAck { epoch: Epoch, lsn: Lsn },
     /// A replica refused a write from an older epoch (fencing at the replica).
     Fenced { epoch: Epoch },
@@ -132,6 +134,8 @@ pub enum Timer {
     OpTimeout { seq: u32, attempt: u32 },
     /// A DNS cache entry expired.
     CacheExpiry { cache: u32 },
+    /// Ship the log entries accumulated since the last batch (asynchronous replication).
+    ShipLog,
     /// Start using the primary learnt from a notice (its TTL has passed).
     SwitchPrimary { node: NodeId, epoch: Epoch },
 }
@@ -203,6 +207,7 @@ pub(crate) mod testing {
             self.now = t;
             self
         }
+        #[allow(dead_code)]
         pub fn take_sent(&mut self) -> Vec<(NodeId, Msg)> {
             std::mem::take(&mut self.sent)
         }

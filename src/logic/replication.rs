@@ -27,8 +27,10 @@ use std::sync::Arc;
 pub enum ReplicationMode {
     /// Commit when the standby rule is met (PostgreSQL `synchronous_commit = on`).
     Synchronous(StandbyRule),
-    /// Commit locally at once and ship afterwards; replicas lag by the network delay.
-    Asynchronous,
+    /// Commit locally at once; ship accumulated entries every `ship_interval` (zero: each
+    /// entry at once). Entries not yet shipped when the primary dies are lost: that is the
+    /// replication lag an asynchronous RPO comes from.
+    Asynchronous { ship_interval: SimDuration },
 }
 
 /// Everything a member knows about its cluster; shared by all members.
@@ -46,6 +48,12 @@ pub struct ClusterSpec {
     pub lease: Option<SimDuration>,
     /// Nodes told directly about a new primary ([`Msg::NewPrimary`]).
     pub subscribers: Vec<NodeId>,
+    /// Patroni `synchronous_mode_strict`: with too few connected standbys, block commits
+    /// instead of falling back to committing locally.
+    pub strict: bool,
+    /// PostgreSQL `wal_sender_timeout`: a standby silent this long is no longer connected and
+    /// stops counting toward (and blocking) the synchronous quorum.
+    pub wal_sender_timeout: SimDuration,
 }
 
 impl ClusterSpec {
@@ -74,6 +82,16 @@ impl Log {
     }
     pub fn segments(&self) -> &[(Epoch, Lsn)] {
         &self.segments
+    }
+    /// Appends `count` entries written in `epoch`.
+    pub fn append_many(&mut self, epoch: Epoch, count: u64) {
+        if count == 0 {
+            return;
+        }
+        if self.segments.last().map(|s| s.0) != Some(epoch) {
+            self.segments.push((epoch, self.last + 1));
+        }
+        self.last += count;
     }
     /// Appends one entry written in `epoch`; returns its LSN.
     pub fn append(&mut self, epoch: Epoch) -> Lsn {
@@ -138,9 +156,14 @@ struct Primary {
     replicas: MemberSet,
     /// Highest LSN each member has acknowledged in this epoch.
     acked: Vec<Lsn>,
+    /// When each member last acknowledged anything (or when this primary took over).
+    heard: Vec<SimTime>,
     committed: Lsn,
     pending: VecDeque<(Lsn, OpRef, Route)>,
     lease_until: SimTime,
+    /// Last LSN put on the wire to replicas (asynchronous batching).
+    shipped: Lsn,
+    ship_armed: bool,
 }
 
 #[derive(Debug)]
@@ -252,9 +275,12 @@ impl Replica {
             epoch,
             replicas: replicas & !(1 << self.index),
             acked: vec![0; self.spec.members.len()],
+            heard: vec![ctx.now(); self.spec.members.len()],
             committed: self.log.last(),
             pending: VecDeque::new(),
             lease_until,
+            shipped: self.log.last(),
+            ship_armed: false,
         });
         ctx.note(Note::Promoted { epoch });
     }
@@ -302,6 +328,7 @@ impl Replica {
                     self.step_down(DemoteReason::LeaseExpired, ctx);
                 }
             }
+            Timer::ShipLog => self.ship(ctx),
             _ => debug_assert!(false, "replica got timer {timer:?}"),
         }
     }
@@ -309,13 +336,12 @@ impl Replica {
     pub fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut impl Context) {
         match msg {
             Msg::Request { op, route } => self.on_write(op, route, ctx),
-            Msg::Replicate { epoch, lsn } => self.on_replicate(from, epoch, lsn, ctx),
+            Msg::Replicate { epoch, lsn } => self.on_replicate(from, epoch, lsn, lsn, ctx),
+            Msg::Ship { epoch, first, last } => self.on_replicate(from, epoch, first, last, ctx),
             Msg::ReplicateAck { epoch, lsn } => self.on_ack(from, epoch, lsn, ctx),
-            Msg::Fenced { epoch } => {
-                if epoch > self.epoch {
-                    self.epoch = epoch;
-                    self.step_down(DemoteReason::FencedByReplica, ctx);
-                }
+            Msg::Fenced { epoch } if epoch > self.epoch => {
+                self.epoch = epoch;
+                self.step_down(DemoteReason::FencedByReplica, ctx);
             }
             Msg::LsnQuery { round } => ctx.send(
                 from,
@@ -325,12 +351,10 @@ impl Replica {
                     epoch: self.epoch,
                 },
             ),
-            Msg::Promote { epoch, replicas } => {
-                if epoch > self.epoch || (epoch == self.epoch && !self.is_primary()) {
-                    self.become_primary(epoch, replicas, ctx);
-                    for &s in &self.spec.subscribers {
-                        ctx.send(s, Msg::NewPrimary { epoch });
-                    }
+            Msg::Promote { epoch, replicas } if epoch > self.epoch || (epoch == self.epoch && !self.is_primary()) => {
+                self.become_primary(epoch, replicas, ctx);
+                for &s in &self.spec.subscribers {
+                    ctx.send(s, Msg::NewPrimary { epoch });
                 }
             }
             Msg::Demote { epoch } => {
@@ -378,28 +402,52 @@ impl Replica {
         };
         let epoch = p.epoch;
         let lsn = self.log.append(epoch);
-        let mut rest = p.replicas;
-        while rest != 0 {
-            let m = rest.trailing_zeros() as usize;
-            rest &= rest - 1;
-            ctx.send(self.spec.members[m], Msg::Replicate { epoch, lsn });
-        }
         match self.spec.mode {
-            ReplicationMode::Asynchronous => {
+            ReplicationMode::Asynchronous { ship_interval } => {
+                if ship_interval.is_zero() {
+                    send_to_replicas(ctx, &self.spec, p.replicas, Msg::Replicate { epoch, lsn });
+                    p.shipped = lsn;
+                } else if !p.ship_armed {
+                    p.ship_armed = true;
+                    ctx.set_timer(ship_interval, Timer::ShipLog);
+                }
                 p.committed = lsn;
                 record_commit(&mut self.spans, epoch, ctx.now());
                 reply(ctx, op, route, Outcome::Committed { epoch, lsn });
             }
-            ReplicationMode::Synchronous(rule) if rule.k() == 0 => {
-                p.committed = lsn;
-                record_commit(&mut self.spans, epoch, ctx.now());
-                reply(ctx, op, route, Outcome::Committed { epoch, lsn });
+            ReplicationMode::Synchronous(rule) => {
+                send_to_replicas(ctx, &self.spec, p.replicas, Msg::Replicate { epoch, lsn });
+                p.shipped = lsn;
+                if rule.k() == 0 {
+                    p.committed = lsn;
+                    record_commit(&mut self.spans, epoch, ctx.now());
+                    reply(ctx, op, route, Outcome::Committed { epoch, lsn });
+                } else {
+                    p.pending.push_back((lsn, op, route));
+                    self.advance_commits(ctx);
+                }
             }
-            ReplicationMode::Synchronous(_) => p.pending.push_back((lsn, op, route)),
         }
     }
 
-    fn on_replicate(&mut self, from: NodeId, epoch: Epoch, lsn: Lsn, ctx: &mut impl Context) {
+    /// Ships the batch accumulated since the last one (asynchronous mode).
+    fn ship(&mut self, ctx: &mut impl Context) {
+        let Role::Primary(p) = &mut self.role else { return };
+        p.ship_armed = false;
+        let last = self.log.last();
+        if last > p.shipped {
+            let msg = Msg::Ship {
+                epoch: p.epoch,
+                first: p.shipped + 1,
+                last,
+            };
+            send_to_replicas(ctx, &self.spec, p.replicas, msg);
+            p.shipped = last;
+        }
+    }
+
+    /// Entries `first..=last` of `epoch` from the primary `from` (one entry when synchronous).
+    fn on_replicate(&mut self, from: NodeId, epoch: Epoch, first: Lsn, last: Lsn, ctx: &mut impl Context) {
         if epoch < self.epoch && self.spec.epoch_fencing {
             ctx.send(from, Msg::Fenced { epoch: self.epoch });
             return;
@@ -414,26 +462,29 @@ impl Replica {
         if let Role::Replica { primary, catching_up } = &mut self.role {
             *primary = from;
             if *catching_up {
-                return; // the catch-up covers this entry
+                return; // the catch-up covers these entries
             }
-            let last = self.log.last();
-            if lsn == last + 1 {
-                self.log.append(epoch);
-            } else if lsn <= last {
-                if self.log.epoch_at(lsn) != Some(epoch) {
-                    // Divergent suffix from a deposed primary: discard it, like pg_rewind.
-                    let discarded = last - lsn + 1;
-                    self.log.truncate(lsn - 1);
-                    self.log.append(epoch);
-                    ctx.note(Note::Rewound { lsn: lsn - 1, discarded });
+            let have = self.log.last();
+            if first == have + 1 {
+                self.log.append_many(epoch, last - first + 1);
+            } else if first <= have {
+                if self.log.epoch_at(first) != Some(epoch) {
+                    // A divergent suffix from a deposed primary: discard it, like pg_rewind.
+                    let discarded = have - first + 1;
+                    self.log.truncate(first - 1);
+                    ctx.note(Note::Rewound { lsn: first - 1, discarded });
+                }
+                let have = self.log.last();
+                if last > have {
+                    self.log.append_many(epoch, last - have);
                 }
             } else {
                 // A gap: entries were missed while down or cut off.
                 *catching_up = true;
-                ctx.send(from, Msg::Rejoin { lsn: last });
+                ctx.send(from, Msg::Rejoin { lsn: have });
                 return;
             }
-            ctx.send(from, Msg::ReplicateAck { epoch, lsn });
+            ctx.send(from, Msg::ReplicateAck { epoch, lsn: last });
         }
     }
 
@@ -443,13 +494,21 @@ impl Replica {
             return;
         }
         let Some(m) = self.spec.member_index(from) else { return };
+        p.heard[m] = ctx.now();
         if lsn > p.acked[m] {
             p.acked[m] = lsn;
         }
+        self.advance_commits(ctx);
+    }
+
+    /// Commits (and answers) every pending write the standby rule now allows.
+    fn advance_commits(&mut self, ctx: &mut impl Context) {
+        let Role::Primary(p) = &mut self.role else { return };
         let ReplicationMode::Synchronous(rule) = self.spec.mode else {
             return;
         };
-        // Acks from standbys in other zones, in priority (member-list) order.
+        // Acks of connected standbys in other zones, in priority (member-list) order.
+        let now = ctx.now();
         let my_zone = self.spec.member_zone[self.index];
         let mut buf = [0 as Lsn; 64];
         let mut n = 0;
@@ -457,19 +516,25 @@ impl Replica {
         while rest != 0 {
             let r = rest.trailing_zeros() as usize;
             rest &= rest - 1;
-            if self.spec.member_zone[r] != my_zone {
+            let connected = now.saturating_since(p.heard[r]) <= self.spec.wal_sender_timeout;
+            if self.spec.member_zone[r] != my_zone && connected {
                 buf[n] = p.acked[r];
                 n += 1;
             }
         }
-        let Some(point) = rule.commit_point(&buf[..n]) else { return };
+        let point = match rule.commit_point(&buf[..n]) {
+            Some(point) => point,
+            // Too few standbys: Patroni's non-strict synchronous_mode commits locally.
+            None if !self.spec.strict => self.log.last(),
+            None => return,
+        };
         while let Some(&(l, op, route)) = p.pending.front() {
             if l > point {
                 break;
             }
             p.pending.pop_front();
             p.committed = l;
-            record_commit(&mut self.spans, p.epoch, ctx.now());
+            record_commit(&mut self.spans, p.epoch, now);
             reply(ctx, op, route, Outcome::Committed { epoch: p.epoch, lsn: l });
         }
     }
@@ -537,6 +602,15 @@ impl Replica {
                 },
             );
         }
+    }
+}
+
+fn send_to_replicas(ctx: &mut impl Context, spec: &ClusterSpec, replicas: MemberSet, msg: Msg) {
+    let mut rest = replicas;
+    while rest != 0 {
+        let m = rest.trailing_zeros() as usize;
+        rest &= rest - 1;
+        ctx.send(spec.members[m], msg);
     }
 }
 

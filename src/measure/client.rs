@@ -138,11 +138,9 @@ impl ClientPopulation {
                 ctx.set_timer(gap, Timer::NextOp);
             }
             Timer::OpTimeout { seq, attempt } => self.on_op_timeout(seq, attempt, ctx),
-            Timer::SwitchPrimary { node, epoch } => {
-                if epoch >= self.known_epoch && node != self.primary {
-                    self.primary = node;
-                    ctx.note(Note::Rerouted { to: node });
-                }
+            Timer::SwitchPrimary { node, epoch } if epoch >= self.known_epoch && node != self.primary => {
+                self.primary = node;
+                ctx.note(Note::Rerouted { to: node });
             }
             _ => {}
         }

@@ -84,7 +84,11 @@ pub fn recovery(series: &SuccessSeries, rule: &SteadyState, t0: SimTime) -> Reco
     let holds = |b: usize| sli[b].is_none_or(|s| s >= rule.threshold);
     let res = series.resolution.0;
     let b0 = (t0.0 / res) as usize;
-    let n = sli.len();
+    // Buckets after the last judged operation (the tail of in-flight ones) say nothing.
+    let n = (0..sli.len())
+        .rev()
+        .find(|&b| series.ok[b] + series.failed[b] > 0)
+        .map_or(0, |b| b + 1);
     if b0 >= n || (b0..n).all(holds) {
         return Recovery::NeverBroke;
     }
@@ -94,13 +98,9 @@ pub fn recovery(series: &SuccessSeries, rule: &SteadyState, t0: SimTime) -> Reco
     for b in (0..n).rev() {
         run[b] = if holds(b) { run[b + 1] + 1 } else { 0 };
     }
-    for b in b0..n {
-        if run[b] > 0 && (run[b] > stable || b + run[b] == n) {
-            let at = SimTime(b as u64 * res).max(t0);
-            return Recovery::RecoveredAt(at);
-        }
-    }
-    Recovery::NotRecovered
+    (b0..n)
+        .find(|&b| run[b] > 0 && (run[b] > stable || b + run[b] == n))
+        .map_or(Recovery::NotRecovered, |b| Recovery::RecoveredAt(SimTime(b as u64 * res).max(t0)))
 }
 
 #[cfg(test)]
@@ -141,6 +141,17 @@ mod tests {
     #[test]
     fn an_outage_to_the_end_is_not_recovered() {
         assert_eq!(recovery(&series(200, 50, 200), &rule(), SimTime::from_secs(50)), Recovery::NotRecovered);
+    }
+
+    #[test]
+    fn unjudged_tail_does_not_count_as_recovery() {
+        let mut s = series(100, 50, 90);
+        // 90 s .. 100 s: nothing judged (operations still in flight at the end).
+        for b in 90..100 {
+            s.ok[b] = 0;
+            s.failed[b] = 0;
+        }
+        assert_eq!(recovery(&s, &rule(), SimTime::from_secs(50)), Recovery::NotRecovered);
     }
 
     #[test]

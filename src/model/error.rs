@@ -161,7 +161,7 @@ mod tests {
     fn locates_a_name_after_its_anchor() {
         let s = Source::inline("t.ron", "(\n  a: \"x\",\n  zone: \"x\",\n)");
         assert_eq!(s.locate("zone", "x"), Position { line: 3, column: 9 });
-        assert_eq!(s.locate("", "x"), Position { line: 2, column: 7 });
+        assert_eq!(s.locate("", "x"), Position { line: 2, column: 6 });
         assert_eq!(s.locate("nowhere", "y"), Position { line: 1, column: 1 });
     }
 

@@ -137,8 +137,8 @@ pub struct MonitorDef {
 pub enum ReplicationDef {
     /// Commit per `synchronous_standby_names`: `Synchronous(Any(1))`, `Synchronous(First(2))`.
     Synchronous(StandbyRule),
-    /// Commit locally, ship afterwards.
-    Asynchronous,
+    /// Commit locally; ship accumulated entries every `ship_interval` (`"0s"`: each at once).
+    Asynchronous { ship_interval: Dur },
 }
 
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -153,6 +153,9 @@ pub enum Fencing {
 
 fn default_retry_timeout() -> Dur {
     Dur(SimDuration::from_secs(10))
+}
+fn default_wal_sender_timeout() -> Dur {
+    Dur(SimDuration::from_secs(60))
 }
 fn default_max_lag() -> u64 {
     1_048_576
@@ -177,6 +180,13 @@ pub struct FailoverDef {
     pub maximum_lag_on_failover: u64,
     #[serde(default = "default_true")]
     pub synchronous_mode: bool,
+    /// Block commits rather than commit locally when too few synchronous standbys are
+    /// connected.
+    #[serde(default)]
+    pub synchronous_mode_strict: bool,
+    /// PostgreSQL's `wal_sender_timeout`: a standby silent this long stops counting.
+    #[serde(default = "default_wal_sender_timeout")]
+    pub wal_sender_timeout: Dur,
     #[serde(default = "default_fencing")]
     pub fencing: Vec<Fencing>,
 }
@@ -308,6 +318,8 @@ pub struct DatastoreInfo {
     pub retry_timeout: SimDuration,
     pub maximum_lag_on_failover: u64,
     pub synchronous_mode: bool,
+    pub synchronous_mode_strict: bool,
+    pub wal_sender_timeout: SimDuration,
     pub fencing: Vec<Fencing>,
 }
 
@@ -653,7 +665,7 @@ impl<'a> Builder<'a> {
                 .position(|m| m == &d.primary)
                 .ok_or_else(|| self.err("primary", &d.primary, format!("the primary must be one of the members of `{}`", d.name)))?;
             let mode = match d.replication {
-                ReplicationDef::Asynchronous => ReplicationMode::Asynchronous,
+                ReplicationDef::Asynchronous { ship_interval } => ReplicationMode::Asynchronous { ship_interval: ship_interval.0 },
                 ReplicationDef::Synchronous(rule) => {
                     // The rule must be satisfiable from every member that may become primary.
                     for (k, &n) in members.iter().enumerate() {
@@ -700,6 +712,8 @@ impl<'a> Builder<'a> {
                 retry_timeout,
                 maximum_lag_on_failover: d.failover.maximum_lag_on_failover,
                 synchronous_mode: d.failover.synchronous_mode,
+                synchronous_mode_strict: d.failover.synchronous_mode_strict,
+                wal_sender_timeout: positive(src, "wal_sender_timeout", d.failover.wal_sender_timeout, "wal_sender_timeout")?,
                 fencing: d.failover.fencing.clone(),
             });
         }

@@ -46,6 +46,8 @@ pub fn assemble(topo: &Topology, scenario: &Scenario, run_seed: u64) -> Assembly
                 epoch_fencing: d.fencing.contains(&Fencing::Epoch),
                 lease: d.fencing.contains(&Fencing::Lease).then(|| mon.loop_wait + d.retry_timeout),
                 subscribers,
+                strict: d.synchronous_mode_strict,
+                wal_sender_timeout: d.wal_sender_timeout,
             })
         })
         .collect();

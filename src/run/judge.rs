@@ -15,7 +15,7 @@ use crate::sim::kernel::RunStats;
 use crate::sim::network::Network;
 use crate::sim::time::{SimDuration, SimTime};
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// One line of a run's incident timeline.
@@ -190,33 +190,44 @@ pub fn judge(
     let mut detected = None;
     let mut promoted = None;
     let mut rerouted = None;
-    let mut seen = BTreeSet::new();
+    // Many nodes making the same move (sixteen resolver caches, fourteen app servers) make
+    // one line: the first one, and how many followed.
+    let mut groups: BTreeMap<(&'static str, String), (usize, usize)> = BTreeMap::new();
     for &(at, node, note) in notes {
-        let (kind, detail) = match note {
+        let (kind, group, detail) = match note {
             Note::Detected { node: dead } => {
                 detected = detected.or(after_t0(at).then_some(at));
-                ("detected", format!("{} found {} dead (lease expired)", name(node), name(dead)))
+                ("detected", None, format!("{} found {} dead (lease expired)", name(node), name(dead)))
             }
             Note::Promoted { epoch } if epoch > 1 || at > SimTime::ZERO => {
                 promoted = promoted.or(after_t0(at).then_some(at));
-                ("promoted", format!("{} became primary of epoch {epoch}", name(node)))
+                ("promoted", None, format!("{} became primary of epoch {epoch}", name(node)))
             }
             Note::Promoted { .. } => continue,
-            Note::Demoted { epoch, reason } => ("demoted", format!("{} stopped being primary of epoch {epoch} ({reason:?})", name(node))),
+            Note::Demoted { epoch, reason } => ("demoted", None, format!("{} stopped being primary of epoch {epoch} ({reason:?})", name(node))),
             Note::Rerouted { to } => {
                 rerouted = rerouted.or(after_t0(at).then_some(at));
-                ("rerouted", format!("{} now sends to {}", name(node), name(to)))
+                ("rerouted", Some(format!("to {}", name(to))), format!("{} now sends to {}", name(node), name(to)))
             }
-            Note::TargetHealth { target, healthy } => (
-                "health",
-                format!("{} marked {} {}", name(node), name(target), if healthy { "up" } else { "down" }),
-            ),
-            Note::NoCandidate => ("no_candidate", format!("{} found no eligible replica to promote", name(node))),
-            Note::Rewound { lsn, discarded } => ("rewound", format!("{} discarded {discarded} entries above LSN {lsn}", name(node))),
+            Note::TargetHealth { target, healthy } => {
+                let state = if healthy { "up" } else { "down" };
+                ("health", Some(format!("{} {state}", name(target))), format!("{} marked {} {state}", name(node), name(target)))
+            }
+            Note::NoCandidate => ("no_candidate", Some(String::new()), format!("{} found no eligible replica to promote", name(node))),
+            Note::Rewound { lsn, discarded } => ("rewound", None, format!("{} discarded {discarded} entries above LSN {lsn}", name(node))),
         };
-        // Many resolver caches switching to the same place make one line, not sixteen.
-        if seen.insert((kind, detail.clone())) {
-            timeline.push(TimelineEntry { at_s: at, kind, detail });
+        if let Some(key) = group {
+            if let Some((_, count)) = groups.get_mut(&(kind, key.clone())) {
+                *count += 1;
+                continue;
+            }
+            groups.insert((kind, key), (timeline.len(), 1));
+        }
+        timeline.push(TimelineEntry { at_s: at, kind, detail });
+    }
+    for (index, count) in groups.into_values() {
+        if count > 1 {
+            timeline[index].detail.push_str(&format!(" (first of {count})"));
         }
     }
     if let Some(at) = first_success {
