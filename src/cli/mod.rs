@@ -85,7 +85,11 @@ pub fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     init_tracing(cli.verbose);
@@ -110,8 +114,13 @@ fn init_tracing(verbose: u8) {
         1 => "gameday=info",
         _ => "gameday=debug",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).without_time().try_init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .try_init();
 }
 
 /// Errors at the edge: input problems (exit 2) and output problems.
@@ -129,7 +138,10 @@ fn load(args: &RunArgs) -> Result<Vec<(Topology, Scenario)>, InputError> {
     let parsed: Vec<ParsedScenario> = if args.scenarios.is_empty() {
         suite::builtin_scenarios()?
     } else {
-        args.scenarios.iter().map(|p| ParsedScenario::load(p)).collect::<Result<_, _>>()?
+        args.scenarios
+            .iter()
+            .map(|p| ParsedScenario::load(p))
+            .collect::<Result<_, _>>()?
     };
     let mut out = Vec::new();
     for p in parsed {
@@ -148,7 +160,8 @@ fn load(args: &RunArgs) -> Result<Vec<(Topology, Scenario)>, InputError> {
 
 fn run(args: RunArgs, gate: bool) -> Result<ExitCode, CliError> {
     let loaded = load(&args)?;
-    let show_progress = !args.quiet && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+    let show_progress =
+        !args.quiet && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
     let mut scenarios = Vec::new();
     let mut master_seed = 0;
     let mut runs_shown = 0;
@@ -156,16 +169,21 @@ fn run(args: RunArgs, gate: bool) -> Result<ExitCode, CliError> {
         let seed = args.seed.unwrap_or(s.seed);
         let runs = args.runs.unwrap_or(s.runs);
         if runs == 0 || runs > crate::model::limits::RUNS_MAX {
-            return Err(CliError::Output(format!("--runs must be between 1 and {}", crate::model::limits::RUNS_MAX)));
+            return Err(CliError::Output(format!(
+                "--runs must be between 1 and {}",
+                crate::model::limits::RUNS_MAX
+            )));
         }
         master_seed = seed;
         runs_shown = runs;
         let bar = show_progress.then(|| {
             let b = indicatif::ProgressBar::new(runs as u64);
             b.set_style(
-                indicatif::ProgressStyle::with_template("{msg:>20} [{bar:30}] {pos}/{len} runs, {elapsed} elapsed, eta {eta}")
-                    .expect("static template")
-                    .progress_chars("=> "),
+                indicatif::ProgressStyle::with_template(
+                    "{msg:>20} [{bar:30}] {pos}/{len} runs, {elapsed} elapsed, eta {eta}",
+                )
+                .expect("static template")
+                .progress_chars("=> "),
             );
             b.set_message(s.name.clone());
             b
@@ -186,21 +204,31 @@ fn run(args: RunArgs, gate: bool) -> Result<ExitCode, CliError> {
         runs: runs_shown,
         scenarios,
     };
-    let json = serde_json::to_string_pretty(&report).map_err(|e| CliError::Output(e.to_string()))?;
+    let json =
+        serde_json::to_string_pretty(&report).map_err(|e| CliError::Output(e.to_string()))?;
     let table = text::render(&report);
     write_outputs(&args.out, &json, &table)?;
     match args.format {
         Format::Json => println!("{json}"),
         Format::Text => {
             print!("{table}");
-            println!("\nresults written to {}", args.out.join("results.json").display());
+            println!(
+                "\nresults written to {}",
+                args.out.join("results.json").display()
+            );
         }
     }
-    Ok(if gate && !report.passed() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if gate && !report.passed() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn write_outputs(dir: &Path, json: &str, table: &str) -> Result<(), CliError> {
-    let fail = |e: std::io::Error| CliError::Output(format!("cannot write results to {}: {e}", dir.display()));
+    let fail = |e: std::io::Error| {
+        CliError::Output(format!("cannot write results to {}: {e}", dir.display()))
+    };
     std::fs::create_dir_all(dir).map_err(fail)?;
     std::fs::write(dir.join("results.json"), json).map_err(fail)?;
     std::fs::write(dir.join("summary.txt"), table).map_err(fail)?;
@@ -210,11 +238,20 @@ fn write_outputs(dir: &Path, json: &str, table: &str) -> Result<(), CliError> {
 fn validate(files: &[PathBuf]) -> Result<ExitCode, CliError> {
     for f in files {
         let source = crate::model::Source::read(f)?;
-        let head = source.text.trim_start_matches(|c: char| c.is_whitespace() || c == '/' ).to_string();
+        let head = source
+            .text
+            .trim_start_matches(|c: char| c.is_whitespace() || c == '/')
+            .to_string();
         let is_topology = source.text.contains("Topology(") || head.starts_with("Topology");
         if is_topology {
             let t = Topology::from_source(source)?;
-            println!("{}: topology `{}` is valid ({} nodes, {} datastores)", f.display(), t.name, t.node_names.len(), t.datastores.len());
+            println!(
+                "{}: topology `{}` is valid ({} nodes, {} datastores)",
+                f.display(),
+                t.name,
+                t.node_names.len(),
+                t.datastores.len()
+            );
         } else {
             let p = ParsedScenario::from_source(source)?;
             let topo = match suite::builtin_topology(&p)? {
@@ -222,7 +259,13 @@ fn validate(files: &[PathBuf]) -> Result<ExitCode, CliError> {
                 None => Topology::load(&p.topology_path()?)?,
             };
             let s = p.resolve(&topo)?;
-            println!("{}: scenario `{}` is valid on topology `{}` ({} faults)", f.display(), s.name, topo.name, s.faults.len());
+            println!(
+                "{}: scenario `{}` is valid on topology `{}` ({} faults)",
+                f.display(),
+                s.name,
+                topo.name,
+                s.faults.len()
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -11,11 +11,21 @@ use crate::model::topology::Topology;
 use std::path::Path;
 
 const SUITE: &[(&str, &str)] = &[
-    ("scenarios/zone-loss.ron", include_str!("../../scenarios/zone-loss.ron")),
-    ("scenarios/region-loss.ron", include_str!("../../scenarios/region-loss.ron")),
+    (
+        "scenarios/zone-loss.ron",
+        include_str!("../../scenarios/zone-loss.ron"),
+    ),
+    (
+        "scenarios/region-loss.ron",
+        include_str!("../../scenarios/region-loss.ron"),
+    ),
 ];
 
-const TOPOLOGIES: &[(&str, &str, &str)] = &[("ftm-games", "topologies/ftm-games.ron", include_str!("../../topologies/ftm-games.ron"))];
+const TOPOLOGIES: &[(&str, &str, &str)] = &[(
+    "ftm-games",
+    "topologies/ftm-games.ron",
+    include_str!("../../topologies/ftm-games.ron"),
+)];
 
 fn source(path: &str, text: &str) -> Result<Source, InputError> {
     if Path::new(path).is_file() {
@@ -27,7 +37,10 @@ fn source(path: &str, text: &str) -> Result<Source, InputError> {
 
 /// The suite's scenarios, parsed.
 pub fn builtin_scenarios() -> Result<Vec<ParsedScenario>, InputError> {
-    SUITE.iter().map(|(p, t)| ParsedScenario::from_source(source(p, t)?)).collect()
+    SUITE
+        .iter()
+        .map(|(p, t)| ParsedScenario::from_source(source(p, t)?))
+        .collect()
 }
 
 /// The compiled-in topology a scenario names, when its file cannot be found on disk.

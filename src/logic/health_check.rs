@@ -38,7 +38,10 @@ impl HealthChecker {
     /// balancer assumes its configured backends are up).
     pub fn new(spec: HealthCheckSpec, targets: Vec<NodeId>, initially_healthy: Vec<bool>) -> Self {
         debug_assert_eq!(targets.len(), initially_healthy.len());
-        debug_assert!(spec.timeout <= spec.interval, "validated: timeout ≤ interval");
+        debug_assert!(
+            spec.timeout <= spec.interval,
+            "validated: timeout ≤ interval"
+        );
         let n = targets.len();
         HealthChecker {
             spec,
@@ -60,7 +63,10 @@ impl HealthChecker {
     }
 
     pub fn start(&mut self, index: u64, ctx: &mut impl Context) {
-        let first = self.spec.phase.first_offset(self.spec.interval, index, ctx.rng());
+        let first = self
+            .spec
+            .phase
+            .first_offset(self.spec.interval, index, ctx.rng());
         ctx.set_timer(first, Timer::HealthTick);
     }
 
@@ -104,7 +110,11 @@ impl HealthChecker {
                 continue;
             }
             self.streak[i] += 1;
-            let needed = if self.healthy[i] { self.spec.fall } else { self.spec.rise };
+            let needed = if self.healthy[i] {
+                self.spec.fall
+            } else {
+                self.spec.rise
+            };
             if self.streak[i] >= needed {
                 self.healthy[i] = ok;
                 self.streak[i] = 0;

@@ -22,7 +22,8 @@ impl HeartbeatPlan {
     /// Arms the first heartbeat (at the phase offset) or the next one (after the interval).
     pub fn arm(&self, first: bool, ctx: &mut impl Context) {
         let after = if first {
-            self.phase.first_offset(self.interval, self.index, ctx.rng())
+            self.phase
+                .first_offset(self.interval, self.index, ctx.rng())
         } else {
             self.interval
         };

@@ -69,41 +69,103 @@ pub enum Msg {
     /// A watched node is alive. Database nodes add their log position and role, which the
     /// controller uses for `maximum_lag_on_failover`, to spot a deposed primary and to tell
     /// a node that follows nobody whom to follow. `following` is the node itself for a primary.
-    Heartbeat { sent_at: SimTime, lsn: Lsn, epoch: Epoch, following: NodeId },
+    Heartbeat {
+        sent_at: SimTime,
+        lsn: Lsn,
+        epoch: Epoch,
+        following: NodeId,
+    },
     /// The controller renewed the primary's lease (the leader key's TTL in Patroni terms).
-    LeaseGranted { sent_at: SimTime },
+    LeaseGranted {
+        sent_at: SimTime,
+    },
     // ---- failover ----
-    LsnQuery { round: u32 },
-    LsnReply { round: u32, lsn: Lsn, epoch: Epoch },
+    LsnQuery {
+        round: u32,
+    },
+    LsnReply {
+        round: u32,
+        lsn: Lsn,
+        epoch: Epoch,
+    },
     /// Become primary of `epoch`, replicating to `replicas`.
-    Promote { epoch: Epoch, replicas: MemberSet },
+    Promote {
+        epoch: Epoch,
+        replicas: MemberSet,
+    },
     /// Stop accepting writes: a newer epoch exists (fencing by message).
-    Demote { epoch: Epoch },
+    Demote {
+        epoch: Epoch,
+    },
     /// Follow `primary` of `epoch`: sent to a restarted or deposed node.
-    Follow { epoch: Epoch, primary: NodeId },
+    Follow {
+        epoch: Epoch,
+        primary: NodeId,
+    },
     /// The primary's replica set changed (a member came back).
-    Membership { epoch: Epoch, replicas: MemberSet },
+    Membership {
+        epoch: Epoch,
+        replicas: MemberSet,
+    },
     /// A new primary announces itself to the datastore's direct subscribers.
-    NewPrimary { epoch: Epoch },
+    NewPrimary {
+        epoch: Epoch,
+    },
     // ---- replication ----
-    Replicate { epoch: Epoch, lsn: Lsn },
+    Replicate {
+        epoch: Epoch,
+        lsn: Lsn,
+    },
     /// A batch of consecutive entries `first..=last` of one epoch (asynchronous shipping).
-    Ship { epoch: Epoch, first: Lsn, last: Lsn },
-    ReplicateAck { epoch: Epoch, lsn: Lsn },
+    Ship {
+        epoch: Epoch,
+        first: Lsn,
+        last: Lsn,
+    },
+    ReplicateAck {
+        epoch: Epoch,
+        lsn: Lsn,
+    },
     /// A replica refused a write from an older epoch (fencing at the replica).
-    Fenced { epoch: Epoch },
+    Fenced {
+        epoch: Epoch,
+    },
     /// A replica that missed entries (or restarted) asks to be brought up to date.
-    Rejoin { lsn: Lsn },
+    Rejoin {
+        lsn: Lsn,
+    },
     /// One segment of the primary's log (all entries of one epoch in `first..=last`).
-    CatchUp { epoch: Epoch, first: Lsn, last: Lsn, done: bool },
+    CatchUp {
+        epoch: Epoch,
+        first: Lsn,
+        last: Lsn,
+        done: bool,
+    },
     // ---- client requests ----
-    Request { op: OpRef, route: Route },
-    Reply { op: OpRef, route: Route, outcome: Outcome },
+    Request {
+        op: OpRef,
+        route: Route,
+    },
+    Reply {
+        op: OpRef,
+        route: Route,
+        outcome: Outcome,
+    },
     // ---- health checks and DNS ----
-    Probe { round: u32 },
-    ProbeReply { round: u32, primary: bool },
-    Resolve { cache: u32 },
-    Resolved { cache: u32, endpoint: NodeId },
+    Probe {
+        round: u32,
+    },
+    ProbeReply {
+        round: u32,
+        primary: bool,
+    },
+    Resolve {
+        cache: u32,
+    },
+    Resolved {
+        cache: u32,
+        endpoint: NodeId,
+    },
 }
 
 /// How a request ended, as seen by the server that answered.

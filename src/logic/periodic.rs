@@ -24,7 +24,12 @@ pub enum Phase {
 
 impl Phase {
     /// The offset of the first firing for member `index` of a group with period `interval`.
-    pub fn first_offset(self, interval: SimDuration, index: u64, rng: &mut ChaCha8Rng) -> SimDuration {
+    pub fn first_offset(
+        self,
+        interval: SimDuration,
+        index: u64,
+        rng: &mut ChaCha8Rng,
+    ) -> SimDuration {
         match self {
             Phase::Fixed(offset) => offset,
             Phase::Stagger(step) => {
@@ -55,8 +60,14 @@ mod tests {
         let mut rng = component_rng(1, "x");
         let p = Phase::Stagger(SimDuration::from_millis(1));
         let i = SimDuration::from_secs(1);
-        assert_eq!(p.first_offset(i, 10, &mut rng), SimDuration::from_millis(10));
-        assert_eq!(p.first_offset(i, 1003, &mut rng), SimDuration::from_millis(3));
+        assert_eq!(
+            p.first_offset(i, 10, &mut rng),
+            SimDuration::from_millis(10)
+        );
+        assert_eq!(
+            p.first_offset(i, 1003, &mut rng),
+            SimDuration::from_millis(3)
+        );
     }
 
     #[test]
@@ -74,6 +85,9 @@ mod tests {
     fn fixed_phase_is_the_offset() {
         let mut rng = component_rng(1, "x");
         let p = Phase::Fixed(SimDuration::from_secs(1));
-        assert_eq!(p.first_offset(SimDuration::from_secs(1), 99, &mut rng), SimDuration::from_secs(1));
+        assert_eq!(
+            p.first_offset(SimDuration::from_secs(1), 99, &mut rng),
+            SimDuration::from_secs(1)
+        );
     }
 }

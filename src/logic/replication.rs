@@ -17,7 +17,10 @@
 
 use super::lease::HeartbeatPlan;
 use super::quorum::StandbyRule;
-use super::{Context, DemoteReason, Epoch, Lsn, MemberSet, Msg, NO_NODE, NodeId, Note, OpRef, Outcome, Route, Timer};
+use super::{
+    Context, DemoteReason, Epoch, Lsn, MemberSet, Msg, NO_NODE, NodeId, Note, OpRef, Outcome,
+    Route, Timer,
+};
 use crate::sim::time::{SimDuration, SimTime};
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -170,7 +173,10 @@ struct Primary {
 enum Role {
     Primary(Primary),
     /// Following `primary` (or nobody yet: [`NO_NODE`]).
-    Replica { primary: NodeId, catching_up: bool },
+    Replica {
+        primary: NodeId,
+        catching_up: bool,
+    },
 }
 
 /// One database node.
@@ -351,7 +357,9 @@ impl Replica {
                     epoch: self.epoch,
                 },
             ),
-            Msg::Promote { epoch, replicas } if epoch > self.epoch || (epoch == self.epoch && !self.is_primary()) => {
+            Msg::Promote { epoch, replicas }
+                if epoch > self.epoch || (epoch == self.epoch && !self.is_primary()) =>
+            {
                 self.become_primary(epoch, replicas, ctx);
                 for &s in &self.spec.subscribers {
                     ctx.send(s, Msg::NewPrimary { epoch });
@@ -383,7 +391,12 @@ impl Replica {
                 }
             }
             Msg::Rejoin { .. } => self.on_rejoin(from, ctx),
-            Msg::CatchUp { epoch, first, last, done } => self.on_catch_up(from, epoch, first, last, done, ctx),
+            Msg::CatchUp {
+                epoch,
+                first,
+                last,
+                done,
+            } => self.on_catch_up(from, epoch, first, last, done, ctx),
             Msg::Probe { round } => ctx.send(
                 from,
                 Msg::ProbeReply {
@@ -432,7 +445,9 @@ impl Replica {
 
     /// Ships the batch accumulated since the last one (asynchronous mode).
     fn ship(&mut self, ctx: &mut impl Context) {
-        let Role::Primary(p) = &mut self.role else { return };
+        let Role::Primary(p) = &mut self.role else {
+            return;
+        };
         p.ship_armed = false;
         let last = self.log.last();
         if last > p.shipped {
@@ -447,7 +462,14 @@ impl Replica {
     }
 
     /// Entries `first..=last` of `epoch` from the primary `from` (one entry when synchronous).
-    fn on_replicate(&mut self, from: NodeId, epoch: Epoch, first: Lsn, last: Lsn, ctx: &mut impl Context) {
+    fn on_replicate(
+        &mut self,
+        from: NodeId,
+        epoch: Epoch,
+        first: Lsn,
+        last: Lsn,
+        ctx: &mut impl Context,
+    ) {
         if epoch < self.epoch && self.spec.epoch_fencing {
             ctx.send(from, Msg::Fenced { epoch: self.epoch });
             return;
@@ -459,7 +481,11 @@ impl Replica {
         if self.is_primary() {
             return; // a stale primary's stream to another primary (no fencing): ignored.
         }
-        if let Role::Replica { primary, catching_up } = &mut self.role {
+        if let Role::Replica {
+            primary,
+            catching_up,
+        } = &mut self.role
+        {
             *primary = from;
             if *catching_up {
                 return; // the catch-up covers these entries
@@ -472,7 +498,10 @@ impl Replica {
                     // A divergent suffix from a deposed primary: discard it, like pg_rewind.
                     let discarded = have - first + 1;
                     self.log.truncate(first - 1);
-                    ctx.note(Note::Rewound { lsn: first - 1, discarded });
+                    ctx.note(Note::Rewound {
+                        lsn: first - 1,
+                        discarded,
+                    });
                 }
                 let have = self.log.last();
                 if last > have {
@@ -489,11 +518,15 @@ impl Replica {
     }
 
     fn on_ack(&mut self, from: NodeId, epoch: Epoch, lsn: Lsn, ctx: &mut impl Context) {
-        let Role::Primary(p) = &mut self.role else { return };
+        let Role::Primary(p) = &mut self.role else {
+            return;
+        };
         if epoch != p.epoch {
             return;
         }
-        let Some(m) = self.spec.member_index(from) else { return };
+        let Some(m) = self.spec.member_index(from) else {
+            return;
+        };
         p.heard[m] = ctx.now();
         if lsn > p.acked[m] {
             p.acked[m] = lsn;
@@ -503,7 +536,9 @@ impl Replica {
 
     /// Commits (and answers) every pending write the standby rule now allows.
     fn advance_commits(&mut self, ctx: &mut impl Context) {
-        let Role::Primary(p) = &mut self.role else { return };
+        let Role::Primary(p) = &mut self.role else {
+            return;
+        };
         let ReplicationMode::Synchronous(rule) = self.spec.mode else {
             return;
         };
@@ -535,7 +570,15 @@ impl Replica {
             p.pending.pop_front();
             p.committed = l;
             record_commit(&mut self.spans, p.epoch, now);
-            reply(ctx, op, route, Outcome::Committed { epoch: p.epoch, lsn: l });
+            reply(
+                ctx,
+                op,
+                route,
+                Outcome::Committed {
+                    epoch: p.epoch,
+                    lsn: l,
+                },
+            );
         }
     }
 
@@ -552,30 +595,69 @@ impl Replica {
             primary,
             catching_up: true,
         };
-        ctx.send(primary, Msg::Rejoin { lsn: self.log.last() });
+        ctx.send(
+            primary,
+            Msg::Rejoin {
+                lsn: self.log.last(),
+            },
+        );
     }
 
     /// A member asks to be brought up to date: send it the whole log as segments (a
     /// base backup, in effect) and stream to it from now on.
     fn on_rejoin(&mut self, from: NodeId, ctx: &mut impl Context) {
-        let Role::Primary(p) = &mut self.role else { return };
-        let Some(m) = self.spec.member_index(from) else { return };
+        let Role::Primary(p) = &mut self.role else {
+            return;
+        };
+        let Some(m) = self.spec.member_index(from) else {
+            return;
+        };
         p.replicas |= 1 << m;
         p.acked[m] = 0;
         let segs = self.log.segments();
         if segs.is_empty() {
-            ctx.send(from, Msg::CatchUp { epoch: p.epoch, first: 1, last: 0, done: true });
+            ctx.send(
+                from,
+                Msg::CatchUp {
+                    epoch: p.epoch,
+                    first: 1,
+                    last: 0,
+                    done: true,
+                },
+            );
             return;
         }
         for (i, &(epoch, first)) in segs.iter().enumerate() {
             let last = segs.get(i + 1).map(|s| s.1 - 1).unwrap_or(self.log.last());
             let done = i + 1 == segs.len();
-            ctx.send(from, Msg::CatchUp { epoch, first, last, done });
+            ctx.send(
+                from,
+                Msg::CatchUp {
+                    epoch,
+                    first,
+                    last,
+                    done,
+                },
+            );
         }
     }
 
-    fn on_catch_up(&mut self, from: NodeId, epoch: Epoch, first: Lsn, last: Lsn, done: bool, ctx: &mut impl Context) {
-        let Role::Replica { primary, catching_up } = &mut self.role else { return };
+    fn on_catch_up(
+        &mut self,
+        from: NodeId,
+        epoch: Epoch,
+        first: Lsn,
+        last: Lsn,
+        done: bool,
+        ctx: &mut impl Context,
+    ) {
+        let Role::Replica {
+            primary,
+            catching_up,
+        } = &mut self.role
+        else {
+            return;
+        };
         *primary = from;
         if first == 1 {
             self.incoming = Log::default();
@@ -631,6 +713,961 @@ fn record_commit(spans: &mut Vec<CommitSpan>, epoch: Epoch, now: SimTime) {
 
 /// Answers a request along the path it came by.
 fn reply(ctx: &mut impl Context, op: OpRef, route: Route, outcome: Outcome) {
-    let to = if route.app != NO_NODE { route.app } else { op.client };
+    let to = if route.app != NO_NODE {
+        route.app
+    } else {
+        op.client
+    };
     ctx.send(to, Msg::Reply { op, route, outcome });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logic::periodic::Phase;
+    use crate::logic::testing::Recorder;
+
+    const CLIENT: NodeId = 50;
+    const SUB: NodeId = 60;
+    const MON: NodeId = 70;
+    /// The initial primary (member 0) and the two standbys (members 1 and 2).
+    const P: NodeId = 10;
+    const S1: NodeId = 11;
+    const S2: NodeId = 12;
+
+    fn ms(v: u64) -> SimTime {
+        SimTime::from_millis(v)
+    }
+
+    fn spec(mode: ReplicationMode, zones: [u16; 3]) -> ClusterSpec {
+        ClusterSpec {
+            name: "db".to_string(),
+            members: vec![P, S1, S2],
+            member_zone: zones.to_vec(),
+            initial_primary: 0,
+            mode,
+            epoch_fencing: true,
+            lease: None,
+            subscribers: vec![SUB],
+            strict: true,
+            wal_sender_timeout: SimDuration::from_secs(60),
+        }
+    }
+
+    /// Synchronous replication, every member in its own zone.
+    fn sync(rule: StandbyRule) -> ClusterSpec {
+        spec(ReplicationMode::Synchronous(rule), [0, 1, 2])
+    }
+
+    fn asynchronous(ship_interval: SimDuration) -> ClusterSpec {
+        spec(ReplicationMode::Asynchronous { ship_interval }, [0, 1, 2])
+    }
+
+    /// Starts member `index` at time zero, with its start effects still recorded.
+    fn start_with(
+        spec: ClusterSpec,
+        index: usize,
+        heartbeat: Option<HeartbeatPlan>,
+    ) -> (Replica, Recorder) {
+        let spec = Arc::new(spec);
+        let mut ctx = Recorder::new(spec.members[index]);
+        let mut node = Replica::new(spec, index, heartbeat);
+        node.start(&mut ctx);
+        (node, ctx)
+    }
+
+    /// The initial primary, started; its start effects are checked and cleared.
+    fn primary(spec: ClusterSpec) -> (Replica, Recorder) {
+        let (node, mut ctx) = start_with(spec, 0, None);
+        assert!(node.is_primary());
+        assert_eq!(node.epoch(), 1);
+        assert_eq!(ctx.notes, vec![Note::Promoted { epoch: 1 }]);
+        assert!(ctx.sent.is_empty());
+        ctx.notes.clear();
+        ctx.timers.clear();
+        (node, ctx)
+    }
+
+    /// A standby (member `index` ≥ 1), started: it follows the initial primary.
+    fn standby(spec: ClusterSpec, index: usize) -> (Replica, Recorder) {
+        let (node, ctx) = start_with(spec, index, None);
+        assert!(!node.is_primary());
+        assert!(ctx.sent.is_empty() && ctx.notes.is_empty() && ctx.timers.is_empty());
+        (node, ctx)
+    }
+
+    fn op(seq: u32) -> OpRef {
+        OpRef {
+            client: CLIENT,
+            seq,
+        }
+    }
+
+    fn write(node: &mut Replica, ctx: &mut Recorder, seq: u32) {
+        let msg = Msg::Request {
+            op: op(seq),
+            route: Route::DIRECT,
+        };
+        node.on_message(CLIENT, msg, ctx);
+    }
+
+    fn ack(node: &mut Replica, ctx: &mut Recorder, from: NodeId, epoch: Epoch, lsn: Lsn) {
+        node.on_message(from, Msg::ReplicateAck { epoch, lsn }, ctx);
+    }
+
+    fn committed(seq: u32, epoch: Epoch, lsn: Lsn) -> (NodeId, Msg) {
+        let outcome = Outcome::Committed { epoch, lsn };
+        (
+            CLIENT,
+            Msg::Reply {
+                op: op(seq),
+                route: Route::DIRECT,
+                outcome,
+            },
+        )
+    }
+
+    fn refused(seq: u32) -> (NodeId, Msg) {
+        (
+            CLIENT,
+            Msg::Reply {
+                op: op(seq),
+                route: Route::DIRECT,
+                outcome: Outcome::Refused,
+            },
+        )
+    }
+
+    /// The client replies among everything sent so far.
+    fn promote(epoch: Epoch, replicas: MemberSet) -> Msg {
+        Msg::Promote { epoch, replicas }
+    }
+
+    fn replies(ctx: &Recorder) -> Vec<(NodeId, Msg)> {
+        ctx.sent
+            .iter()
+            .copied()
+            .filter(|(_, m)| matches!(m, Msg::Reply { .. }))
+            .collect()
+    }
+
+    /// A log made of runs of `(epoch, count)` entries.
+    fn runs(runs: &[(Epoch, u64)]) -> Log {
+        let mut log = Log::default();
+        for &(epoch, count) in runs {
+            log.append_many(epoch, count);
+        }
+        log
+    }
+
+    // ---- the log ----
+
+    #[test]
+    fn log_appends_entries_in_epoch_segments() {
+        let mut log = Log::default();
+        assert_eq!(log.last(), 0);
+        assert_eq!(log.epoch_at(0), None);
+        assert_eq!(log.epoch_at(1), None);
+        assert_eq!(log.append(1), 1);
+        assert_eq!(log.append(1), 2);
+        log.append_many(3, 0); // nothing appended: no empty segment either
+        assert_eq!(log.segments(), &[(1, 1)]);
+        log.append_many(2, 3);
+        log.append_many(2, 1);
+        assert_eq!(log.append(4), 7);
+        assert_eq!(log.last(), 7);
+        assert_eq!(log.segments(), &[(1, 1), (2, 3), (4, 7)]);
+        let epochs: Vec<Epoch> = (1..=7).map(|l| log.epoch_at(l).unwrap()).collect();
+        assert_eq!(epochs, [1, 1, 2, 2, 2, 2, 4]);
+        assert_eq!((log.epoch_at(0), log.epoch_at(8)), (None, None));
+    }
+
+    #[test]
+    fn log_truncate_discards_every_entry_above() {
+        let mut log = runs(&[(1, 2), (2, 3), (3, 2)]);
+        assert_eq!(log.segments(), &[(1, 1), (2, 3), (3, 6)]);
+        let before = log.clone();
+        log.truncate(7);
+        log.truncate(9);
+        assert_eq!(
+            log, before,
+            "truncating at or above the end keeps everything"
+        );
+        log.truncate(6);
+        assert_eq!(
+            (log.segments(), log.last()),
+            (&[(1, 1), (2, 3), (3, 6)][..], 6)
+        );
+        log.truncate(5);
+        assert_eq!((log.segments(), log.last()), (&[(1, 1), (2, 3)][..], 5));
+        assert_eq!(log.epoch_at(6), None);
+        log.truncate(2);
+        assert_eq!((log.segments(), log.last()), (&[(1, 1)][..], 2));
+        assert_eq!(log.append(2), 3);
+        assert_eq!(log.segments(), &[(1, 1), (2, 3)]);
+        log.truncate(0);
+        assert_eq!(log, Log::default());
+    }
+
+    #[test]
+    fn log_diverging_from_counts_entries_the_other_log_lacks() {
+        let a = runs(&[(1, 2), (2, 3)]); // 1..=2 @1, 3..=5 @2
+        let b = runs(&[(1, 2), (3, 2)]); // 1..=2 @1, 3..=4 @3
+        assert_eq!(a.diverging_from(&b), 3);
+        assert_eq!(b.diverging_from(&a), 2);
+        let prefix = runs(&[(1, 2), (2, 2)]);
+        assert_eq!(
+            a.diverging_from(&prefix),
+            1,
+            "entry 5 is missing from the prefix"
+        );
+        assert_eq!(prefix.diverging_from(&a), 0);
+        assert_eq!(a.diverging_from(&a.clone()), 0);
+        assert_eq!(a.diverging_from(&Log::default()), 5);
+        assert_eq!(Log::default().diverging_from(&a), 0);
+        // A divergence in the middle of one log's segment.
+        let one = runs(&[(1, 5)]);
+        let split = runs(&[(1, 3), (2, 3)]);
+        assert_eq!(one.diverging_from(&split), 2);
+        assert_eq!(split.diverging_from(&one), 3);
+        // Different from the first entry.
+        assert_eq!(runs(&[(1, 3)]).diverging_from(&runs(&[(2, 3)])), 3);
+    }
+
+    // ---- synchronous commit ----
+
+    #[test]
+    fn any_one_commits_on_the_first_ack_and_replies_once() {
+        let (mut p, mut ctx) = primary(sync(StandbyRule::Any(1)));
+        ctx.at(ms(1));
+        write(&mut p, &mut ctx, 0);
+        let rep = Msg::Replicate { epoch: 1, lsn: 1 };
+        assert_eq!(ctx.take_sent(), vec![(S1, rep), (S2, rep)]);
+        ctx.at(ms(2));
+        ack(&mut p, &mut ctx, S2, 1, 1);
+        assert_eq!(ctx.take_sent(), vec![committed(0, 1, 1)]);
+        ctx.at(ms(3));
+        ack(&mut p, &mut ctx, S1, 1, 1);
+        ack(&mut p, &mut ctx, S2, 1, 1);
+        assert!(ctx.sent.is_empty(), "replied again: {:?}", ctx.sent);
+        assert_eq!(p.log().last(), 1);
+        let span = CommitSpan {
+            epoch: 1,
+            first: ms(2),
+            last: ms(2),
+            commits: 1,
+        };
+        assert_eq!(p.commit_spans(), &[span]);
+    }
+
+    #[test]
+    fn acks_are_cumulative_and_commits_are_answered_in_lsn_order() {
+        let (mut p, mut ctx) = primary(sync(StandbyRule::Any(1)));
+        for seq in 0..3 {
+            write(&mut p, &mut ctx, seq);
+        }
+        assert!(replies(&ctx).is_empty());
+        ctx.sent.clear();
+        ack(&mut p, &mut ctx, S1, 1, 2);
+        assert_eq!(
+            ctx.take_sent(),
+            vec![committed(0, 1, 1), committed(1, 1, 2)]
+        );
+        ack(&mut p, &mut ctx, S2, 1, 1);
+        assert!(ctx.sent.is_empty(), "lsn 3 is on no standby yet");
+        ack(&mut p, &mut ctx, S2, 1, 3);
+        assert_eq!(ctx.take_sent(), vec![committed(2, 1, 3)]);
+        assert_eq!(p.commit_spans()[0].commits, 3);
+    }
+
+    #[test]
+    fn first_one_waits_for_the_first_priority_standby() {
+        let (mut p, mut ctx) = primary(sync(StandbyRule::First(1)));
+        write(&mut p, &mut ctx, 0);
+        write(&mut p, &mut ctx, 1);
+        ctx.sent.clear();
+        ack(&mut p, &mut ctx, S2, 1, 2);
+        assert!(
+            ctx.sent.is_empty(),
+            "the second standby does not count for FIRST 1"
+        );
+        ack(&mut p, &mut ctx, S1, 1, 1);
+        assert_eq!(ctx.take_sent(), vec![committed(0, 1, 1)]);
+        ack(&mut p, &mut ctx, S1, 1, 2);
+        assert_eq!(ctx.take_sent(), vec![committed(1, 1, 2)]);
+    }
+
+    #[test]
+    fn a_standby_in_the_primary_zone_never_satisfies_the_quorum() {
+        let mode = ReplicationMode::Synchronous(StandbyRule::Any(1));
+        let (mut p, mut ctx) = primary(spec(mode, [0, 0, 1]));
+        write(&mut p, &mut ctx, 0);
+        ctx.sent.clear();
+        ack(&mut p, &mut ctx, S1, 1, 1);
+        assert!(ctx.sent.is_empty(), "S1 shares the primary's zone");
+        ack(&mut p, &mut ctx, S2, 1, 1);
+        assert_eq!(ctx.take_sent(), vec![committed(0, 1, 1)]);
+
+        // All in one zone, strict: nothing ever commits.
+        let (mut p, mut ctx) = primary(spec(mode, [3, 3, 3]));
+        write(&mut p, &mut ctx, 0);
+        ack(&mut p, &mut ctx, S1, 1, 1);
+        ack(&mut p, &mut ctx, S2, 1, 1);
+        assert!(replies(&ctx).is_empty());
+    }
+
+    #[test]
+    fn non_strict_commits_locally_without_a_connected_standby() {
+        let mut s = sync(StandbyRule::Any(1));
+        s.strict = false;
+        s.wal_sender_timeout = SimDuration::from_secs(5);
+        let (mut p, mut ctx) = primary(s.clone());
+        // Silent for exactly wal_sender_timeout: still connected, so the write waits.
+        ctx.at(SimTime::from_secs(5));
+        write(&mut p, &mut ctx, 0);
+        assert!(replies(&ctx).is_empty());
+        ctx.sent.clear();
+        ctx.at(ms(5001));
+        write(&mut p, &mut ctx, 1);
+        let rep = Msg::Replicate { epoch: 1, lsn: 2 };
+        let expected = vec![(S1, rep), (S2, rep), committed(0, 1, 1), committed(1, 1, 2)];
+        assert_eq!(ctx.take_sent(), expected);
+
+        // A primary promoted with no replica at all commits at once.
+        let (mut n, mut ctx) = standby(s, 1);
+        n.on_message(MON, promote(2, 0), &mut ctx);
+        ctx.sent.clear();
+        write(&mut n, &mut ctx, 0);
+        assert_eq!(ctx.take_sent(), vec![committed(0, 2, 1)]);
+    }
+
+    #[test]
+    fn strict_blocks_without_a_connected_standby() {
+        let mut s = sync(StandbyRule::Any(1));
+        s.wal_sender_timeout = SimDuration::from_secs(5);
+        let (mut p, mut ctx) = primary(s.clone());
+        ctx.at(SimTime::from_secs(6));
+        write(&mut p, &mut ctx, 0);
+        write(&mut p, &mut ctx, 1);
+        assert!(replies(&ctx).is_empty());
+        ctx.sent.clear();
+        // S1 reconnects by acknowledging: the quorum is met again.
+        ctx.at(ms(6500));
+        ack(&mut p, &mut ctx, S1, 1, 2);
+        assert_eq!(
+            ctx.take_sent(),
+            vec![committed(0, 1, 1), committed(1, 1, 2)]
+        );
+
+        let (mut n, mut ctx) = standby(s, 1);
+        n.on_message(MON, promote(2, 0), &mut ctx);
+        write(&mut n, &mut ctx, 0);
+        assert!(replies(&ctx).is_empty());
+    }
+
+    #[test]
+    fn a_standby_silent_past_wal_sender_timeout_stops_counting() {
+        let mut s = sync(StandbyRule::First(1));
+        s.wal_sender_timeout = SimDuration::from_secs(5);
+        let (mut p, mut ctx) = primary(s);
+        ctx.at(SimTime::from_secs(1));
+        write(&mut p, &mut ctx, 0);
+        ack(&mut p, &mut ctx, S2, 1, 1);
+        assert!(replies(&ctx).is_empty(), "S1 has priority and is connected");
+        ctx.at(SimTime::from_secs(5));
+        ack(&mut p, &mut ctx, S2, 1, 1);
+        assert!(
+            replies(&ctx).is_empty(),
+            "S1 silent exactly the timeout is still connected"
+        );
+        ctx.sent.clear();
+        ctx.at(ms(5001));
+        ack(&mut p, &mut ctx, S2, 1, 1);
+        assert_eq!(ctx.take_sent(), vec![committed(0, 1, 1)]);
+    }
+
+    #[test]
+    fn replies_retrace_the_route_through_the_app() {
+        let (mut p, mut ctx) = primary(asynchronous(SimDuration::ZERO));
+        let route = Route { lb: 150, app: 200 };
+        p.on_message(200, Msg::Request { op: op(4), route }, &mut ctx);
+        let outcome = Outcome::Committed { epoch: 1, lsn: 1 };
+        let reply = Msg::Reply {
+            op: op(4),
+            route,
+            outcome,
+        };
+        assert_eq!(replies(&ctx), vec![(200, reply)]);
+
+        let (mut r, mut ctx) = standby(asynchronous(SimDuration::ZERO), 1);
+        r.on_message(200, Msg::Request { op: op(5), route }, &mut ctx);
+        let reply = Msg::Reply {
+            op: op(5),
+            route,
+            outcome: Outcome::Refused,
+        };
+        assert_eq!(ctx.take_sent(), vec![(200, reply)]);
+        assert_eq!(r.log().last(), 0);
+    }
+
+    // ---- asynchronous shipping ----
+
+    #[test]
+    fn asynchronous_replies_at_once_and_ships_one_batch_per_interval() {
+        let (mut p, mut ctx) = primary(asynchronous(SimDuration::from_millis(100)));
+        for (seq, t) in [(0, 0), (1, 10), (2, 20)] {
+            ctx.at(ms(t));
+            write(&mut p, &mut ctx, seq);
+        }
+        let expected = vec![committed(0, 1, 1), committed(1, 1, 2), committed(2, 1, 3)];
+        assert_eq!(ctx.take_sent(), expected);
+        assert_eq!(
+            ctx.timers,
+            vec![(ms(100), Timer::ShipLog)],
+            "armed once per batch"
+        );
+        ctx.at(ms(100));
+        p.on_timer(Timer::ShipLog, &mut ctx);
+        let ship = Msg::Ship {
+            epoch: 1,
+            first: 1,
+            last: 3,
+        };
+        assert_eq!(ctx.take_sent(), vec![(S1, ship), (S2, ship)]);
+        // Nothing new: nothing shipped.
+        ctx.at(ms(200));
+        p.on_timer(Timer::ShipLog, &mut ctx);
+        assert!(ctx.sent.is_empty());
+        ctx.timers.clear();
+        ctx.at(ms(250));
+        write(&mut p, &mut ctx, 3);
+        assert_eq!(ctx.take_sent(), vec![committed(3, 1, 4)]);
+        assert_eq!(ctx.timers, vec![(ms(350), Timer::ShipLog)]);
+        ctx.at(ms(350));
+        p.on_timer(Timer::ShipLog, &mut ctx);
+        let ship = Msg::Ship {
+            epoch: 1,
+            first: 4,
+            last: 4,
+        };
+        assert_eq!(ctx.take_sent(), vec![(S1, ship), (S2, ship)]);
+    }
+
+    #[test]
+    fn asynchronous_without_interval_ships_each_entry_at_once() {
+        let (mut p, mut ctx) = primary(asynchronous(SimDuration::ZERO));
+        write(&mut p, &mut ctx, 0);
+        let rep = Msg::Replicate { epoch: 1, lsn: 1 };
+        assert_eq!(
+            ctx.take_sent(),
+            vec![(S1, rep), (S2, rep), committed(0, 1, 1)]
+        );
+        assert!(ctx.timers.is_empty());
+    }
+
+    // ---- the replica side ----
+
+    #[test]
+    fn a_replica_applies_entries_in_order_and_acks_them() {
+        let (mut r, mut ctx) = standby(sync(StandbyRule::Any(1)), 1);
+        r.on_message(P, Msg::Replicate { epoch: 1, lsn: 1 }, &mut ctx);
+        r.on_message(P, Msg::Replicate { epoch: 1, lsn: 2 }, &mut ctx);
+        let ship = Msg::Ship {
+            epoch: 1,
+            first: 3,
+            last: 5,
+        };
+        r.on_message(P, ship, &mut ctx);
+        let expected = vec![
+            (P, Msg::ReplicateAck { epoch: 1, lsn: 1 }),
+            (P, Msg::ReplicateAck { epoch: 1, lsn: 2 }),
+            (P, Msg::ReplicateAck { epoch: 1, lsn: 5 }),
+        ];
+        assert_eq!(ctx.take_sent(), expected);
+        assert_eq!((r.log().segments(), r.log().last()), (&[(1, 1)][..], 5));
+        // A duplicate of an entry it holds is acknowledged and changes nothing.
+        r.on_message(P, Msg::Replicate { epoch: 1, lsn: 4 }, &mut ctx);
+        assert_eq!(
+            ctx.take_sent(),
+            vec![(P, Msg::ReplicateAck { epoch: 1, lsn: 4 })]
+        );
+        assert_eq!(r.log().last(), 5);
+        assert!(ctx.notes.is_empty());
+    }
+
+    #[test]
+    fn a_replica_asks_to_rejoin_on_a_gap_and_waits_for_the_catch_up() {
+        let (mut r, mut ctx) = standby(sync(StandbyRule::Any(1)), 1);
+        r.on_message(P, Msg::Replicate { epoch: 1, lsn: 1 }, &mut ctx);
+        ctx.sent.clear();
+        r.on_message(P, Msg::Replicate { epoch: 1, lsn: 4 }, &mut ctx);
+        assert_eq!(ctx.take_sent(), vec![(P, Msg::Rejoin { lsn: 1 })]);
+        assert_eq!(r.log().last(), 1);
+        // While catching up, streamed entries are ignored: the catch-up covers them.
+        r.on_message(P, Msg::Replicate { epoch: 1, lsn: 5 }, &mut ctx);
+        let ship = Msg::Ship {
+            epoch: 1,
+            first: 6,
+            last: 7,
+        };
+        r.on_message(P, ship, &mut ctx);
+        assert!(ctx.sent.is_empty());
+        assert_eq!(r.log().last(), 1);
+        let catch_up = Msg::CatchUp {
+            epoch: 1,
+            first: 1,
+            last: 7,
+            done: true,
+        };
+        r.on_message(P, catch_up, &mut ctx);
+        assert_eq!(
+            ctx.take_sent(),
+            vec![(P, Msg::ReplicateAck { epoch: 1, lsn: 7 })]
+        );
+        assert_eq!((r.log().segments(), r.log().last()), (&[(1, 1)][..], 7));
+        assert!(ctx.notes.is_empty(), "nothing was rewound");
+        r.on_message(P, Msg::Replicate { epoch: 1, lsn: 8 }, &mut ctx);
+        assert_eq!(
+            ctx.take_sent(),
+            vec![(P, Msg::ReplicateAck { epoch: 1, lsn: 8 })]
+        );
+    }
+
+    #[test]
+    fn a_replica_rewinds_a_divergent_suffix_streamed_over() {
+        let (mut r, mut ctx) = standby(sync(StandbyRule::Any(1)), 1);
+        let ship = Msg::Ship {
+            epoch: 1,
+            first: 1,
+            last: 5,
+        };
+        r.on_message(P, ship, &mut ctx);
+        ctx.sent.clear();
+        // The new primary of epoch 2 forked at lsn 3.
+        r.on_message(S2, Msg::Replicate { epoch: 2, lsn: 4 }, &mut ctx);
+        assert_eq!(
+            ctx.notes,
+            vec![Note::Rewound {
+                lsn: 3,
+                discarded: 2
+            }]
+        );
+        assert_eq!(
+            (r.log().segments(), r.log().last()),
+            (&[(1, 1), (2, 4)][..], 4)
+        );
+        assert_eq!(r.epoch(), 2);
+        assert_eq!(
+            ctx.take_sent(),
+            vec![(S2, Msg::ReplicateAck { epoch: 2, lsn: 4 })]
+        );
+        r.on_message(S2, Msg::Replicate { epoch: 2, lsn: 5 }, &mut ctx);
+        assert_eq!(
+            ctx.take_sent(),
+            vec![(S2, Msg::ReplicateAck { epoch: 2, lsn: 5 })]
+        );
+        assert_eq!(ctx.notes.len(), 1);
+    }
+
+    #[test]
+    fn follow_then_catch_up_installs_the_new_log_and_rewinds_the_divergence() {
+        let (mut r, mut ctx) = standby(sync(StandbyRule::Any(1)), 1);
+        let ship = Msg::Ship {
+            epoch: 1,
+            first: 1,
+            last: 5,
+        };
+        r.on_message(P, ship, &mut ctx);
+        ctx.sent.clear();
+        // A stale Follow is ignored; naming this node itself changes nothing but the epoch.
+        r.on_message(
+            MON,
+            Msg::Follow {
+                epoch: 0,
+                primary: S2,
+            },
+            &mut ctx,
+        );
+        r.on_message(
+            MON,
+            Msg::Follow {
+                epoch: 1,
+                primary: S1,
+            },
+            &mut ctx,
+        );
+        assert!(ctx.sent.is_empty());
+        assert_eq!(r.epoch(), 1);
+        r.on_message(
+            MON,
+            Msg::Follow {
+                epoch: 2,
+                primary: S2,
+            },
+            &mut ctx,
+        );
+        assert_eq!(ctx.take_sent(), vec![(S2, Msg::Rejoin { lsn: 5 })]);
+        assert_eq!(r.epoch(), 2);
+        assert!(!r.is_primary() && ctx.notes.is_empty());
+        r.on_message(S2, Msg::Replicate { epoch: 2, lsn: 5 }, &mut ctx);
+        assert!(ctx.sent.is_empty(), "ignored while catching up");
+        let part = Msg::CatchUp {
+            epoch: 1,
+            first: 1,
+            last: 3,
+            done: false,
+        };
+        r.on_message(S2, part, &mut ctx);
+        assert!(ctx.sent.is_empty() && ctx.notes.is_empty());
+        assert_eq!(r.log().last(), 5, "installed only when complete");
+        let end = Msg::CatchUp {
+            epoch: 2,
+            first: 4,
+            last: 5,
+            done: true,
+        };
+        r.on_message(S2, end, &mut ctx);
+        assert_eq!(
+            ctx.notes,
+            vec![Note::Rewound {
+                lsn: 3,
+                discarded: 2
+            }]
+        );
+        assert_eq!(
+            (r.log().segments(), r.log().last()),
+            (&[(1, 1), (2, 4)][..], 5)
+        );
+        assert_eq!(
+            ctx.take_sent(),
+            vec![(S2, Msg::ReplicateAck { epoch: 2, lsn: 5 })]
+        );
+        r.on_message(S2, Msg::Replicate { epoch: 2, lsn: 6 }, &mut ctx);
+        assert_eq!(
+            ctx.take_sent(),
+            vec![(S2, Msg::ReplicateAck { epoch: 2, lsn: 6 })]
+        );
+    }
+
+    #[test]
+    fn a_primary_answers_rejoin_with_its_segments_and_streams_to_the_member() {
+        // An empty log is one empty, final segment.
+        let (mut p, mut ctx) = primary(sync(StandbyRule::Any(1)));
+        p.on_message(S1, Msg::Rejoin { lsn: 0 }, &mut ctx);
+        let empty = Msg::CatchUp {
+            epoch: 1,
+            first: 1,
+            last: 0,
+            done: true,
+        };
+        assert_eq!(ctx.take_sent(), vec![(S1, empty)]);
+
+        let (mut n, mut ctx) = standby(sync(StandbyRule::Any(1)), 1);
+        let ship = Msg::Ship {
+            epoch: 1,
+            first: 1,
+            last: 2,
+        };
+        n.on_message(P, ship, &mut ctx);
+        n.on_message(MON, promote(2, 0b100), &mut ctx);
+        ctx.sent.clear();
+        write(&mut n, &mut ctx, 0);
+        assert_eq!(
+            ctx.take_sent(),
+            vec![(S2, Msg::Replicate { epoch: 2, lsn: 3 })]
+        );
+        n.on_message(P, Msg::Rejoin { lsn: 7 }, &mut ctx);
+        let old = Msg::CatchUp {
+            epoch: 1,
+            first: 1,
+            last: 2,
+            done: false,
+        };
+        let new = Msg::CatchUp {
+            epoch: 2,
+            first: 3,
+            last: 3,
+            done: true,
+        };
+        assert_eq!(ctx.take_sent(), vec![(P, old), (P, new)]);
+        write(&mut n, &mut ctx, 1);
+        let rep = Msg::Replicate { epoch: 2, lsn: 4 };
+        assert_eq!(ctx.take_sent(), vec![(P, rep), (S2, rep)]);
+        // Not a member: ignored.
+        n.on_message(99, Msg::Rejoin { lsn: 0 }, &mut ctx);
+        assert!(ctx.sent.is_empty());
+    }
+
+    // ---- fencing ----
+
+    #[test]
+    fn epoch_fencing_refuses_the_old_primary_which_steps_down() {
+        let (mut p, mut ctx) = primary(sync(StandbyRule::Any(1)));
+        write(&mut p, &mut ctx, 0);
+        ctx.sent.clear();
+
+        let (mut r, mut rctx) = standby(sync(StandbyRule::Any(1)), 1);
+        r.on_message(S2, Msg::Replicate { epoch: 2, lsn: 1 }, &mut rctx);
+        assert_eq!(
+            rctx.take_sent(),
+            vec![(S2, Msg::ReplicateAck { epoch: 2, lsn: 1 })]
+        );
+        r.on_message(P, Msg::Replicate { epoch: 1, lsn: 1 }, &mut rctx);
+        assert_eq!(rctx.take_sent(), vec![(P, Msg::Fenced { epoch: 2 })]);
+        assert_eq!((r.log().segments(), r.log().last()), (&[(2, 1)][..], 1));
+
+        // A Fenced that is not newer than the primary's epoch is ignored.
+        p.on_message(S1, Msg::Fenced { epoch: 1 }, &mut ctx);
+        assert!(p.is_primary() && ctx.notes.is_empty() && ctx.sent.is_empty());
+        p.on_message(S1, Msg::Fenced { epoch: 2 }, &mut ctx);
+        assert!(!p.is_primary());
+        assert_eq!(p.epoch(), 2);
+        let demoted = Note::Demoted {
+            epoch: 1,
+            reason: DemoteReason::FencedByReplica,
+        };
+        assert_eq!(ctx.notes, vec![demoted]);
+        assert_eq!(
+            ctx.take_sent(),
+            vec![refused(0)],
+            "the waiting client is told at once"
+        );
+        write(&mut p, &mut ctx, 1);
+        assert_eq!(ctx.take_sent(), vec![refused(1)]);
+        assert_eq!(p.log().last(), 1);
+    }
+
+    #[test]
+    fn without_epoch_fencing_a_replica_accepts_an_older_epoch() {
+        let mut s = sync(StandbyRule::Any(1));
+        s.epoch_fencing = false;
+        let (mut r, mut ctx) = standby(s, 1);
+        r.on_message(S2, Msg::Replicate { epoch: 2, lsn: 1 }, &mut ctx);
+        ctx.sent.clear();
+        r.on_message(P, Msg::Replicate { epoch: 1, lsn: 2 }, &mut ctx);
+        assert_eq!(
+            ctx.take_sent(),
+            vec![(P, Msg::ReplicateAck { epoch: 1, lsn: 2 })]
+        );
+        assert_eq!(
+            (r.log().segments(), r.log().last()),
+            (&[(2, 1), (1, 2)][..], 2)
+        );
+        assert_eq!(r.epoch(), 2);
+    }
+
+    #[test]
+    fn a_primary_without_lease_renewals_demotes_itself_at_expiry() {
+        let mut s = asynchronous(SimDuration::ZERO);
+        s.lease = Some(SimDuration::from_secs(3));
+        let (mut p, mut ctx) = start_with(s, 0, None);
+        assert!(p.is_primary());
+        assert_eq!(
+            ctx.timers,
+            vec![(SimTime::from_secs(3), Timer::LeaseExpiry)]
+        );
+        ctx.notes.clear();
+        ctx.at(ms(2999));
+        write(&mut p, &mut ctx, 0);
+        assert_eq!(replies(&ctx), vec![committed(0, 1, 1)]);
+        ctx.sent.clear();
+        ctx.at(SimTime::from_secs(3));
+        p.on_timer(Timer::LeaseExpiry, &mut ctx);
+        assert!(!p.is_primary());
+        let demoted = Note::Demoted {
+            epoch: 1,
+            reason: DemoteReason::LeaseExpired,
+        };
+        assert_eq!(ctx.notes, vec![demoted]);
+        write(&mut p, &mut ctx, 1);
+        assert_eq!(ctx.take_sent(), vec![refused(1)]);
+    }
+
+    #[test]
+    fn a_renewed_lease_keeps_the_primary_until_renewals_stop() {
+        let mut s = asynchronous(SimDuration::ZERO);
+        s.lease = Some(SimDuration::from_secs(3));
+        let (mut p, mut ctx) = start_with(s, 0, None);
+        ctx.notes.clear();
+        ctx.timers.clear();
+        // Renewed sent at 2 s: valid until 5 s, measured from when the grant was sent.
+        ctx.at(ms(2050));
+        p.on_message(MON, Msg::LeaseGranted { sent_at: ms(2000) }, &mut ctx);
+        assert_eq!(ctx.timers, vec![(ms(5000), Timer::LeaseExpiry)]);
+        // An older grant does not shorten the lease nor arm a timer.
+        p.on_message(MON, Msg::LeaseGranted { sent_at: ms(1000) }, &mut ctx);
+        assert_eq!(ctx.timers.len(), 1);
+        ctx.at(ms(3000));
+        p.on_timer(Timer::LeaseExpiry, &mut ctx); // the first lease's timer
+        assert!(p.is_primary() && ctx.notes.is_empty());
+        ctx.at(ms(4050));
+        p.on_message(MON, Msg::LeaseGranted { sent_at: ms(4000) }, &mut ctx);
+        assert_eq!(ctx.timers[1], (ms(7000), Timer::LeaseExpiry));
+        ctx.at(ms(5000));
+        p.on_timer(Timer::LeaseExpiry, &mut ctx);
+        assert!(p.is_primary() && ctx.notes.is_empty());
+        ctx.at(ms(6999));
+        write(&mut p, &mut ctx, 0);
+        assert_eq!(replies(&ctx), vec![committed(0, 1, 1)]);
+        ctx.at(ms(7000));
+        p.on_timer(Timer::LeaseExpiry, &mut ctx);
+        assert!(!p.is_primary());
+        let demoted = Note::Demoted {
+            epoch: 1,
+            reason: DemoteReason::LeaseExpired,
+        };
+        assert_eq!(ctx.notes, vec![demoted]);
+    }
+
+    #[test]
+    fn demote_steps_the_primary_down_and_refuses_waiting_writes() {
+        let (mut p, mut ctx) = primary(sync(StandbyRule::Any(1)));
+        write(&mut p, &mut ctx, 0);
+        ctx.sent.clear();
+        p.on_message(MON, Msg::Demote { epoch: 2 }, &mut ctx);
+        assert!(!p.is_primary());
+        assert_eq!(p.epoch(), 2);
+        assert_eq!(ctx.take_sent(), vec![refused(0)]);
+        let demoted = Note::Demoted {
+            epoch: 1,
+            reason: DemoteReason::DemotedByController,
+        };
+        assert_eq!(ctx.notes, vec![demoted]);
+
+        // A Demote from an older epoch leaves a newer primary alone.
+        let (mut n, mut ctx) = standby(sync(StandbyRule::Any(1)), 1);
+        n.on_message(MON, promote(2, 0b101), &mut ctx);
+        ctx.notes.clear();
+        n.on_message(MON, Msg::Demote { epoch: 1 }, &mut ctx);
+        assert!(n.is_primary() && ctx.notes.is_empty());
+    }
+
+    // ---- promotion and queries ----
+
+    #[test]
+    fn promote_makes_a_replica_primary_of_the_new_epoch_and_tells_subscribers() {
+        let (mut n, mut ctx) = standby(sync(StandbyRule::Any(1)), 1);
+        let ship = Msg::Ship {
+            epoch: 1,
+            first: 1,
+            last: 2,
+        };
+        n.on_message(P, ship, &mut ctx);
+        ctx.sent.clear();
+        n.on_message(MON, promote(2, 0b101), &mut ctx);
+        assert!(n.is_primary());
+        assert_eq!(n.epoch(), 2);
+        assert_eq!(ctx.notes, vec![Note::Promoted { epoch: 2 }]);
+        assert_eq!(ctx.take_sent(), vec![(SUB, Msg::NewPrimary { epoch: 2 })]);
+        write(&mut n, &mut ctx, 0);
+        let rep = Msg::Replicate { epoch: 2, lsn: 3 };
+        assert_eq!(ctx.take_sent(), vec![(P, rep), (S2, rep)]);
+        ack(&mut n, &mut ctx, P, 1, 3);
+        assert!(
+            ctx.sent.is_empty(),
+            "an ack of another epoch does not count"
+        );
+        ack(&mut n, &mut ctx, S2, 2, 3);
+        assert_eq!(ctx.take_sent(), vec![committed(0, 2, 3)]);
+        assert_eq!(n.log().segments(), &[(1, 1), (2, 3)]);
+        assert_eq!(n.commit_spans()[0].epoch, 2);
+        // A stale promotion is ignored.
+        n.on_message(MON, promote(1, 0b111), &mut ctx);
+        assert!(ctx.sent.is_empty());
+        assert_eq!((n.epoch(), ctx.notes.len()), (2, 1));
+    }
+
+    #[test]
+    fn lsn_query_and_probe_are_answered_with_position_and_role() {
+        let (mut r, mut ctx) = standby(sync(StandbyRule::Any(1)), 1);
+        let ship = Msg::Ship {
+            epoch: 1,
+            first: 1,
+            last: 3,
+        };
+        r.on_message(P, ship, &mut ctx);
+        ctx.sent.clear();
+        r.on_message(MON, Msg::LsnQuery { round: 7 }, &mut ctx);
+        r.on_message(300, Msg::Probe { round: 4 }, &mut ctx);
+        let expected = vec![
+            (
+                MON,
+                Msg::LsnReply {
+                    round: 7,
+                    lsn: 3,
+                    epoch: 1,
+                },
+            ),
+            (
+                300,
+                Msg::ProbeReply {
+                    round: 4,
+                    primary: false,
+                },
+            ),
+        ];
+        assert_eq!(ctx.take_sent(), expected);
+
+        let (mut p, mut ctx) = primary(sync(StandbyRule::Any(1)));
+        p.on_message(300, Msg::Probe { round: 5 }, &mut ctx);
+        assert_eq!(
+            ctx.take_sent(),
+            vec![(
+                300,
+                Msg::ProbeReply {
+                    round: 5,
+                    primary: true
+                }
+            )]
+        );
+    }
+
+    #[test]
+    fn heartbeats_report_position_epoch_and_whom_the_node_follows() {
+        let plan = HeartbeatPlan {
+            monitor: MON,
+            interval: SimDuration::from_secs(1),
+            phase: Phase::Fixed(SimDuration::from_millis(500)),
+            index: 0,
+        };
+        let (mut p, mut ctx) = start_with(asynchronous(SimDuration::ZERO), 0, Some(plan));
+        assert_eq!(ctx.timers, vec![(ms(500), Timer::Heartbeat)]);
+        write(&mut p, &mut ctx, 0);
+        ctx.sent.clear();
+        ctx.at(ms(500));
+        p.on_timer(Timer::Heartbeat, &mut ctx);
+        let beat = Msg::Heartbeat {
+            sent_at: ms(500),
+            lsn: 1,
+            epoch: 1,
+            following: P,
+        };
+        assert_eq!(ctx.take_sent(), vec![(MON, beat)]);
+        assert_eq!(ctx.timers.last(), Some(&(ms(1500), Timer::Heartbeat)));
+
+        let (mut r, mut ctx) = start_with(asynchronous(SimDuration::ZERO), 2, Some(plan));
+        ctx.at(ms(500));
+        r.on_timer(Timer::Heartbeat, &mut ctx);
+        let beat = Msg::Heartbeat {
+            sent_at: ms(500),
+            lsn: 0,
+            epoch: 1,
+            following: P,
+        };
+        assert_eq!(ctx.take_sent(), vec![(MON, beat)]);
+        // After a crash and restart it follows nobody until told.
+        r.crash();
+        ctx.at(ms(4000));
+        r.restart(&mut ctx);
+        assert_eq!(ctx.timers.last(), Some(&(ms(4500), Timer::Heartbeat)));
+        ctx.at(ms(4500));
+        r.on_timer(Timer::Heartbeat, &mut ctx);
+        let beat = Msg::Heartbeat {
+            sent_at: ms(4500),
+            lsn: 0,
+            epoch: 1,
+            following: NO_NODE,
+        };
+        assert_eq!(ctx.take_sent(), vec![(MON, beat)]);
+    }
 }

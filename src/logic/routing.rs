@@ -22,7 +22,10 @@ pub struct Gslb {
 
 impl Gslb {
     pub fn new(checker: HealthChecker, preferences: Vec<Vec<usize>>) -> Self {
-        Gslb { checker, preferences }
+        Gslb {
+            checker,
+            preferences,
+        }
     }
 
     pub fn start(&mut self, index: u64, ctx: &mut impl Context) {
@@ -36,11 +39,17 @@ impl Gslb {
     /// The endpoint this GSLB would give `client` now.
     pub fn answer(&self, client: NodeId) -> NodeId {
         let targets = self.checker.targets();
-        let prefs = self.preferences.get(client as usize).filter(|p| !p.is_empty());
+        let prefs = self
+            .preferences
+            .get(client as usize)
+            .filter(|p| !p.is_empty());
         let Some(prefs) = prefs else {
             return targets.first().copied().unwrap_or(NO_NODE);
         };
-        let pick = prefs.iter().find(|&&i| self.checker.is_healthy(i)).unwrap_or(&prefs[0]);
+        let pick = prefs
+            .iter()
+            .find(|&&i| self.checker.is_healthy(i))
+            .unwrap_or(&prefs[0]);
         targets[*pick]
     }
 
@@ -120,7 +129,13 @@ impl LoadBalancer {
             Msg::Probe { round } => {
                 let any = (0..self.checker.targets().len()).any(|i| self.checker.is_healthy(i));
                 if any {
-                    ctx.send(from, Msg::ProbeReply { round, primary: false });
+                    ctx.send(
+                        from,
+                        Msg::ProbeReply {
+                            round,
+                            primary: false,
+                        },
+                    );
                 }
             }
             Msg::ProbeReply { round, primary } => self.checker.on_reply(from, round, primary),
@@ -155,7 +170,9 @@ impl AppServer {
     /// The member this app sends writes to: the first one its checks call primary.
     fn primary(&self) -> Option<NodeId> {
         let c = self.checker.as_ref()?;
-        (0..c.targets().len()).find(|&i| c.is_healthy(i)).map(|i| c.targets()[i])
+        (0..c.targets().len())
+            .find(|&i| c.is_healthy(i))
+            .map(|i| c.targets()[i])
     }
 
     pub fn on_timer(&mut self, timer: Timer, ctx: &mut impl Context) {
@@ -175,14 +192,23 @@ impl AppServer {
     pub fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut impl Context) {
         match msg {
             Msg::Request { op, route } => {
-                let route = Route { lb: route.lb, app: ctx.me() };
+                let route = Route {
+                    lb: route.lb,
+                    app: ctx.me(),
+                };
                 match self.primary() {
                     Some(db) => ctx.send(db, Msg::Request { op, route }),
                     None => reply_back(ctx, op, route, Outcome::Refused),
                 }
             }
             Msg::Reply { op, route, outcome } => reply_back(ctx, op, route, outcome),
-            Msg::Probe { round } => ctx.send(from, Msg::ProbeReply { round, primary: false }),
+            Msg::Probe { round } => ctx.send(
+                from,
+                Msg::ProbeReply {
+                    round,
+                    primary: false,
+                },
+            ),
             Msg::ProbeReply { round, primary } => {
                 if let Some(c) = &mut self.checker {
                     c.on_reply(from, round, primary);
@@ -195,6 +221,345 @@ impl AppServer {
 
 /// From an app server back toward the client: through the load balancer when there was one.
 fn reply_back(ctx: &mut impl Context, op: OpRef, route: Route, outcome: Outcome) {
-    let to = if route.lb != NO_NODE { route.lb } else { op.client };
+    let to = if route.lb != NO_NODE {
+        route.lb
+    } else {
+        op.client
+    };
     ctx.send(to, Msg::Reply { op, route, outcome });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logic::health_check::HealthCheckSpec;
+    use crate::logic::periodic::Phase;
+    use crate::logic::testing::Recorder;
+    use crate::sim::time::SimDuration;
+    use std::ops::Range;
+
+    const GSLB: NodeId = 300;
+    const LB: NodeId = 150;
+    const APP: NodeId = 200;
+    const CLIENT: NodeId = 7;
+    /// A request forwarded by the balancer, and the same on its way back from the app.
+    const FORWARDED: Route = Route {
+        lb: LB,
+        app: NO_NODE,
+    };
+    const VIA: Route = Route { lb: LB, app: APP };
+    /// A request that came to the app directly.
+    const DIRECT_APP: Route = Route {
+        lb: NO_NODE,
+        app: APP,
+    };
+
+    fn checker(
+        targets: &[NodeId],
+        healthy: &[bool],
+        (fall, rise): (u32, u32),
+        expect_primary: bool,
+    ) -> HealthChecker {
+        let spec = HealthCheckSpec {
+            interval: SimDuration::from_secs(2),
+            timeout: SimDuration::from_secs(1),
+            fall,
+            rise,
+            phase: Phase::Fixed(SimDuration::ZERO),
+            expect_primary,
+        };
+        HealthChecker::new(spec, targets.to_vec(), healthy.to_vec())
+    }
+
+    /// The three components, driven alike by the health-check rounds below.
+    trait Checked {
+        fn timer(&mut self, timer: Timer, ctx: &mut Recorder);
+        fn message(&mut self, from: NodeId, msg: Msg, ctx: &mut Recorder);
+    }
+
+    impl Checked for Gslb {
+        fn timer(&mut self, timer: Timer, ctx: &mut Recorder) {
+            self.on_timer(timer, ctx);
+        }
+        fn message(&mut self, from: NodeId, msg: Msg, ctx: &mut Recorder) {
+            self.on_message(from, msg, ctx);
+        }
+    }
+
+    impl Checked for LoadBalancer {
+        fn timer(&mut self, timer: Timer, ctx: &mut Recorder) {
+            self.on_timer(timer, ctx);
+        }
+        fn message(&mut self, from: NodeId, msg: Msg, ctx: &mut Recorder) {
+            self.on_message(from, msg, ctx);
+        }
+    }
+
+    impl Checked for AppServer {
+        fn timer(&mut self, timer: Timer, ctx: &mut Recorder) {
+            self.on_timer(timer, ctx);
+        }
+        fn message(&mut self, from: NodeId, msg: Msg, ctx: &mut Recorder) {
+            self.on_message(from, msg, ctx);
+        }
+    }
+
+    /// Health-check round `round`: probes go out, `answers` reply (as primary or not), the
+    /// round times out. Returns the probes sent; clears everything else sent.
+    fn round<C: Checked>(
+        c: &mut C,
+        ctx: &mut Recorder,
+        round: u32,
+        answers: &[(NodeId, bool)],
+    ) -> Vec<(NodeId, Msg)> {
+        ctx.sent.clear();
+        c.timer(Timer::HealthTick, ctx);
+        let probes = ctx.take_sent();
+        for &(node, primary) in answers {
+            c.message(node, Msg::ProbeReply { round, primary }, ctx);
+        }
+        c.timer(Timer::ProbeTimeout { round }, ctx);
+        probes
+    }
+
+    fn op(seq: u32) -> OpRef {
+        OpRef {
+            client: CLIENT,
+            seq,
+        }
+    }
+
+    fn request(seq: u32, route: Route) -> Msg {
+        Msg::Request { op: op(seq), route }
+    }
+
+    fn reply(seq: u32, route: Route, outcome: Outcome) -> Msg {
+        Msg::Reply {
+            op: op(seq),
+            route,
+            outcome,
+        }
+    }
+
+    // ---- GSLB ----
+
+    const ENDPOINTS: [NodeId; 3] = [100, 101, 102];
+
+    fn gslb() -> Gslb {
+        let prefs = vec![vec![0, 1, 2], vec![1, 2, 0], vec![]];
+        Gslb::new(checker(&ENDPOINTS, &[true; 3], (1, 1), false), prefs)
+    }
+
+    /// What the GSLB resolves for `client`.
+    fn resolve(g: &mut Gslb, ctx: &mut Recorder, client: NodeId) -> NodeId {
+        ctx.sent.clear();
+        g.on_message(client, Msg::Resolve { cache: 3 }, ctx);
+        match ctx.take_sent()[..] {
+            [(to, Msg::Resolved { cache: 3, endpoint })] if to == client => endpoint,
+            ref other => panic!("unexpected answer {other:?}"),
+        }
+    }
+
+    #[test]
+    fn gslb_answers_each_client_with_its_first_healthy_preference() {
+        let mut ctx = Recorder::new(GSLB);
+        let mut g = gslb();
+        let answers = [0, 1, 2, 9].map(|c| resolve(&mut g, &mut ctx, c));
+        assert_eq!(answers, [100, 101, 100, 100]);
+        let probes = round(&mut g, &mut ctx, 1, &[(101, false), (102, false)]);
+        assert_eq!(probes, ENDPOINTS.map(|n| (n, Msg::Probe { round: 1 })));
+        let down = Note::TargetHealth {
+            target: 100,
+            healthy: false,
+        };
+        assert_eq!(ctx.notes, vec![down]);
+        assert_eq!([0, 1].map(|c| resolve(&mut g, &mut ctx, c)), [101, 101]);
+        round(&mut g, &mut ctx, 2, &[(100, false), (102, false)]);
+        assert_eq!([0, 1].map(|c| resolve(&mut g, &mut ctx, c)), [100, 102]);
+    }
+
+    #[test]
+    fn gslb_fails_open_to_the_first_preference_when_all_are_down() {
+        let mut ctx = Recorder::new(GSLB);
+        let mut g = gslb();
+        round(&mut g, &mut ctx, 1, &[]);
+        assert_eq!(ctx.notes.len(), 3);
+        assert_eq!([0, 1].map(|c| resolve(&mut g, &mut ctx, c)), [100, 101]);
+    }
+
+    // ---- load balancer ----
+
+    const APPS: [NodeId; 3] = [200, 201, 202];
+
+    fn lb() -> (LoadBalancer, Recorder) {
+        let checker = checker(&APPS, &[true; 3], (1, 1), false);
+        (LoadBalancer::new(checker), Recorder::new(LB))
+    }
+
+    /// Sends requests `seqs` through the balancer; returns where each went.
+    fn spread(b: &mut LoadBalancer, ctx: &mut Recorder, seqs: Range<u32>) -> Vec<NodeId> {
+        let mut to = Vec::new();
+        for seq in seqs {
+            b.on_message(CLIENT, request(seq, Route::DIRECT), ctx);
+            match ctx.take_sent()[..] {
+                [(app, m)] if m == request(seq, FORWARDED) => to.push(app),
+                ref other => panic!("unexpected forward {other:?}"),
+            }
+        }
+        to
+    }
+
+    #[test]
+    fn load_balancer_round_robins_over_healthy_targets() {
+        let (mut b, mut ctx) = lb();
+        assert_eq!(spread(&mut b, &mut ctx, 0..4), [200, 201, 202, 200]);
+        round(&mut b, &mut ctx, 1, &[(200, false), (202, false)]);
+        assert_eq!(spread(&mut b, &mut ctx, 4..7), [202, 200, 202]);
+    }
+
+    #[test]
+    fn load_balancer_with_no_healthy_target_refuses_and_stops_answering_probes() {
+        let (mut b, mut ctx) = lb();
+        b.on_message(GSLB, Msg::Probe { round: 5 }, &mut ctx);
+        let probe_reply = Msg::ProbeReply {
+            round: 5,
+            primary: false,
+        };
+        assert_eq!(ctx.take_sent(), vec![(GSLB, probe_reply)]);
+        round(&mut b, &mut ctx, 1, &[]);
+        b.on_message(CLIENT, request(0, Route::DIRECT), &mut ctx);
+        let refused = reply(0, Route::DIRECT, Outcome::Refused);
+        assert_eq!(ctx.take_sent(), vec![(CLIENT, refused)]);
+        b.on_message(GSLB, Msg::Probe { round: 6 }, &mut ctx);
+        assert!(
+            ctx.sent.is_empty(),
+            "answered a probe without a healthy target"
+        );
+        // One target back: probes answered and requests forwarded again.
+        round(&mut b, &mut ctx, 2, &[(201, false)]);
+        b.on_message(GSLB, Msg::Probe { round: 7 }, &mut ctx);
+        let probe_reply = Msg::ProbeReply {
+            round: 7,
+            primary: false,
+        };
+        assert_eq!(ctx.take_sent(), vec![(GSLB, probe_reply)]);
+        assert_eq!(spread(&mut b, &mut ctx, 1..3), [201, 201]);
+    }
+
+    #[test]
+    fn load_balancer_forwards_replies_to_the_client() {
+        let (mut b, mut ctx) = lb();
+        let outcome = Outcome::Committed { epoch: 2, lsn: 9 };
+        b.on_message(201, reply(3, Route { lb: LB, app: 201 }, outcome), &mut ctx);
+        assert_eq!(
+            ctx.take_sent(),
+            vec![(CLIENT, reply(3, Route::DIRECT, outcome))]
+        );
+    }
+
+    // ---- app server ----
+
+    const DBS: [NodeId; 3] = [10, 11, 12];
+
+    fn app(healthy: [bool; 3], fall_rise: (u32, u32)) -> (AppServer, Recorder) {
+        let checker = checker(&DBS, &healthy, fall_rise, true);
+        (AppServer::new(Some(checker)), Recorder::new(APP))
+    }
+
+    /// Where the app sends a request that came through the balancer.
+    fn forward(a: &mut AppServer, ctx: &mut Recorder, seq: u32) -> Vec<(NodeId, Msg)> {
+        a.on_message(LB, request(seq, FORWARDED), ctx);
+        ctx.take_sent()
+    }
+
+    #[test]
+    fn app_forwards_to_the_primary_and_relays_the_reply_back() {
+        let (mut a, mut ctx) = app([true, false, false], (1, 1));
+        assert_eq!(forward(&mut a, &mut ctx, 0), vec![(10, request(0, VIA))]);
+        let outcome = Outcome::Committed { epoch: 1, lsn: 3 };
+        a.on_message(10, reply(0, VIA, outcome), &mut ctx);
+        assert_eq!(ctx.take_sent(), vec![(LB, reply(0, VIA, outcome))]);
+        // Without a balancer, straight back to the client.
+        a.on_message(CLIENT, request(1, Route::DIRECT), &mut ctx);
+        assert_eq!(ctx.take_sent(), vec![(10, request(1, DIRECT_APP))]);
+        a.on_message(10, reply(1, DIRECT_APP, outcome), &mut ctx);
+        assert_eq!(
+            ctx.take_sent(),
+            vec![(CLIENT, reply(1, DIRECT_APP, outcome))]
+        );
+        a.on_message(LB, Msg::Probe { round: 4 }, &mut ctx);
+        let probe_reply = Msg::ProbeReply {
+            round: 4,
+            primary: false,
+        };
+        assert_eq!(ctx.take_sent(), vec![(LB, probe_reply)]);
+    }
+
+    #[test]
+    fn app_without_a_primary_refuses_back_along_the_route() {
+        let (mut a, mut ctx) = app([false; 3], (1, 1));
+        assert_eq!(
+            forward(&mut a, &mut ctx, 0),
+            vec![(LB, reply(0, VIA, Outcome::Refused))]
+        );
+        a.on_message(CLIENT, request(1, Route::DIRECT), &mut ctx);
+        assert_eq!(
+            ctx.take_sent(),
+            vec![(CLIENT, reply(1, DIRECT_APP, Outcome::Refused))]
+        );
+
+        // An app with no datastore refuses too.
+        let mut a = AppServer::new(None);
+        assert_eq!(
+            forward(&mut a, &mut ctx, 2),
+            vec![(LB, reply(2, VIA, Outcome::Refused))]
+        );
+    }
+
+    #[test]
+    fn app_reroutes_only_once_its_checks_change_the_primary() {
+        let (mut a, mut ctx) = app([true, false, false], (2, 1));
+        let answers = [(10, false), (11, true), (12, false)];
+        let probes = round(&mut a, &mut ctx, 1, &answers);
+        assert_eq!(probes, DBS.map(|n| (n, Msg::Probe { round: 1 })));
+        // 11 rose at once (rise 1), but 10 has not fallen yet (fall 2): still the first healthy.
+        let up = Note::TargetHealth {
+            target: 11,
+            healthy: true,
+        };
+        assert_eq!(ctx.notes, vec![up]);
+        assert_eq!(forward(&mut a, &mut ctx, 0), vec![(10, request(0, VIA))]);
+        round(&mut a, &mut ctx, 2, &answers);
+        let down = Note::TargetHealth {
+            target: 10,
+            healthy: false,
+        };
+        assert_eq!(ctx.notes, vec![up, down, Note::Rerouted { to: 11 }]);
+        assert_eq!(forward(&mut a, &mut ctx, 1), vec![(11, request(1, VIA))]);
+        // A round that changes nothing notes nothing.
+        round(&mut a, &mut ctx, 3, &answers);
+        assert_eq!(ctx.notes.len(), 3);
+    }
+
+    #[test]
+    fn app_notes_no_reroute_while_it_has_no_primary() {
+        let (mut a, mut ctx) = app([true, false, false], (1, 1));
+        round(&mut a, &mut ctx, 1, &[(10, false), (11, false)]);
+        let down = Note::TargetHealth {
+            target: 10,
+            healthy: false,
+        };
+        assert_eq!(ctx.notes, vec![down]);
+        assert_eq!(
+            forward(&mut a, &mut ctx, 0),
+            vec![(LB, reply(0, VIA, Outcome::Refused))]
+        );
+        round(&mut a, &mut ctx, 2, &[(12, true)]);
+        let up = Note::TargetHealth {
+            target: 12,
+            healthy: true,
+        };
+        assert_eq!(ctx.notes, vec![down, up, Note::Rerouted { to: 12 }]);
+        assert_eq!(forward(&mut a, &mut ctx, 1), vec![(12, request(1, VIA))]);
+    }
 }

@@ -65,9 +65,21 @@ mod tests {
     #[test]
     fn pending_fails_only_when_its_deadline_is_inside_the_run() {
         let end = SimTime::from_secs(10);
-        assert_eq!(verdict(&op(OpStatus::Pending), SimTime::from_secs(9), end), Verdict::Failed);
-        assert_eq!(verdict(&op(OpStatus::Pending), SimTime::from_secs(10), end), Verdict::InFlight);
-        assert_eq!(verdict(&op(OpStatus::Refused), SimTime::from_secs(20), end), Verdict::Failed);
-        assert_eq!(verdict(&op(OpStatus::Acked), SimTime::from_secs(1), end), Verdict::Acked);
+        assert_eq!(
+            verdict(&op(OpStatus::Pending), SimTime::from_secs(9), end),
+            Verdict::Failed
+        );
+        assert_eq!(
+            verdict(&op(OpStatus::Pending), SimTime::from_secs(10), end),
+            Verdict::InFlight
+        );
+        assert_eq!(
+            verdict(&op(OpStatus::Refused), SimTime::from_secs(20), end),
+            Verdict::Failed
+        );
+        assert_eq!(
+            verdict(&op(OpStatus::Acked), SimTime::from_secs(1), end),
+            Verdict::Acked
+        );
     }
 }

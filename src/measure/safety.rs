@@ -66,7 +66,12 @@ pub fn check_primaries(
 }
 
 /// Check 3: `zones_hit` is the number of distinct zones whose members lost service.
-pub fn check_durability(datastore: &str, synchronous: bool, zones_hit: usize, lost: u64) -> Option<String> {
+pub fn check_durability(
+    datastore: &str,
+    synchronous: bool,
+    zones_hit: usize,
+    lost: u64,
+) -> Option<String> {
     (synchronous && zones_hit <= 1 && lost > 0).then(|| {
         format!("{lost} acknowledged writes lost from synchronously replicated `{datastore}` with at most one zone affected")
     })
@@ -92,8 +97,16 @@ mod tests {
     #[test]
     fn a_clean_failover_passes() {
         let promos = [
-            Promotion { at: SimTime::ZERO, node: 0, epoch: 1 },
-            Promotion { at: SimTime::from_secs(100), node: 1, epoch: 2 },
+            Promotion {
+                at: SimTime::ZERO,
+                node: 0,
+                epoch: 1,
+            },
+            Promotion {
+                at: SimTime::from_secs(100),
+                node: 1,
+                epoch: 2,
+            },
         ];
         let spans: [&[CommitSpan]; 2] = [&[span(1, 0, 60)], &[span(2, 101, 200)]];
         assert!(check_primaries(&promos, &[0, 1], &spans, &name).is_empty());
@@ -102,8 +115,16 @@ mod tests {
     #[test]
     fn a_deposed_primary_still_committing_is_split_brain() {
         let promos = [
-            Promotion { at: SimTime::ZERO, node: 0, epoch: 1 },
-            Promotion { at: SimTime::from_secs(100), node: 1, epoch: 2 },
+            Promotion {
+                at: SimTime::ZERO,
+                node: 0,
+                epoch: 1,
+            },
+            Promotion {
+                at: SimTime::from_secs(100),
+                node: 1,
+                epoch: 2,
+            },
         ];
         let spans: [&[CommitSpan]; 2] = [&[span(1, 0, 150)], &[span(2, 101, 200)]];
         let v = check_primaries(&promos, &[0, 1], &spans, &name);
@@ -114,8 +135,16 @@ mod tests {
     #[test]
     fn two_nodes_in_one_epoch_is_a_violation() {
         let promos = [
-            Promotion { at: SimTime::ZERO, node: 0, epoch: 1 },
-            Promotion { at: SimTime::from_secs(5), node: 1, epoch: 1 },
+            Promotion {
+                at: SimTime::ZERO,
+                node: 0,
+                epoch: 1,
+            },
+            Promotion {
+                at: SimTime::from_secs(5),
+                node: 1,
+                epoch: 1,
+            },
         ];
         let v = check_primaries(&promos, &[0, 1], &[&[], &[]], &name);
         assert!(v[0].contains("two primaries in epoch 1"), "{v:?}");

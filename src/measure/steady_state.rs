@@ -100,7 +100,9 @@ pub fn recovery(series: &SuccessSeries, rule: &SteadyState, t0: SimTime) -> Reco
     }
     (b0..n)
         .find(|&b| run[b] > 0 && (run[b] > stable || b + run[b] == n))
-        .map_or(Recovery::NotRecovered, |b| Recovery::RecoveredAt(SimTime(b as u64 * res).max(t0)))
+        .map_or(Recovery::NotRecovered, |b| {
+            Recovery::RecoveredAt(SimTime(b as u64 * res).max(t0))
+        })
 }
 
 #[cfg(test)]
@@ -135,12 +137,18 @@ mod tests {
 
     #[test]
     fn no_failures_means_steady_state_never_broke() {
-        assert_eq!(recovery(&series(200, 0, 0), &rule(), SimTime::from_secs(50)), Recovery::NeverBroke);
+        assert_eq!(
+            recovery(&series(200, 0, 0), &rule(), SimTime::from_secs(50)),
+            Recovery::NeverBroke
+        );
     }
 
     #[test]
     fn an_outage_to_the_end_is_not_recovered() {
-        assert_eq!(recovery(&series(200, 50, 200), &rule(), SimTime::from_secs(50)), Recovery::NotRecovered);
+        assert_eq!(
+            recovery(&series(200, 50, 200), &rule(), SimTime::from_secs(50)),
+            Recovery::NotRecovered
+        );
     }
 
     #[test]
@@ -151,7 +159,10 @@ mod tests {
             s.ok[b] = 0;
             s.failed[b] = 0;
         }
-        assert_eq!(recovery(&s, &rule(), SimTime::from_secs(50)), Recovery::NotRecovered);
+        assert_eq!(
+            recovery(&s, &rule(), SimTime::from_secs(50)),
+            Recovery::NotRecovered
+        );
     }
 
     #[test]
@@ -160,6 +171,9 @@ mod tests {
         for t in 9000..9500 {
             s.add(SimTime::from_millis(t * 10), Verdict::Failed); // 90 s .. 95 s fail again
         }
-        assert_eq!(recovery(&s, &rule(), SimTime::from_secs(50)), Recovery::RecoveredAt(SimTime::from_secs(95)));
+        assert_eq!(
+            recovery(&s, &rule(), SimTime::from_secs(50)),
+            Recovery::RecoveredAt(SimTime::from_secs(95))
+        );
     }
 }

@@ -39,7 +39,9 @@ pub enum InputError {
 impl InputError {
     pub fn file(&self) -> &Path {
         match self {
-            InputError::Unreadable { file, .. } | InputError::Syntax { file, .. } | InputError::Invalid { file, .. } => file,
+            InputError::Unreadable { file, .. }
+            | InputError::Syntax { file, .. }
+            | InputError::Invalid { file, .. } => file,
         }
     }
 }
@@ -74,12 +76,13 @@ impl Source {
     pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, InputError> {
         ron::Options::default()
             .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
-            .from_str(&self.text).map_err(|e| InputError::Syntax {
-            file: self.path.clone(),
-            line: e.span.start.line,
-            column: e.span.start.col,
-            message: describe_ron_error(&e.code),
-        })
+            .from_str(&self.text)
+            .map_err(|e| InputError::Syntax {
+                file: self.path.clone(),
+                line: e.span.start.line,
+                column: e.span.start.col,
+                message: describe_ron_error(&e.code),
+            })
     }
 
     /// Where `name` first appears as a quoted string after the first occurrence of `near`
@@ -87,7 +90,11 @@ impl Source {
     /// then to the anchor, then to the start of the file.
     pub fn locate(&self, near: &str, name: &str) -> Position {
         let quoted = format!("\"{name}\"");
-        let anchor = if near.is_empty() { None } else { self.text.find(near) };
+        let anchor = if near.is_empty() {
+            None
+        } else {
+            self.text.find(near)
+        };
         let at = anchor
             .and_then(|a| self.text[a..].find(&quoted).map(|i| a + i))
             .or_else(|| self.text.find(&quoted))
@@ -101,7 +108,12 @@ impl Source {
     fn position(&self, offset: usize) -> Position {
         let before = &self.text[..offset.min(self.text.len())];
         let line = before.matches('\n').count() + 1;
-        let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+        let column = before
+            .rsplit('\n')
+            .next()
+            .map(|l| l.chars().count())
+            .unwrap_or(0)
+            + 1;
         Position { line, column }
     }
 
@@ -127,7 +139,10 @@ fn describe_ron_error(code: &ron::Error) -> String {
             outer,
         } => format!(
             "unknown {} `{found}`; expected one of: {}",
-            outer.as_deref().map(|o| format!("{o} kind")).unwrap_or_else(|| "variant".into()),
+            outer
+                .as_deref()
+                .map(words)
+                .unwrap_or_else(|| "variant".into()),
             expected.join(", ")
         ),
         ron::Error::NoSuchStructField {
@@ -136,15 +151,34 @@ fn describe_ron_error(code: &ron::Error) -> String {
             outer,
         } => format!(
             "unknown field `{found}`{}; expected one of: {}",
-            outer.as_deref().map(|o| format!(" in {o}")).unwrap_or_default(),
+            outer
+                .as_deref()
+                .map(|o| format!(" in {o}"))
+                .unwrap_or_default(),
             expected.join(", ")
         ),
         ron::Error::MissingStructField { field, outer } => format!(
             "missing field `{field}`{}",
-            outer.as_deref().map(|o| format!(" in {o}")).unwrap_or_default()
+            outer
+                .as_deref()
+                .map(|o| format!(" in {o}"))
+                .unwrap_or_default()
         ),
         other => other.to_string(),
     }
+}
+
+/// `FaultKind` → `fault kind`, `ReplicationDef` → `replication`: type names as a user says them.
+fn words(type_name: &str) -> String {
+    let base = type_name.strip_suffix("Def").unwrap_or(type_name);
+    let mut out = String::new();
+    for (i, c) in base.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            out.push(' ');
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
 }
 
 impl fmt::Display for Position {

@@ -32,7 +32,8 @@ pub mod opt_duration_serde {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SimDuration>, D::Error> {
         let s = Option::<String>::deserialize(d)?;
-        s.map(|s| parse_duration(&s).map_err(serde::de::Error::custom)).transpose()
+        s.map(|s| parse_duration(&s).map_err(serde::de::Error::custom))
+            .transpose()
     }
 }
 

@@ -249,7 +249,20 @@ impl ParsedScenario {
             .iter()
             .find(|p| p.is_file())
             .cloned()
-            .ok_or_else(|| self.source.invalid("topology", t, format!("no topology file found (looked for {})", candidates.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))))
+            .ok_or_else(|| {
+                self.source.invalid(
+                    "topology",
+                    t,
+                    format!(
+                        "no topology file found (looked for {})",
+                        candidates
+                            .iter()
+                            .map(|p| p.display().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+            })
     }
 
     /// Checks the scenario against `topo` and resolves every name.
@@ -261,17 +274,36 @@ impl ParsedScenario {
         }
         let duration = f.duration.0;
         if duration.is_zero() {
-            return Err(src.invalid("duration", &duration.to_string(), "the duration must be greater than zero"));
+            return Err(src.invalid(
+                "duration",
+                &duration.to_string(),
+                "the duration must be greater than zero",
+            ));
         }
         if duration > SimDuration::from_secs(limits::DURATION_MAX_SECS) {
-            return Err(src.invalid("duration", &duration.to_string(), format!("longer than the limit of {} days", limits::DURATION_MAX_SECS / 86_400)));
+            return Err(src.invalid(
+                "duration",
+                &duration.to_string(),
+                format!(
+                    "longer than the limit of {} days",
+                    limits::DURATION_MAX_SECS / 86_400
+                ),
+            ));
         }
         if f.runs == 0 || f.runs > limits::RUNS_MAX {
-            return Err(src.invalid("runs", &f.runs.to_string(), format!("runs must be between 1 and {}", limits::RUNS_MAX)));
+            return Err(src.invalid(
+                "runs",
+                &f.runs.to_string(),
+                format!("runs must be between 1 and {}", limits::RUNS_MAX),
+            ));
         }
         let event_budget = f.event_budget.unwrap_or(limits::EVENT_BUDGET_DEFAULT);
         if event_budget == 0 {
-            return Err(src.invalid("event_budget", "0", "the event budget must be greater than zero"));
+            return Err(src.invalid(
+                "event_budget",
+                "0",
+                "the event budget must be greater than zero",
+            ));
         }
         let mut workload = Vec::new();
         for w in &f.workload {
@@ -279,19 +311,40 @@ impl ParsedScenario {
                 .clients
                 .iter()
                 .position(|c| c.name == w.clients)
-                .ok_or_else(|| src.invalid("clients", &w.clients, format!("no such client population in topology `{}`", topo.name)))?;
+                .ok_or_else(|| {
+                    src.invalid(
+                        "clients",
+                        &w.clients,
+                        format!("no such client population in topology `{}`", topo.name),
+                    )
+                })?;
             let (arrivals, every) = match w.writes {
                 ArrivalsDef::Fixed(d) => (Arrivals::Fixed(d.0), d.0),
                 ArrivalsDef::Poisson(d) => (Arrivals::Poisson(d.0), d.0),
             };
             if every.is_zero() {
-                return Err(src.invalid("writes", &w.clients, "the write interval must be greater than zero"));
+                return Err(src.invalid(
+                    "writes",
+                    &w.clients,
+                    "the write interval must be greater than zero",
+                ));
             }
             if duration.0 / every.0 > limits::OPS_PER_CLIENT_MAX {
-                return Err(src.invalid("writes", &w.clients, format!("this rate makes more than {} operations in the run", limits::OPS_PER_CLIENT_MAX)));
+                return Err(src.invalid(
+                    "writes",
+                    &w.clients,
+                    format!(
+                        "this rate makes more than {} operations in the run",
+                        limits::OPS_PER_CLIENT_MAX
+                    ),
+                ));
             }
             if w.timeout.0.is_zero() {
-                return Err(src.invalid("timeout", &w.clients, "the timeout must be greater than zero"));
+                return Err(src.invalid(
+                    "timeout",
+                    &w.clients,
+                    "the timeout must be greater than zero",
+                ));
             }
             if w.retries > 100 {
                 return Err(src.invalid("retries", &w.clients, "at most 100 retries"));
@@ -304,10 +357,18 @@ impl ParsedScenario {
             });
         }
         if workload.is_empty() {
-            return Err(src.invalid("workload", "", "the workload is empty: without clients nothing can be measured"));
+            return Err(src.invalid(
+                "workload",
+                "",
+                "the workload is empty: without clients nothing can be measured",
+            ));
         }
         if f.faults.len() > limits::FAULTS_MAX {
-            return Err(src.invalid("faults", "", format!("more than {} faults", limits::FAULTS_MAX)));
+            return Err(src.invalid(
+                "faults",
+                "",
+                format!("more than {} faults", limits::FAULTS_MAX),
+            ));
         }
         let mut faults = Vec::new();
         for fd in &f.faults {
@@ -315,15 +376,31 @@ impl ParsedScenario {
         }
         let ss = &f.steady_state;
         if !(ss.threshold > 0.0 && ss.threshold <= 1.0) {
-            return Err(src.invalid("threshold", &ss.threshold.to_string(), "the steady-state threshold is a ratio in (0, 1]"));
+            return Err(src.invalid(
+                "threshold",
+                &ss.threshold.to_string(),
+                "the steady-state threshold is a ratio in (0, 1]",
+            ));
         }
-        for (field, d) in [("window", ss.window), ("stability", ss.stability), ("resolution", ss.resolution)] {
+        for (field, d) in [
+            ("window", ss.window),
+            ("stability", ss.stability),
+            ("resolution", ss.resolution),
+        ] {
             if d.0.is_zero() {
-                return Err(src.invalid(field, &d.0.to_string(), format!("the steady-state {field} must be greater than zero")));
+                return Err(src.invalid(
+                    field,
+                    &d.0.to_string(),
+                    format!("the steady-state {field} must be greater than zero"),
+                ));
             }
         }
         if ss.resolution.0 > ss.window.0 {
-            return Err(src.invalid("resolution", &ss.resolution.0.to_string(), "the resolution must not exceed the window"));
+            return Err(src.invalid(
+                "resolution",
+                &ss.resolution.0.to_string(),
+                "the resolution must not exceed the window",
+            ));
         }
         Ok(Scenario {
             name: f.name,
@@ -348,37 +425,68 @@ impl ParsedScenario {
     }
 }
 
-fn resolve_fault(src: &Source, topo: &Topology, fd: &FaultDef, duration: SimDuration) -> Result<Fault, InputError> {
+fn resolve_fault(
+    src: &Source,
+    topo: &Topology,
+    fd: &FaultDef,
+    duration: SimDuration,
+) -> Result<Fault, InputError> {
     let at = SimTime::ZERO + fd.at.0;
     if fd.at.0 >= duration {
-        return Err(src.invalid("at", &fd.at.0.to_string(), format!("the fault starts at or after the end of the run ({duration})")));
+        return Err(src.invalid(
+            "at",
+            &fd.at.0.to_string(),
+            format!("the fault starts at or after the end of the run ({duration})"),
+        ));
     }
     let until = match fd.duration {
         None => None,
         Some(d) if d.0.is_zero() => {
-            return Err(src.invalid("duration", &d.0.to_string(), "a fault's duration must be greater than zero (leave it out to last until the end)"));
+            return Err(src.invalid(
+                "duration",
+                &d.0.to_string(),
+                "a fault's duration must be greater than zero (leave it out to last until the end)",
+            ));
         }
         Some(d) => Some(at + d.0),
     };
     let place_of = |p: &PlaceRef| -> Result<Place, InputError> {
-        topo.place(p).ok_or_else(|| src.invalid("kind", p.name(), format!("no such {} in topology `{}`", kind_word(p), topo.name)))
+        topo.place(p).ok_or_else(|| {
+            src.invalid(
+                "kind",
+                p.name(),
+                format!("no such {} in topology `{}`", kind_word(p), topo.name),
+            )
+        })
     };
     let named = |p: PlaceRef| place_of(&p);
     let (place, other, extra) = match &fd.kind {
         FaultKind::ZoneLoss(z) => (named(PlaceRef::Zone(z.clone()))?, None, SimDuration::ZERO),
         FaultKind::RegionLoss(r) => (named(PlaceRef::Region(r.clone()))?, None, SimDuration::ZERO),
-        FaultKind::ProviderOutage(p) => (named(PlaceRef::Provider(p.clone()))?, None, SimDuration::ZERO),
+        FaultKind::ProviderOutage(p) => (
+            named(PlaceRef::Provider(p.clone()))?,
+            None,
+            SimDuration::ZERO,
+        ),
         FaultKind::NodeCrash(n) => (named(PlaceRef::Node(n.clone()))?, None, SimDuration::ZERO),
         FaultKind::Partition { a, b } => {
             let (pa, pb) = (place_of(a)?, place_of(b)?);
             if pa == pb {
-                return Err(src.invalid("Partition", a.name(), "a partition needs two different places"));
+                return Err(src.invalid(
+                    "Partition",
+                    a.name(),
+                    "a partition needs two different places",
+                ));
             }
             (pa, Some(pb), SimDuration::ZERO)
         }
         FaultKind::Latency { a, b, extra } => {
             if extra.0.is_zero() {
-                return Err(src.invalid("extra", a.name(), "added latency must be greater than zero"));
+                return Err(src.invalid(
+                    "extra",
+                    a.name(),
+                    "added latency must be greater than zero",
+                ));
             }
             (place_of(a)?, b.as_ref().map(place_of).transpose()?, extra.0)
         }
@@ -404,7 +512,13 @@ fn kind_word(p: &PlaceRef) -> &'static str {
     }
 }
 
-fn describe(topo: &Topology, kind: &FaultKind, place: Place, other: Option<Place>, extra: SimDuration) -> String {
+fn describe(
+    topo: &Topology,
+    kind: &FaultKind,
+    place: Place,
+    other: Option<Place>,
+    extra: SimDuration,
+) -> String {
     match kind {
         FaultKind::ZoneLoss(z) => format!("zone {z} lost"),
         FaultKind::RegionLoss(r) => format!("region {r} lost"),
@@ -416,7 +530,11 @@ fn describe(topo: &Topology, kind: &FaultKind, place: Place, other: Option<Place
             other.map(|o| topo.place_name(o)).unwrap_or_default()
         ),
         FaultKind::Latency { .. } => match other {
-            Some(o) => format!("+{extra} latency between {} and {}", topo.place_name(place), topo.place_name(o)),
+            Some(o) => format!(
+                "+{extra} latency between {} and {}",
+                topo.place_name(place),
+                topo.place_name(o)
+            ),
             None => format!("+{extra} latency at {}", topo.place_name(place)),
         },
     }

@@ -110,7 +110,9 @@ pub enum PlaceRef {
 impl PlaceRef {
     pub fn name(&self) -> &str {
         match self {
-            PlaceRef::Provider(n) | PlaceRef::Region(n) | PlaceRef::Zone(n) | PlaceRef::Node(n) => n,
+            PlaceRef::Provider(n) | PlaceRef::Region(n) | PlaceRef::Zone(n) | PlaceRef::Node(n) => {
+                n
+            }
         }
     }
 }
@@ -290,9 +292,14 @@ pub struct ClientDef {
 pub enum Role {
     /// Nothing but (if watched) heartbeats.
     Plain,
-    DatabaseMember { datastore: usize, member: usize },
+    DatabaseMember {
+        datastore: usize,
+        member: usize,
+    },
     Monitor(usize),
-    App { tier: usize },
+    App {
+        tier: usize,
+    },
     LoadBalancer(usize),
     Dns,
     Clients(usize),
@@ -420,14 +427,25 @@ impl Topology {
     }
 
     pub fn node(&self, name: &str) -> Option<u32> {
-        self.node_names.iter().position(|n| n == name).map(|i| i as u32)
+        self.node_names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| i as u32)
     }
 
     /// Resolves a place name to the network's place.
     pub fn place(&self, place: &PlaceRef) -> Option<Place> {
         match place {
-            PlaceRef::Provider(n) => self.providers.iter().position(|p| p == n).map(|i| Place::Provider(i as u16)),
-            PlaceRef::Region(n) => self.regions.iter().position(|r| &r.0 == n).map(|i| Place::Region(i as u16)),
+            PlaceRef::Provider(n) => self
+                .providers
+                .iter()
+                .position(|p| p == n)
+                .map(|i| Place::Provider(i as u16)),
+            PlaceRef::Region(n) => self
+                .regions
+                .iter()
+                .position(|r| &r.0 == n)
+                .map(|i| Place::Region(i as u16)),
             PlaceRef::Zone(n) => self
                 .zones
                 .iter()
@@ -490,7 +508,11 @@ struct Builder<'a> {
 
 fn positive(src: &Source, field: &str, d: Dur, what: &str) -> Result<SimDuration, InputError> {
     if d.0.is_zero() {
-        return Err(src.invalid(field, &d.0.to_string(), format!("{what} must be greater than zero")));
+        return Err(src.invalid(
+            field,
+            &d.0.to_string(),
+            format!("{what} must be greater than zero"),
+        ));
     }
     Ok(d.0)
 }
@@ -544,7 +566,11 @@ impl<'a> Builder<'a> {
             }
         }
         if providers.is_empty() {
-            return Err(self.err("providers", "", "the topology has no providers: nothing to simulate"));
+            return Err(self.err(
+                "providers",
+                "",
+                "the topology has no providers: nothing to simulate",
+            ));
         }
         // One implicit zone per region, for region-wide nodes.
         let first_implicit = zones.len();
@@ -556,7 +582,15 @@ impl<'a> Builder<'a> {
             });
         }
         if zones.len() > limits::ZONES_MAX {
-            return Err(self.err("zones", "", format!("{} zones is more than the limit of {}", zones.len(), limits::ZONES_MAX)));
+            return Err(self.err(
+                "zones",
+                "",
+                format!(
+                    "{} zones is more than the limit of {}",
+                    zones.len(),
+                    limits::ZONES_MAX
+                ),
+            ));
         }
         // ---- nodes ----
         let mut node_names: Vec<String> = Vec::new();
@@ -567,7 +601,8 @@ impl<'a> Builder<'a> {
                 (Some(z), None) => zones
                     .iter()
                     .position(|zi| &zi.name == z && !zi.implicit)
-                    .ok_or_else(|| self.err(&format!("\"{}\"", n.name), z, "no such zone"))? as u16,
+                    .ok_or_else(|| self.err(&format!("\"{}\"", n.name), z, "no such zone"))?
+                    as u16,
                 (None, Some(r)) => {
                     let ri = regions
                         .iter()
@@ -576,7 +611,11 @@ impl<'a> Builder<'a> {
                     (first_implicit + ri) as u16
                 }
                 _ => {
-                    return Err(self.err("nodes", &n.name, "a node needs exactly one of `zone` or `region`"));
+                    return Err(self.err(
+                        "nodes",
+                        &n.name,
+                        "a node needs exactly one of `zone` or `region`",
+                    ));
                 }
             };
             let count = n.count.unwrap_or(1);
@@ -589,15 +628,27 @@ impl<'a> Builder<'a> {
             }
             let mut members = Vec::new();
             for i in 0..count {
-                let name = if n.count.is_some() { format!("{}-{i}", n.name) } else { n.name.clone() };
+                let name = if n.count.is_some() {
+                    format!("{}-{i}", n.name)
+                } else {
+                    n.name.clone()
+                };
                 if names.insert(name.clone(), "node").is_some() {
-                    return Err(self.err("nodes", &n.name, format!("the name `{name}` is used twice")));
+                    return Err(self.err(
+                        "nodes",
+                        &n.name,
+                        format!("the name `{name}` is used twice"),
+                    ));
                 }
                 members.push(node_names.len() as u32);
                 node_names.push(name);
                 node_zone.push(zone);
                 if node_names.len() > limits::NODES_MAX {
-                    return Err(self.err("nodes", &n.name, format!("more than {} nodes", limits::NODES_MAX)));
+                    return Err(self.err(
+                        "nodes",
+                        &n.name,
+                        format!("more than {} nodes", limits::NODES_MAX),
+                    ));
                 }
             }
             if n.count.is_some() {
@@ -605,7 +656,11 @@ impl<'a> Builder<'a> {
             }
         }
         if node_names.is_empty() {
-            return Err(self.err("nodes", "", "the topology has no nodes: nothing to simulate"));
+            return Err(self.err(
+                "nodes",
+                "",
+                "the topology has no nodes: nothing to simulate",
+            ));
         }
         let node_of = |near: &str, name: &str| -> Result<u32, InputError> {
             node_names
@@ -622,13 +677,18 @@ impl<'a> Builder<'a> {
             }
         };
         let mut roles = vec![Role::Plain; node_names.len()];
-        let assign = |roles: &mut Vec<Role>, node: u32, role: Role, near: &str| -> Result<(), InputError> {
-            if roles[node as usize] != Role::Plain {
-                return Err(self.err(near, &node_names[node as usize], "this node already has another role"));
-            }
-            roles[node as usize] = role;
-            Ok(())
-        };
+        let assign =
+            |roles: &mut Vec<Role>, node: u32, role: Role, near: &str| -> Result<(), InputError> {
+                if roles[node as usize] != Role::Plain {
+                    return Err(self.err(
+                        near,
+                        &node_names[node as usize],
+                        "this node already has another role",
+                    ));
+                }
+                roles[node as usize] = role;
+                Ok(())
+            };
         // ---- latency ----
         let layout = self.layout(&f.latency, &regions, &zones, &node_zone)?;
         // ---- monitors ----
@@ -651,26 +711,49 @@ impl<'a> Builder<'a> {
         let mut datastores = Vec::new();
         for (di, d) in f.datastores.iter().enumerate() {
             if d.members.is_empty() || d.members.len() > limits::MEMBERS_MAX {
-                return Err(self.err("datastores", &d.name, format!("a datastore needs 1 to {} members", limits::MEMBERS_MAX)));
+                return Err(self.err(
+                    "datastores",
+                    &d.name,
+                    format!("a datastore needs 1 to {} members", limits::MEMBERS_MAX),
+                ));
             }
             let mut members = Vec::new();
             for (k, m) in d.members.iter().enumerate() {
                 let n = node_of(&format!("\"{}\"", d.name), m)?;
-                assign(&mut roles, n, Role::DatabaseMember { datastore: di, member: k }, "members")?;
+                assign(
+                    &mut roles,
+                    n,
+                    Role::DatabaseMember {
+                        datastore: di,
+                        member: k,
+                    },
+                    "members",
+                )?;
                 members.push(n);
             }
             let primary = d
                 .members
                 .iter()
                 .position(|m| m == &d.primary)
-                .ok_or_else(|| self.err("primary", &d.primary, format!("the primary must be one of the members of `{}`", d.name)))?;
+                .ok_or_else(|| {
+                    self.err(
+                        "primary",
+                        &d.primary,
+                        format!("the primary must be one of the members of `{}`", d.name),
+                    )
+                })?;
             let mode = match d.replication {
-                ReplicationDef::Asynchronous { ship_interval } => ReplicationMode::Asynchronous { ship_interval: ship_interval.0 },
+                ReplicationDef::Asynchronous { ship_interval } => ReplicationMode::Asynchronous {
+                    ship_interval: ship_interval.0,
+                },
                 ReplicationDef::Synchronous(rule) => {
                     // The rule must be satisfiable from every member that may become primary.
                     for (k, &n) in members.iter().enumerate() {
                         let z = node_zone[n as usize];
-                        let others = members.iter().filter(|&&o| node_zone[o as usize] != z).count();
+                        let others = members
+                            .iter()
+                            .filter(|&&o| node_zone[o as usize] != z)
+                            .count();
                         if others < rule.k() {
                             return Err(self.err(
                                 "replication",
@@ -690,10 +773,18 @@ impl<'a> Builder<'a> {
                 .monitors
                 .iter()
                 .position(|m| m.node == d.failover.controller)
-                .ok_or_else(|| self.err("controller", &d.failover.controller, "the controller must be one of the monitors"))?;
+                .ok_or_else(|| {
+                    self.err(
+                        "controller",
+                        &d.failover.controller,
+                        "the controller must be one of the monitors",
+                    )
+                })?;
             let retry_timeout = d.failover.retry_timeout.0;
             let mon = &monitors[controller];
-            if d.failover.fencing.contains(&Fencing::Lease) && mon.loop_wait + retry_timeout > mon.ttl {
+            if d.failover.fencing.contains(&Fencing::Lease)
+                && mon.loop_wait + retry_timeout > mon.ttl
+            {
                 return Err(self.err(
                     "retry_timeout",
                     &d.name,
@@ -713,7 +804,12 @@ impl<'a> Builder<'a> {
                 maximum_lag_on_failover: d.failover.maximum_lag_on_failover,
                 synchronous_mode: d.failover.synchronous_mode,
                 synchronous_mode_strict: d.failover.synchronous_mode_strict,
-                wal_sender_timeout: positive(src, "wal_sender_timeout", d.failover.wal_sender_timeout, "wal_sender_timeout")?,
+                wal_sender_timeout: positive(
+                    src,
+                    "wal_sender_timeout",
+                    d.failover.wal_sender_timeout,
+                    "wal_sender_timeout",
+                )?,
                 fencing: d.failover.fencing.clone(),
             });
         }
@@ -733,13 +829,27 @@ impl<'a> Builder<'a> {
                     nodes.push(x);
                 }
             }
-            let datastore = t.datastore.as_deref().map(|d| datastore_of("datastore", d)).transpose()?;
+            let datastore = t
+                .datastore
+                .as_deref()
+                .map(|d| datastore_of("datastore", d))
+                .transpose()?;
             let check = match (&t.check, datastore) {
                 (Some(c), _) => Some(self.check(c, true, "apps")?),
-                (None, Some(_)) => return Err(self.err("apps", &t.nodes.join(","), "an app tier with a datastore needs a `check` to find its primary")),
+                (None, Some(_)) => {
+                    return Err(self.err(
+                        "apps",
+                        &t.nodes.join(","),
+                        "an app tier with a datastore needs a `check` to find its primary",
+                    ));
+                }
                 (None, None) => None,
             };
-            apps.push(AppTierInfo { nodes, datastore, check });
+            apps.push(AppTierInfo {
+                nodes,
+                datastore,
+                check,
+            });
         }
         // ---- load balancers ----
         let mut load_balancers = Vec::new();
@@ -769,7 +879,11 @@ impl<'a> Builder<'a> {
                 for e in &d.endpoints {
                     let n = node_of("endpoints", e)?;
                     if !matches!(roles[n as usize], Role::LoadBalancer(_) | Role::App { .. }) {
-                        return Err(self.err("endpoints", e, "a DNS endpoint must be a load balancer or app node"));
+                        return Err(self.err(
+                            "endpoints",
+                            e,
+                            "a DNS endpoint must be a load balancer or app node",
+                        ));
                     }
                     endpoints.push(n);
                 }
@@ -777,12 +891,25 @@ impl<'a> Builder<'a> {
                     return Err(self.err("dns", &d.node, "the DNS needs at least one endpoint"));
                 }
                 if d.failure_threshold == 0 {
-                    return Err(self.err("failure_threshold", &d.node, "failure_threshold must be at least 1"));
+                    return Err(self.err(
+                        "failure_threshold",
+                        &d.node,
+                        "failure_threshold must be at least 1",
+                    ));
                 }
-                let interval = positive(src, "request_interval", d.request_interval, "request_interval")?;
+                let interval = positive(
+                    src,
+                    "request_interval",
+                    d.request_interval,
+                    "request_interval",
+                )?;
                 let timeout = positive(src, "timeout", d.timeout, "timeout")?;
                 if timeout > interval {
-                    return Err(self.err("timeout", &d.node, "the health-check timeout must not exceed its interval"));
+                    return Err(self.err(
+                        "timeout",
+                        &d.node,
+                        "the health-check timeout must not exceed its interval",
+                    ));
                 }
                 Some(DnsInfo {
                     node,
@@ -811,25 +938,39 @@ impl<'a> Builder<'a> {
                 },
                 ConnectDef::Dns { prefer, caches } => {
                     let Some(d) = &dns else {
-                        return Err(self.err("Dns", &c.node, "clients connect through DNS but the topology has no `dns`"));
+                        return Err(self.err(
+                            "Dns",
+                            &c.node,
+                            "clients connect through DNS but the topology has no `dns`",
+                        ));
                     };
                     if *caches == 0 || *caches > limits::CACHES_MAX {
-                        return Err(self.err("caches", &c.node, format!("caches must be between 1 and {}", limits::CACHES_MAX)));
+                        return Err(self.err(
+                            "caches",
+                            &c.node,
+                            format!("caches must be between 1 and {}", limits::CACHES_MAX),
+                        ));
                     }
                     let mut order = Vec::new();
                     for p in prefer {
                         let n = node_of("prefer", p)?;
-                        let i = d
-                            .endpoints
-                            .iter()
-                            .position(|&e| e == n)
-                            .ok_or_else(|| self.err("prefer", p, "not one of the DNS endpoints"))?;
+                        let i =
+                            d.endpoints.iter().position(|&e| e == n).ok_or_else(|| {
+                                self.err("prefer", p, "not one of the DNS endpoints")
+                            })?;
                         order.push(i);
                     }
                     if order.is_empty() {
-                        return Err(self.err("prefer", &c.node, "a DNS client needs at least one preferred endpoint"));
+                        return Err(self.err(
+                            "prefer",
+                            &c.node,
+                            "a DNS client needs at least one preferred endpoint",
+                        ));
                     }
-                    Connect::Dns { prefer: order, caches: *caches }
+                    Connect::Dns {
+                        prefer: order,
+                        caches: *caches,
+                    }
                 }
             };
             clients.push(ClientInfo {
@@ -852,13 +993,20 @@ impl<'a> Builder<'a> {
                     .resolve(w)
                     .ok_or_else(|| self.err("watch", w.name(), "no such place"))?;
                 for n in 0..node_names.len() as u32 {
-                    let can_heartbeat = !matches!(roles[n as usize], Role::Monitor(_) | Role::Clients(_) | Role::Dns);
+                    let can_heartbeat = !matches!(
+                        roles[n as usize],
+                        Role::Monitor(_) | Role::Clients(_) | Role::Dns
+                    );
                     if !can_heartbeat || !topo_places.contains(place, n, &node_zone) {
                         continue;
                     }
                     match heartbeat[n as usize] {
                         Some((other, _)) if other != mi => {
-                            return Err(self.err("watch", &node_names[n as usize], "this node is watched by two monitors"));
+                            return Err(self.err(
+                                "watch",
+                                &node_names[n as usize],
+                                "this node is watched by two monitors",
+                            ));
                         }
                         _ => heartbeat[n as usize] = Some((mi, 0)),
                     }
@@ -874,7 +1022,18 @@ impl<'a> Builder<'a> {
             }
         }
         // ---- graph ----
-        let (graph, node_vertex) = self.graph(&providers, &regions, &zones, &node_zone, &roles, &datastores, &apps, &load_balancers, &dns, &clients)?;
+        let (graph, node_vertex) = self.graph(
+            &providers,
+            &regions,
+            &zones,
+            &node_zone,
+            &roles,
+            &datastores,
+            &apps,
+            &load_balancers,
+            &dns,
+            &clients,
+        )?;
         Ok(Topology {
             name: f.name,
             source,
@@ -897,11 +1056,20 @@ impl<'a> Builder<'a> {
         })
     }
 
-    fn check(&self, c: &HealthCheckDef, expect_primary: bool, near: &str) -> Result<HealthCheckSpec, InputError> {
+    fn check(
+        &self,
+        c: &HealthCheckDef,
+        expect_primary: bool,
+        near: &str,
+    ) -> Result<HealthCheckSpec, InputError> {
         let interval = positive(self.src, "inter", c.inter, "the health-check interval")?;
         let timeout = positive(self.src, "timeout", c.timeout, "the health-check timeout")?;
         if timeout > interval {
-            return Err(self.err(near, &timeout.to_string(), "the health-check timeout must not exceed its interval"));
+            return Err(self.err(
+                near,
+                &timeout.to_string(),
+                "the health-check timeout must not exceed its interval",
+            ));
         }
         if c.fall == 0 || c.rise == 0 {
             return Err(self.err(near, "fall", "`fall` and `rise` must be at least 1"));
@@ -916,18 +1084,41 @@ impl<'a> Builder<'a> {
         })
     }
 
-    fn layout(&self, l: &LatencyDef, regions: &[(String, u16)], zones: &[ZoneInfo], node_zone: &[u16]) -> Result<NetworkLayout, InputError> {
+    fn layout(
+        &self,
+        l: &LatencyDef,
+        regions: &[(String, u16)],
+        zones: &[ZoneInfo],
+        node_zone: &[u16],
+    ) -> Result<NetworkLayout, InputError> {
         let n = zones.len();
         let mut region_pair: BTreeMap<(u16, u16), SimDuration> = BTreeMap::new();
         for (a, b, d) in &l.regions {
-            let ra = regions.iter().position(|r| &r.0 == a).ok_or_else(|| self.err("regions", a, "no such region"))? as u16;
-            let rb = regions.iter().position(|r| &r.0 == b).ok_or_else(|| self.err("regions", b, "no such region"))? as u16;
+            let ra = regions
+                .iter()
+                .position(|r| &r.0 == a)
+                .ok_or_else(|| self.err("regions", a, "no such region"))?
+                as u16;
+            let rb = regions
+                .iter()
+                .position(|r| &r.0 == b)
+                .ok_or_else(|| self.err("regions", b, "no such region"))?
+                as u16;
             if d.0.is_zero() {
-                return Err(self.err("regions", a, "latency between regions must be greater than zero"));
+                return Err(self.err(
+                    "regions",
+                    a,
+                    "latency between regions must be greater than zero",
+                ));
             }
             region_pair.insert((ra.min(rb), ra.max(rb)), d.0);
         }
-        for (field, d) in [("same_zone", l.same_zone), ("cross_zone", l.cross_zone), ("cross_region", l.cross_region), ("cross_provider", l.cross_provider)] {
+        for (field, d) in [
+            ("same_zone", l.same_zone),
+            ("cross_zone", l.cross_zone),
+            ("cross_region", l.cross_region),
+            ("cross_provider", l.cross_provider),
+        ] {
             if d.0.is_zero() {
                 return Err(self.err(field, &d.0.to_string(), "latency must be greater than zero (messages would arrive before they are sent)"));
             }
@@ -980,7 +1171,9 @@ impl<'a> Builder<'a> {
         clients: &[ClientInfo],
     ) -> Result<(DiGraph<Vertex, Edge>, Vec<GraphIndex>), InputError> {
         let mut g = DiGraph::new();
-        let pv: Vec<_> = (0..providers.len()).map(|p| g.add_node(Vertex::Provider(p as u16))).collect();
+        let pv: Vec<_> = (0..providers.len())
+            .map(|p| g.add_node(Vertex::Provider(p as u16)))
+            .collect();
         let rv: Vec<_> = regions
             .iter()
             .enumerate()
@@ -1034,7 +1227,11 @@ impl<'a> Builder<'a> {
                     if let Some(d) = dns {
                         g.add_edge(nv[c.node as usize], nv[d.node as usize], Edge::DependsOn);
                         for &i in prefer {
-                            g.add_edge(nv[c.node as usize], nv[d.endpoints[i] as usize], Edge::DependsOn);
+                            g.add_edge(
+                                nv[c.node as usize],
+                                nv[d.endpoints[i] as usize],
+                                Edge::DependsOn,
+                            );
                         }
                     }
                 }
@@ -1045,7 +1242,11 @@ impl<'a> Builder<'a> {
         if let Err(cycle) = petgraph::algo::toposort(&deps, None) {
             if let Vertex::Node(n) = g[cycle.node_id()] {
                 let name = self.src.text.lines().next().map(|_| n).unwrap_or(n);
-                return Err(self.err("targets", &format!("{name}"), "this node depends on itself through its targets"));
+                return Err(self.err(
+                    "targets",
+                    &format!("{name}"),
+                    "this node depends on itself through its targets",
+                ));
             }
         }
         Ok((g, nv))
@@ -1063,10 +1264,26 @@ struct PlaceResolver<'a> {
 impl PlaceResolver<'_> {
     fn resolve(&self, p: &PlaceRef) -> Option<Place> {
         match p {
-            PlaceRef::Provider(n) => self.providers.iter().position(|x| x == n).map(|i| Place::Provider(i as u16)),
-            PlaceRef::Region(n) => self.regions.iter().position(|x| &x.0 == n).map(|i| Place::Region(i as u16)),
-            PlaceRef::Zone(n) => self.zones.iter().position(|z| &z.name == n && !z.implicit).map(|i| Place::Zone(i as u16)),
-            PlaceRef::Node(n) => self.node_names.iter().position(|x| x == n).map(|i| Place::Node(i as u32)),
+            PlaceRef::Provider(n) => self
+                .providers
+                .iter()
+                .position(|x| x == n)
+                .map(|i| Place::Provider(i as u16)),
+            PlaceRef::Region(n) => self
+                .regions
+                .iter()
+                .position(|x| &x.0 == n)
+                .map(|i| Place::Region(i as u16)),
+            PlaceRef::Zone(n) => self
+                .zones
+                .iter()
+                .position(|z| &z.name == n && !z.implicit)
+                .map(|i| Place::Zone(i as u16)),
+            PlaceRef::Node(n) => self
+                .node_names
+                .iter()
+                .position(|x| x == n)
+                .map(|i| Place::Node(i as u32)),
         }
     }
 

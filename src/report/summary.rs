@@ -1,9 +1,9 @@
 //! Aggregating runs into the per-scenario result that every view renders.
 
+use crate::measure::outcome::WriteCounts;
 use crate::model::scenario::Scenario;
 use crate::model::topology::Topology;
 use crate::run::{RunResult, TimelineEntry};
-use crate::measure::outcome::WriteCounts;
 use crate::sim::rng::mix64;
 use crate::sim::time::SimDuration;
 use serde::Serialize;
@@ -106,15 +106,27 @@ impl SuiteReport {
 fn run_passed(r: &RunResult, s: &Scenario) -> Vec<String> {
     let mut why = Vec::new();
     match r.rto() {
-        None => why.push(format!("seed {}: not recovered (target RTO {})", r.seed, s.rto_target)),
-        Some(rto) if rto > s.rto_target => why.push(format!("seed {}: RTO {} > target {}", r.seed, rto, s.rto_target)),
+        None => why.push(format!(
+            "seed {}: not recovered (target RTO {})",
+            r.seed, s.rto_target
+        )),
+        Some(rto) if rto > s.rto_target => why.push(format!(
+            "seed {}: RTO {} > target {}",
+            r.seed, rto, s.rto_target
+        )),
         _ => {}
     }
     let rpo = r.rpo();
     if rpo > s.rpo_target {
-        why.push(format!("seed {}: RPO {} > target {}", r.seed, rpo, s.rpo_target));
+        why.push(format!(
+            "seed {}: RPO {} > target {}",
+            r.seed, rpo, s.rpo_target
+        ));
     } else if s.rpo_target.is_zero() && r.lost.count > 0 {
-        why.push(format!("seed {}: {} acknowledged writes lost (target RPO 0)", r.seed, r.lost.count));
+        why.push(format!(
+            "seed {}: {} acknowledged writes lost (target RPO 0)",
+            r.seed, r.lost.count
+        ));
     }
     for v in &r.safety_violations {
         why.push(format!("seed {}: safety: {v}", r.seed));
@@ -122,7 +134,12 @@ fn run_passed(r: &RunResult, s: &Scenario) -> Vec<String> {
     why
 }
 
-pub fn summarize(topo: &Topology, s: &Scenario, master_seed: u64, runs: &[RunResult]) -> ScenarioReport {
+pub fn summarize(
+    topo: &Topology,
+    s: &Scenario,
+    master_seed: u64,
+    runs: &[RunResult],
+) -> ScenarioReport {
     let secs = |d: Option<SimDuration>| d.map(|d| d.as_secs_f64());
     let mut failures = Vec::new();
     let mut per_run = Vec::new();
@@ -172,7 +189,12 @@ pub fn summarize(topo: &Topology, s: &Scenario, master_seed: u64, runs: &[RunRes
         },
         rto_s: Percentiles::of(&runs.iter().map(|r| r.rto()).collect::<Vec<_>>()),
         rpo_s: Percentiles::of(&runs.iter().map(|r| Some(r.rpo())).collect::<Vec<_>>()),
-        first_success_rto_s: Percentiles::of(&runs.iter().map(|r| r.first_success_rto()).collect::<Vec<_>>()),
+        first_success_rto_s: Percentiles::of(
+            &runs
+                .iter()
+                .map(|r| r.first_success_rto())
+                .collect::<Vec<_>>(),
+        ),
         writes,
         safety_violations: violations,
         events: runs.iter().map(|r| r.events).sum(),
@@ -197,7 +219,10 @@ mod tests {
     fn nearest_rank_percentiles() {
         let v: Vec<_> = (1..=100).map(s).collect();
         let p = Percentiles::of(&v);
-        assert_eq!((p.p50, p.p95, p.p99, p.max), (Some(50.0), Some(95.0), Some(99.0), Some(100.0)));
+        assert_eq!(
+            (p.p50, p.p95, p.p99, p.max),
+            (Some(50.0), Some(95.0), Some(99.0), Some(100.0))
+        );
         let one = Percentiles::of(&[s(7)]);
         assert_eq!((one.p50, one.max), (Some(7.0), Some(7.0)));
     }

@@ -24,7 +24,15 @@ pub fn render(report: &SuiteReport) -> String {
     let _ = writeln!(
         out,
         "{:<22} {:<12} {:>26} {:>9} {:>22} {:>8} {:>24} {:>6} {:>7}  result",
-        "scenario", "topology", "RTO (max)", "target", "RPO (max)", "target", "writes acked/sent", "lost", "safety"
+        "scenario",
+        "topology",
+        "RTO (max)",
+        "target",
+        "RPO (max)",
+        "target",
+        "writes acked/sent",
+        "lost",
+        "safety"
     );
     for s in &report.scenarios {
         let _ = writeln!(
@@ -38,20 +46,41 @@ pub fn render(report: &SuiteReport) -> String {
             dur(Some(s.targets.rpo_s)),
             format!("{}/{}", s.writes.acked, s.writes.sent),
             s.writes.acked_lost,
-            if s.safety_violations.is_empty() { "ok".to_string() } else { format!("{} !!", s.safety_violations.len()) },
+            if s.safety_violations.is_empty() {
+                "ok".to_string()
+            } else {
+                format!("{} !!", s.safety_violations.len())
+            },
             if s.passed { "PASS" } else { "FAIL" }
         );
     }
     for s in &report.scenarios {
-        let _ = writeln!(out, "\n{} — timeline of seed {}:", s.name, s.per_run.first().map(|r| r.seed).unwrap_or(s.seed));
+        let _ = writeln!(
+            out,
+            "\n{} — timeline of seed {}:",
+            s.name,
+            s.per_run.first().map(|r| r.seed).unwrap_or(s.seed)
+        );
         for e in &s.timeline {
-            let _ = writeln!(out, "  {:>12.3}s  {:<14} {}", e.at_s.as_secs_f64(), e.kind, e.detail);
+            let _ = writeln!(
+                out,
+                "  {:>12.3}s  {:<14} {}",
+                e.at_s.as_secs_f64(),
+                e.kind,
+                e.detail
+            );
         }
         if let Some(r) = s.per_run.first() {
             let _ = writeln!(
                 out,
                 "  events {}  trace {}  writes sent {} acked {} failed {} in flight {} lost {}",
-                r.events, r.trace_hash, r.writes.sent, r.writes.acked, r.writes.failed, r.writes.in_flight, r.writes.acked_lost
+                r.events,
+                r.trace_hash,
+                r.writes.sent,
+                r.writes.acked,
+                r.writes.failed,
+                r.writes.in_flight,
+                r.writes.acked_lost
             );
         }
         for f in s.failures.iter().take(10) {

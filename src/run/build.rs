@@ -67,13 +67,18 @@ pub fn assemble(topo: &Topology, scenario: &Scenario, run_seed: u64) -> Assembly
         .iter()
         .enumerate()
         .map(|(mi, m)| {
-            let failover = topo.datastores.iter().zip(&clusters).find(|(d, _)| d.controller == mi).map(|(d, c)| FailoverPolicy {
-                cluster: c.clone(),
-                maximum_lag_on_failover: d.maximum_lag_on_failover,
-                synchronous_mode: d.synchronous_mode,
-                lease_fencing: d.fencing.contains(&Fencing::Lease),
-                demote_old_primary: d.fencing.contains(&Fencing::Demote),
-            });
+            let failover = topo
+                .datastores
+                .iter()
+                .zip(&clusters)
+                .find(|(d, _)| d.controller == mi)
+                .map(|(d, c)| FailoverPolicy {
+                    cluster: c.clone(),
+                    maximum_lag_on_failover: d.maximum_lag_on_failover,
+                    synchronous_mode: d.synchronous_mode,
+                    lease_fencing: d.fencing.contains(&Fencing::Lease),
+                    demote_old_primary: d.fencing.contains(&Fencing::Demote),
+                });
             Arc::new(MonitorSpec {
                 ttl: m.ttl,
                 loop_wait: m.loop_wait,
@@ -92,10 +97,16 @@ pub fn assemble(topo: &Topology, scenario: &Scenario, run_seed: u64) -> Assembly
     for node in 0..n as u32 {
         let role = topo.roles[node as usize];
         let hb = heartbeat_plan(node);
-        plain_heartbeats.push(if matches!(role, Role::DatabaseMember { .. }) { None } else { hb });
+        plain_heartbeats.push(if matches!(role, Role::DatabaseMember { .. }) {
+            None
+        } else {
+            hb
+        });
         let process = match role {
             Role::Plain => Process::Plain,
-            Role::DatabaseMember { datastore, member } => Process::Replica(Replica::new(clusters[datastore].clone(), member, hb)),
+            Role::DatabaseMember { datastore, member } => {
+                Process::Replica(Replica::new(clusters[datastore].clone(), member, hb))
+            }
             Role::Monitor(mi) => Process::Monitor(Monitor::new(monitor_specs[mi].clone(), n)),
             Role::App { tier } => {
                 let t = &topo.apps[tier];
@@ -112,17 +123,27 @@ pub fn assemble(topo: &Topology, scenario: &Scenario, run_seed: u64) -> Assembly
                 let l = &topo.load_balancers[li];
                 phase_index[node as usize] = checkers_seen;
                 checkers_seen += 1;
-                Process::LoadBalancer(LoadBalancer::new(HealthChecker::new(l.check, l.targets.clone(), vec![true; l.targets.len()])))
+                Process::LoadBalancer(LoadBalancer::new(HealthChecker::new(
+                    l.check,
+                    l.targets.clone(),
+                    vec![true; l.targets.len()],
+                )))
             }
             Role::Dns => {
-                let d = topo.dns.as_ref().expect("validated: a node with the DNS role implies a dns section");
+                let d = topo
+                    .dns
+                    .as_ref()
+                    .expect("validated: a node with the DNS role implies a dns section");
                 let mut prefs = vec![Vec::new(); n];
                 for c in &topo.clients {
                     if let Connect::Dns { prefer, .. } = &c.connect {
                         prefs[c.node as usize] = prefer.clone();
                     }
                 }
-                Process::Dns(Gslb::new(HealthChecker::new(d.check, d.endpoints.clone(), vec![true; d.endpoints.len()]), prefs))
+                Process::Dns(Gslb::new(
+                    HealthChecker::new(d.check, d.endpoints.clone(), vec![true; d.endpoints.len()]),
+                    prefs,
+                ))
             }
             Role::Clients(ci) => {
                 let c = &topo.clients[ci];
@@ -160,7 +181,11 @@ pub fn assemble(topo: &Topology, scenario: &Scenario, run_seed: u64) -> Assembly
         };
         processes.push(process);
     }
-    let rngs = topo.node_names.iter().map(|name| component_rng(run_seed, name)).collect();
+    let rngs = topo
+        .node_names
+        .iter()
+        .map(|name| component_rng(run_seed, name))
+        .collect();
     let network = Network::new(topo.layout.clone(), component_rng(run_seed, "network"));
     let mut faults = Vec::new();
     for (i, f) in scenario.faults.iter().enumerate() {

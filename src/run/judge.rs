@@ -3,7 +3,7 @@
 
 use super::world::{GameDayWorld, Process};
 use crate::logic::replication::{ClusterSpec, ReplicationMode};
-use crate::logic::{Note, NodeId};
+use crate::logic::{NodeId, Note};
 use crate::measure::durability::{FinalData, LostWrites};
 use crate::measure::history::OpStatus;
 use crate::measure::outcome::{WriteCounts, verdict};
@@ -87,12 +87,17 @@ pub fn judge(
     let name = |n: NodeId| topo.node_names[n as usize].clone();
 
     // ---- the history: counts, SLI series, first success, lost writes ----
-    let finals: Vec<FinalData> = clusters.iter().map(|c| final_data(c, world, network)).collect();
+    let finals: Vec<FinalData> = clusters
+        .iter()
+        .map(|c| final_data(c, world, network))
+        .collect();
     let client_cluster = |node: u32| -> Option<usize> {
-        topo.dependencies(node).into_iter().find_map(|n| match topo.roles[n as usize] {
-            Role::DatabaseMember { datastore, .. } => Some(datastore),
-            _ => None,
-        })
+        topo.dependencies(node)
+            .into_iter()
+            .find_map(|n| match topo.roles[n as usize] {
+                Role::DatabaseMember { datastore, .. } => Some(datastore),
+                _ => None,
+            })
     };
     let mut writes = WriteCounts::default();
     let mut series = SuccessSeries::new(scenario.steady_state.resolution, end);
@@ -161,7 +166,12 @@ pub fn judge(
             .map(|(_, n, _)| topo.node_zone[*n as usize])
             .collect();
         let synchronous = matches!(c.mode, ReplicationMode::Synchronous(rule) if rule.k() > 0);
-        violations.extend(check_durability(&c.name, synchronous, zones_hit.len(), lost_per_cluster[k].count));
+        violations.extend(check_durability(
+            &c.name,
+            synchronous,
+            zones_hit.len(),
+            lost_per_cluster[k].count,
+        ));
     }
     if stats.budget_exhausted {
         violations.push(format!(
@@ -197,24 +207,58 @@ pub fn judge(
         let (kind, group, detail) = match note {
             Note::Detected { node: dead } => {
                 detected = detected.or(after_t0(at).then_some(at));
-                ("detected", None, format!("{} found {} dead (lease expired)", name(node), name(dead)))
+                (
+                    "detected",
+                    None,
+                    format!("{} found {} dead (lease expired)", name(node), name(dead)),
+                )
             }
             Note::Promoted { epoch } if epoch > 1 || at > SimTime::ZERO => {
                 promoted = promoted.or(after_t0(at).then_some(at));
-                ("promoted", None, format!("{} became primary of epoch {epoch}", name(node)))
+                (
+                    "promoted",
+                    None,
+                    format!("{} became primary of epoch {epoch}", name(node)),
+                )
             }
             Note::Promoted { .. } => continue,
-            Note::Demoted { epoch, reason } => ("demoted", None, format!("{} stopped being primary of epoch {epoch} ({reason:?})", name(node))),
+            Note::Demoted { epoch, reason } => (
+                "demoted",
+                None,
+                format!(
+                    "{} stopped being primary of epoch {epoch} ({reason:?})",
+                    name(node)
+                ),
+            ),
             Note::Rerouted { to } => {
                 rerouted = rerouted.or(after_t0(at).then_some(at));
-                ("rerouted", Some(format!("to {}", name(to))), format!("{} now sends to {}", name(node), name(to)))
+                (
+                    "rerouted",
+                    Some(format!("to {}", name(to))),
+                    format!("{} now sends to {}", name(node), name(to)),
+                )
             }
             Note::TargetHealth { target, healthy } => {
                 let state = if healthy { "up" } else { "down" };
-                ("health", Some(format!("{} {state}", name(target))), format!("{} marked {} {state}", name(node), name(target)))
+                (
+                    "health",
+                    Some(format!("{} {state}", name(target))),
+                    format!("{} marked {} {state}", name(node), name(target)),
+                )
             }
-            Note::NoCandidate => ("no_candidate", Some(String::new()), format!("{} found no eligible replica to promote", name(node))),
-            Note::Rewound { lsn, discarded } => ("rewound", None, format!("{} discarded {discarded} entries above LSN {lsn}", name(node))),
+            Note::NoCandidate => (
+                "no_candidate",
+                Some(String::new()),
+                format!("{} found no eligible replica to promote", name(node)),
+            ),
+            Note::Rewound { lsn, discarded } => (
+                "rewound",
+                None,
+                format!(
+                    "{} discarded {discarded} entries above LSN {lsn}",
+                    name(node)
+                ),
+            ),
         };
         if let Some(key) = group {
             if let Some((_, count)) = groups.get_mut(&(kind, key.clone())) {
@@ -223,11 +267,17 @@ pub fn judge(
             }
             groups.insert((kind, key), (timeline.len(), 1));
         }
-        timeline.push(TimelineEntry { at_s: at, kind, detail });
+        timeline.push(TimelineEntry {
+            at_s: at,
+            kind,
+            detail,
+        });
     }
     for (index, count) in groups.into_values() {
         if count > 1 {
-            timeline[index].detail.push_str(&format!(" (first of {count})"));
+            timeline[index]
+                .detail
+                .push_str(&format!(" (first of {count})"));
         }
     }
     if let Some(at) = first_success {
@@ -271,11 +321,17 @@ pub fn judge(
 
 /// The authoritative data of a cluster at the end of the run.
 fn final_data<'a>(c: &ClusterSpec, world: &'a GameDayWorld, network: &Network) -> FinalData<'a> {
-    let replicas = c.members.iter().filter_map(|&m| match &world.processes[m as usize] {
-        Process::Replica(r) if network.is_up(m) => Some(r),
-        _ => None,
-    });
-    let primary = replicas.clone().filter(|r| r.is_primary()).max_by_key(|r| r.epoch());
+    let replicas = c
+        .members
+        .iter()
+        .filter_map(|&m| match &world.processes[m as usize] {
+            Process::Replica(r) if network.is_up(m) => Some(r),
+            _ => None,
+        });
+    let primary = replicas
+        .clone()
+        .filter(|r| r.is_primary())
+        .max_by_key(|r| r.epoch());
     match primary {
         Some(p) => FinalData::Primary(p.log()),
         None => FinalData::AnyOf(replicas.map(|r| r.log()).collect()),

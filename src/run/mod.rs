@@ -34,9 +34,24 @@ pub fn run_once(topo: &Topology, scenario: &Scenario, seed: u64) -> RunResult {
     let wall = std::time::Instant::now();
     let stats: RunStats = sim.run(&mut world);
     let wall_seconds = wall.elapsed().as_secs_f64();
-    tracing::info!(events = stats.events, trace_hash = stats.trace_hash, wall_seconds, "run finished");
+    tracing::info!(
+        events = stats.events,
+        trace_hash = stats.trace_hash,
+        wall_seconds,
+        "run finished"
+    );
     let notes = sim.take_notes();
-    judge::judge(topo, scenario, seed, &world, &assembly.clusters, &notes, stats, wall_seconds, sim.network())
+    judge::judge(
+        topo,
+        scenario,
+        seed,
+        &world,
+        &assembly.clusters,
+        &notes,
+        stats,
+        wall_seconds,
+        sim.network(),
+    )
 }
 
 /// Runs `runs` seeds derived from `master`, in parallel across cores; results are in run

@@ -20,10 +20,23 @@ use std::hash::{Hash, Hasher};
 pub enum NetFault {
     Down(Place),
     Up(Place),
-    Partition { id: u32, a: Place, b: Place },
-    Heal { id: u32 },
-    AddLatency { id: u32, a: Place, b: Option<Place>, extra: SimDuration },
-    RemoveLatency { id: u32 },
+    Partition {
+        id: u32,
+        a: Place,
+        b: Place,
+    },
+    Heal {
+        id: u32,
+    },
+    AddLatency {
+        id: u32,
+        a: Place,
+        b: Option<Place>,
+        extra: SimDuration,
+    },
+    RemoveLatency {
+        id: u32,
+    },
 }
 
 /// The processes of a simulation, dispatched by node.
@@ -35,8 +48,13 @@ pub trait World {
     fn start(&mut self, node: NodeIndex, ctx: &mut Ctx<'_, Self>)
     where
         Self: Sized;
-    fn on_message(&mut self, node: NodeIndex, from: NodeIndex, msg: Self::Msg, ctx: &mut Ctx<'_, Self>)
-    where
+    fn on_message(
+        &mut self,
+        node: NodeIndex,
+        from: NodeIndex,
+        msg: Self::Msg,
+        ctx: &mut Ctx<'_, Self>,
+    ) where
         Self: Sized;
     fn on_timer(&mut self, node: NodeIndex, timer: Self::Timer, ctx: &mut Ctx<'_, Self>)
     where
@@ -53,9 +71,19 @@ pub trait World {
 
 #[derive(Clone, Copy)]
 enum Event<M, T> {
-    Fault { index: u32 },
-    Timer { node: NodeIndex, incarnation: u32, timer: T },
-    Deliver { from: NodeIndex, to: NodeIndex, msg: M },
+    Fault {
+        index: u32,
+    },
+    Timer {
+        node: NodeIndex,
+        incarnation: u32,
+        timer: T,
+    },
+    Deliver {
+        from: NodeIndex,
+        to: NodeIndex,
+        msg: M,
+    },
 }
 
 /// What a process may do: the whole of its view of the simulator.
@@ -84,7 +112,14 @@ impl<W: World> Ctx<'_, W> {
             return;
         }
         let at = self.network.arrival(self.now, self.me, to);
-        self.queue.push(at, Event::Deliver { from: self.me, to, msg });
+        self.queue.push(
+            at,
+            Event::Deliver {
+                from: self.me,
+                to,
+                msg,
+            },
+        );
     }
     /// Fires `timer` at this node after `after`. Timers of a previous incarnation are ignored.
     #[inline]
@@ -149,7 +184,12 @@ impl<W: World> Simulation<W> {
         let mut queue = EventQueue::new();
         let mut list = Vec::with_capacity(faults.len());
         for (index, (at, fault)) in faults.into_iter().enumerate() {
-            queue.push(at, Event::Fault { index: index as u32 });
+            queue.push(
+                at,
+                Event::Fault {
+                    index: index as u32,
+                },
+            );
             list.push(fault);
         }
         let n = network.node_count();
@@ -410,10 +450,14 @@ mod tests {
 
     #[test]
     fn budget_stops_the_run() {
-        let mut sim = Simulation::new(network(), vec![], Bounds {
-            end: SimTime::from_secs(10),
-            event_budget: 5,
-        });
+        let mut sim = Simulation::new(
+            network(),
+            vec![],
+            Bounds {
+                end: SimTime::from_secs(10),
+                event_budget: 5,
+            },
+        );
         let stats = sim.run(&mut Ping::default());
         assert!(stats.budget_exhausted);
         assert_eq!(stats.events, 5);
@@ -421,7 +465,11 @@ mod tests {
 
     #[test]
     fn same_inputs_same_trace_hash() {
-        let h = |ms| Simulation::new(network(), vec![], bounds(ms)).run(&mut Ping::default()).trace_hash;
+        let h = |ms| {
+            Simulation::new(network(), vec![], bounds(ms))
+                .run(&mut Ping::default())
+                .trace_hash
+        };
         assert_eq!(h(100), h(100));
         assert_ne!(h(100), h(110));
     }

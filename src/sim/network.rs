@@ -88,7 +88,11 @@ impl Network {
             node_down: vec![0; n],
             zone_down: vec![0; zones],
             region_down: vec![0; layout.region_provider.len()],
-            provider_down: vec![0; 1 + layout.region_provider.iter().copied().max().unwrap_or(0) as usize],
+            provider_down: vec![
+                0;
+                1 + layout.region_provider.iter().copied().max().unwrap_or(0)
+                    as usize
+            ],
             node_up: vec![true; n],
             partitions: Vec::new(),
             added: Vec::new(),
@@ -201,7 +205,10 @@ impl Network {
         if down {
             *counter += 1;
         } else {
-            debug_assert!(*counter > 0, "lifting a hold on {place:?} that was not down");
+            debug_assert!(
+                *counter > 0,
+                "lifting a hold on {place:?} that was not down"
+            );
             *counter = counter.saturating_sub(1);
         }
         let mut changed = Vec::new();

@@ -144,7 +144,11 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
         "m" | "min" => 60 * NANOS_PER_SEC,
         "h" => 3600 * NANOS_PER_SEC,
         "d" => 86_400 * NANOS_PER_SEC,
-        other => return Err(format!("unknown unit `{other}` in `{text}` (use ns, us, ms, s, m, h or d)")),
+        other => {
+            return Err(format!(
+                "unknown unit `{other}` in `{text}` (use ns, us, ms, s, m, h or d)"
+            ));
+        }
     };
     let (int_part, frac_part) = match number.split_once('.') {
         Some((i, f)) => (i, f),
@@ -156,14 +160,18 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
     let int: u64 = if int_part.is_empty() {
         0
     } else {
-        int_part.parse().map_err(|_| format!("`{text}` is not a number"))?
+        int_part
+            .parse()
+            .map_err(|_| format!("`{text}` is not a number"))?
     };
     let mut nanos = int
         .checked_mul(scale)
         .ok_or_else(|| format!("`{text}` is too large"))?;
     let mut place = scale;
     for c in frac_part.chars() {
-        let digit = c.to_digit(10).ok_or_else(|| format!("`{text}` is not a number"))? as u64;
+        let digit = c
+            .to_digit(10)
+            .ok_or_else(|| format!("`{text}` is not a number"))? as u64;
         place /= 10;
         if place == 0 {
             if digit != 0 {
@@ -185,13 +193,25 @@ mod tests {
     #[test]
     fn parses_units_exactly() {
         assert_eq!(parse_duration("30s").unwrap(), SimDuration::from_secs(30));
-        assert_eq!(parse_duration("250ms").unwrap(), SimDuration::from_millis(250));
-        assert_eq!(parse_duration("1.5s").unwrap(), SimDuration::from_millis(1500));
-        assert_eq!(parse_duration("0.3ms").unwrap(), SimDuration::from_micros(300));
+        assert_eq!(
+            parse_duration("250ms").unwrap(),
+            SimDuration::from_millis(250)
+        );
+        assert_eq!(
+            parse_duration("1.5s").unwrap(),
+            SimDuration::from_millis(1500)
+        );
+        assert_eq!(
+            parse_duration("0.3ms").unwrap(),
+            SimDuration::from_micros(300)
+        );
         assert_eq!(parse_duration("2m").unwrap(), SimDuration::from_secs(120));
         assert_eq!(parse_duration("1h").unwrap(), SimDuration::from_secs(3600));
         assert_eq!(parse_duration("0").unwrap(), SimDuration::ZERO);
-        assert_eq!(parse_duration("600.0005s").unwrap(), SimDuration(600_000_500_000));
+        assert_eq!(
+            parse_duration("600.0005s").unwrap(),
+            SimDuration(600_000_500_000)
+        );
     }
 
     #[test]

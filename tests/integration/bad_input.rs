@@ -1,0 +1,201 @@
+//! Hostile input: every mistake gets one clear message naming the file, line, column and the
+//! offending name, and exit status 2 — never a panic.
+
+use crate::support::*;
+use std::path::PathBuf;
+
+fn temp(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("gameday-bad-input-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// Validates `text` written as `name` (a scenario naming topologies/ftm-games.ron by
+/// absolute path, or a topology); checks status 2 and that stderr names all of `expect`.
+fn rejected(name: &str, text: &str, expect: &[&str]) {
+    let p = temp(name, text);
+    let (code, _out, err) = gameday(&["validate", p.to_str().unwrap()]);
+    assert_eq!(code, 2, "exit status for {name}: stderr {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(err.contains(p.to_str().unwrap()), "names the file: {err}");
+    for e in expect {
+        assert!(err.contains(e), "`{e}` missing from: {err}");
+    }
+}
+
+fn topo_path() -> String {
+    root()
+        .join("topologies/ftm-games.ron")
+        .display()
+        .to_string()
+}
+
+fn zone_loss_with(edits: &[(&str, &str)]) -> String {
+    let mut all = vec![("topology: \"ftm-games\"", "topology: \"TOPO\"")];
+    all.extend_from_slice(edits);
+    edit(&read("scenarios/zone-loss.ron"), &all).replace("TOPO", &topo_path())
+}
+
+fn ftm_with(edits: &[(&str, &str)]) -> String {
+    edit(&read("topologies/ftm-games.ron"), edits)
+}
+
+#[test]
+fn malformed_ron_names_line_and_column() {
+    rejected(
+        "broken.ron",
+        "Scenario(\n  name: \"x\",\n  duration: 30s,\n)",
+        &[":3:"],
+    );
+}
+
+#[test]
+fn unknown_fault_kind() {
+    let text = zone_loss_with(&[("ZoneLoss(\"us-east-1a\")", "MeteorStrike(\"us-east-1a\")")]);
+    rejected(
+        "meteor.ron",
+        &text,
+        &["unknown fault kind `MeteorStrike`", "ZoneLoss", ":16:32"],
+    );
+}
+
+#[test]
+fn a_zone_that_does_not_exist() {
+    let text = zone_loss_with(&[("ZoneLoss(\"us-east-1a\")", "ZoneLoss(\"us-east-1z\")")]);
+    rejected(
+        "zone.ron",
+        &text,
+        &["`us-east-1z`", "no such zone", ":16:41"],
+    );
+}
+
+#[test]
+fn a_node_that_does_not_exist() {
+    let text = ftm_with(&[("primary: \"pg-a\",", "primary: \"pg-q\",")]);
+    rejected(
+        "node.ron",
+        &text,
+        &["`pg-q`", "primary must be one of the members"],
+    );
+    let text = ftm_with(&[("watch: [Node(\"pg-a\"),", "watch: [Node(\"pg-zz\"),")]);
+    rejected("watch.ron", &text, &["`pg-zz`", "no such place"]);
+}
+
+#[test]
+fn zero_and_negative_durations() {
+    rejected(
+        "zero.ron",
+        &zone_loss_with(&[("duration: \"30m\"", "duration: \"0s\"")]),
+        &["`0s`", "greater than zero"],
+    );
+    rejected(
+        "neg.ron",
+        &zone_loss_with(&[("duration: \"30m\"", "duration: \"-30m\"")]),
+        &["-30m"],
+    );
+    rejected(
+        "ttl.ron",
+        &ftm_with(&[(
+            "ttl: \"30s\",\n            loop_wait",
+            "ttl: \"0s\",\n            loop_wait",
+        )]),
+        &["ttl must be greater than zero"],
+    );
+    rejected(
+        "fault-duration.ron",
+        &zone_loss_with(&[("Fault(at: \"10m\",", "Fault(at: \"10m\", duration: \"0s\",")]),
+        &["`0s`", "fault's duration must be greater than zero"],
+    );
+}
+
+#[test]
+fn a_quorum_that_cannot_be_met() {
+    let text = ftm_with(&[("Synchronous(Any(1))", "Synchronous(Any(4))")]);
+    rejected(
+        "quorum.ron",
+        &text,
+        &["`postgres`", "quorum of 4 standbys", "cannot be met"],
+    );
+}
+
+#[test]
+fn an_empty_topology() {
+    rejected(
+        "empty.ron",
+        "Topology(name: \"empty\", providers: [], latency: (same_zone: \"1ms\", cross_zone: \"1ms\", cross_region: \"1ms\", cross_provider: \"1ms\"), nodes: [])",
+        &["no providers"],
+    );
+    rejected(
+        "nonodes.ron",
+        "Topology(name: \"e\", providers: [Provider(name: \"p\", regions: [Region(name: \"r\", zones: [\"z\"])])], latency: (same_zone: \"1ms\", cross_zone: \"1ms\", cross_region: \"1ms\", cross_provider: \"1ms\"), nodes: [])",
+        &["no nodes"],
+    );
+}
+
+#[test]
+fn absurd_sizes() {
+    rejected(
+        "huge-group.ron",
+        &ftm_with(&[(
+            "Node(name: \"api-use1a\", zone: \"us-east-1a\", count: 2)",
+            "Node(name: \"api-use1a\", zone: \"us-east-1a\", count: 4000000000)",
+        )]),
+        &["`api-use1a`", "count must be between 1 and"],
+    );
+    rejected(
+        "long.ron",
+        &zone_loss_with(&[("duration: \"30m\"", "duration: \"400d\"")]),
+        &["longer than the limit"],
+    );
+    rejected(
+        "runs.ron",
+        &zone_loss_with(&[("runs: 1,", "runs: 0,")]),
+        &["`0`", "runs must be between"],
+    );
+    rejected(
+        "rate.ron",
+        &zone_loss_with(&[("Poisson(\"10ms\")", "Poisson(\"1ns\")")]),
+        &["`players-na`", "operations in the run"],
+    );
+}
+
+#[test]
+fn a_fault_after_the_end_and_an_unknown_client() {
+    rejected(
+        "late.ron",
+        &zone_loss_with(&[("at: \"10m\"", "at: \"45m\"")]),
+        &["at or after the end"],
+    );
+    rejected(
+        "who.ron",
+        &zone_loss_with(&[("clients: \"players-eu\"", "clients: \"players-mars\"")]),
+        &["`players-mars`", "no such client"],
+    );
+}
+
+#[test]
+fn a_missing_file_and_a_missing_topology() {
+    let (code, _, err) = gameday(&["run", "no/such/scenario.ron"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("no/such/scenario.ron") && err.contains("cannot read"),
+        "{err}"
+    );
+    let text = zone_loss_with(&[]).replace(&topo_path(), "nowhere-topology");
+    rejected(
+        "orphan.ron",
+        &text,
+        &["`nowhere-topology`", "no topology file found"],
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let (code, _, err) = gameday(&["run", "--runs", "many"]);
+    assert_eq!(code, 2, "{err}");
+    let (code, _, _) = gameday(&["frobnicate"]);
+    assert_eq!(code, 2);
+}

@@ -1,0 +1,12 @@
+//! Scenario-level integration tests, one binary (fast to build, one place to look).
+//!
+//! They read like runbooks: lose a zone, expect a promotion, expect no acknowledged write
+//! lost — and, for every checker, a deliberately broken setup that must make it fail.
+
+mod bad_input;
+mod cli;
+mod determinism;
+mod properties;
+mod rw1;
+mod safety;
+mod support;

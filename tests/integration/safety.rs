@@ -1,0 +1,176 @@
+//! The checkers on the reference topology: the correct setup passes, and each deliberately
+//! broken setup makes its checker fail.
+
+use crate::support::*;
+use gameday::measure::steady_state::Recovery;
+use gameday::sim::time::SimDuration;
+
+const ASYNC: (&str, &str) = (
+    "replication: Synchronous(Any(1)),",
+    "replication: Asynchronous(ship_interval: \"200ms\"),",
+);
+const NO_FENCING: (&str, &str) = ("fencing: [Lease, Epoch],", "fencing: [],");
+
+/// Short scenarios keep the suite fast: 4 minutes, fault at 60 s.
+fn short(name: &str, fault: &str) -> String {
+    format!(
+        r#"Scenario(
+    name: "{name}",
+    topology: "ftm-games",
+    duration: "4m",
+    workload: [
+        Clients(clients: "players-na", writes: Poisson("10ms"), timeout: "5s", retries: 1),
+        Clients(clients: "players-eu", writes: Poisson("20ms"), timeout: "5s", retries: 1),
+    ],
+    faults: [{fault}],
+    targets: (rto: "15m", rpo: "0s"),
+    steady_state: (window: "30s", stability: "60s"),
+)"#
+    )
+}
+
+#[test]
+fn zone_loss_with_synchronous_replication_loses_no_acknowledged_write() {
+    let topo = topology("ftm-games", &[]);
+    let s = shipped(&topo, "zone-loss", &[]);
+    let r = run(&topo, &s);
+    assert!(r.promoted.is_some(), "a standby was promoted");
+    assert_eq!(r.writes.acked_lost, 0);
+    assert_eq!(r.rpo(), SimDuration::ZERO);
+    assert!(r.safety_violations.is_empty(), "{:?}", r.safety_violations);
+    let rto = r.rto().expect("service recovered");
+    assert!(
+        rto > SimDuration::ZERO && rto < SimDuration::from_secs(15 * 60),
+        "RTO {rto}"
+    );
+}
+
+#[test]
+fn zone_loss_with_asynchronous_replication_loses_acknowledged_writes() {
+    let topo = topology("ftm-games", &[ASYNC]);
+    let s = shipped(&topo, "zone-loss", &[]);
+    let r = run(&topo, &s);
+    assert!(
+        r.writes.acked_lost > 0,
+        "async shipping every 200 ms must lose the unshipped tail"
+    );
+    let rpo = r.rpo();
+    assert!(
+        rpo > SimDuration::ZERO && rpo <= SimDuration::from_millis(400),
+        "RPO {rpo}"
+    );
+    // The same loss under synchronous replication would be a durability violation; under
+    // asynchronous replication it is the expected price, not a bug in the system.
+    assert!(r.safety_violations.is_empty(), "{:?}", r.safety_violations);
+}
+
+#[test]
+fn the_durability_checker_fires_when_a_synchronous_setup_loses_writes() {
+    // Without fencing, the partitioned old primary keeps acknowledging writes; when the
+    // partition heals it is told to follow the new primary and rewinds them. Synchronous
+    // replication, no zone lost, acknowledged writes gone: the checker must say so.
+    let partition = r#"Fault(at: "60s", duration: "90s", kind: Partition(a: Zone("us-east-1a"), b: Node("dcs"))),"#;
+    let topo = topology("ftm-games", &[NO_FENCING]);
+    let r = run(&topo, &scenario(&topo, &short("heal", partition)));
+    assert!(
+        r.writes.acked_lost > 0,
+        "the deposed primary's writes were rewound"
+    );
+    assert!(
+        r.timeline.iter().any(|e| e.kind == "rewound"),
+        "{:?}",
+        r.timeline
+    );
+    assert!(
+        r.safety_violations
+            .iter()
+            .any(|v| v.contains("acknowledged writes lost from synchronously replicated")),
+        "{:?}",
+        r.safety_violations
+    );
+}
+
+#[test]
+fn a_controller_without_fencing_lets_a_partitioned_primary_cause_split_brain() {
+    let partition = r#"Fault(at: "60s", duration: "90s", kind: Partition(a: Zone("us-east-1a"), b: Node("dcs"))),"#;
+    let broken = topology("ftm-games", &[NO_FENCING]);
+    let r = run(&broken, &scenario(&broken, &short("split", partition)));
+    assert!(
+        r.promoted.is_some(),
+        "the controller promoted a second primary"
+    );
+    assert!(
+        r.safety_violations
+            .iter()
+            .any(|v| v.contains("split brain")),
+        "expected a split-brain violation, got {:?}",
+        r.safety_violations
+    );
+    // The same partition with lease and epoch fencing: the old primary stops first.
+    let correct = topology("ftm-games", &[]);
+    let r = run(&correct, &scenario(&correct, &short("split", partition)));
+    assert!(r.promoted.is_some());
+    assert!(r.safety_violations.is_empty(), "{:?}", r.safety_violations);
+    assert!(
+        r.timeline
+            .iter()
+            .any(|e| e.kind == "demoted" && e.detail.contains("LeaseExpired")),
+        "the old primary fenced itself: {:?}",
+        r.timeline
+    );
+}
+
+#[test]
+fn region_loss_fails_over_to_the_other_region() {
+    let topo = topology("ftm-games", &[]);
+    let s = shipped(&topo, "region-loss", &[]);
+    let r = run(&topo, &s);
+    assert!(
+        r.timeline
+            .iter()
+            .any(|e| e.kind == "promoted" && e.detail.contains("pg-west")),
+        "{:?}",
+        r.timeline
+    );
+    assert!(
+        r.timeline
+            .iter()
+            .any(|e| e.kind == "rerouted" && e.detail.contains("alb-us-west-2"))
+    );
+    assert!(
+        matches!(r.recovery, Recovery::RecoveredAt(_)),
+        "{:?}",
+        r.recovery
+    );
+    assert!(r.safety_violations.is_empty(), "{:?}", r.safety_violations);
+}
+
+#[test]
+fn a_fault_that_never_ends_without_a_standby_is_not_recovered() {
+    // A single-member datastore: losing its zone leaves nothing to promote.
+    let topo = topology(
+        "ftm-games",
+        &[
+            (
+                "members: [\"pg-a\", \"pg-b\", \"pg-c\", \"pg-west\"],",
+                "members: [\"pg-a\"],",
+            ),
+            ("Synchronous(Any(1))", "Asynchronous(ship_interval: \"0s\")"),
+            (
+                "watch: [Node(\"pg-a\"), Node(\"pg-b\"), Node(\"pg-c\"), Node(\"pg-west\")],",
+                "watch: [Node(\"pg-a\")],",
+            ),
+        ],
+    );
+    let s = scenario(
+        &topo,
+        &short(
+            "no-standby",
+            r#"Fault(at: "60s", kind: ZoneLoss("us-east-1a")),"#,
+        ),
+    );
+    let r = run(&topo, &s);
+    assert_eq!(r.recovery, Recovery::NotRecovered);
+    assert_eq!(r.rto(), None);
+    assert!(r.timeline.iter().any(|e| e.kind == "no_candidate"));
+}
