@@ -12,8 +12,8 @@ use crate::model::topology::Topology;
 use crate::report::summary::summarize;
 use crate::report::{SuiteReport, text};
 use crate::run::run_batch;
-use clap::{Args, Parser, Subcommand, ValueEnum};
-use std::io::IsTerminal;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -47,7 +47,7 @@ enum Command {
     },
 }
 
-#[derive(Args, Debug, Default)]
+#[derive(Parser, Debug)]
 struct RunArgs {
     /// Scenario files (RON). None: the built-in suite on the reference topology.
     scenarios: Vec<PathBuf>,
@@ -94,7 +94,7 @@ pub fn main() -> ExitCode {
     };
     init_tracing(cli.verbose);
     let result = match cli.command {
-        None => run(RunArgs::default(), false),
+        None => run(RunArgs::parse_from(["run"]), false),
         Some(Command::Run(a)) => run(a, false),
         Some(Command::Check(a)) => run(a, true),
         Some(Command::Validate { files }) => validate(&files),
@@ -163,8 +163,15 @@ fn run(args: RunArgs, gate: bool) -> Result<ExitCode, CliError> {
     let show_progress =
         !args.quiet && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
     let mut scenarios = Vec::new();
-    let mut master_seed = 0;
-    let mut runs_shown = 0;
+    // The suite's headline seed and runs: the command line's, else the first scenario's.
+    let master_seed = args
+        .seed
+        .or(loaded.first().map(|(_, s)| s.seed))
+        .unwrap_or(1);
+    let runs_shown = args
+        .runs
+        .or(loaded.first().map(|(_, s)| s.runs))
+        .unwrap_or(1);
     for (topo, s) in &loaded {
         let seed = args.seed.unwrap_or(s.seed);
         let runs = args.runs.unwrap_or(s.runs);
@@ -174,8 +181,6 @@ fn run(args: RunArgs, gate: bool) -> Result<ExitCode, CliError> {
                 crate::model::limits::RUNS_MAX
             )));
         }
-        master_seed = seed;
-        runs_shown = runs;
         let bar = show_progress.then(|| {
             let b = indicatif::ProgressBar::new(runs as u64);
             b.set_style(
@@ -208,16 +213,16 @@ fn run(args: RunArgs, gate: bool) -> Result<ExitCode, CliError> {
         serde_json::to_string_pretty(&report).map_err(|e| CliError::Output(e.to_string()))?;
     let table = text::render(&report);
     write_outputs(&args.out, &json, &table)?;
-    match args.format {
-        Format::Json => println!("{json}"),
-        Format::Text => {
-            print!("{table}");
-            println!(
-                "\nresults written to {}",
-                args.out.join("results.json").display()
-            );
-        }
-    }
+    // A closed pipe (`gameday run | head`) is not worth a panic: output errors are ignored.
+    let mut stdout = std::io::stdout().lock();
+    let _ = match args.format {
+        Format::Json => writeln!(stdout, "{json}"),
+        Format::Text => write!(
+            stdout,
+            "{table}\nresults written to {}\n",
+            args.out.join("results.json").display()
+        ),
+    };
     Ok(if gate && !report.passed() {
         ExitCode::from(1)
     } else {
@@ -245,7 +250,8 @@ fn validate(files: &[PathBuf]) -> Result<ExitCode, CliError> {
         let is_topology = source.text.contains("Topology(") || head.starts_with("Topology");
         if is_topology {
             let t = Topology::from_source(source)?;
-            println!(
+            let _ = writeln!(
+                std::io::stdout(),
                 "{}: topology `{}` is valid ({} nodes, {} datastores)",
                 f.display(),
                 t.name,
@@ -259,7 +265,8 @@ fn validate(files: &[PathBuf]) -> Result<ExitCode, CliError> {
                 None => Topology::load(&p.topology_path()?)?,
             };
             let s = p.resolve(&topo)?;
-            println!(
+            let _ = writeln!(
+                std::io::stdout(),
                 "{}: scenario `{}` is valid on topology `{}` ({} faults)",
                 f.display(),
                 s.name,

@@ -269,6 +269,12 @@ impl Replica {
     }
 
     fn become_primary(&mut self, epoch: Epoch, replicas: MemberSet, ctx: &mut impl Context) {
+        if let Role::Primary(p) = &mut self.role {
+            // Re-appointed in a new epoch: writes waiting in the old one are refused, not lost.
+            for (_, op, route) in p.pending.drain(..) {
+                reply(ctx, op, route, Outcome::Refused);
+            }
+        }
         self.epoch = epoch;
         let lease_until = match self.spec.lease {
             Some(d) => {
@@ -486,10 +492,20 @@ impl Replica {
             catching_up,
         } = &mut self.role
         {
-            *primary = from;
             if *catching_up {
+                if from != *primary {
+                    // The primary we asked was replaced: ask the new one instead.
+                    *primary = from;
+                    ctx.send(
+                        from,
+                        Msg::Rejoin {
+                            lsn: self.log.last(),
+                        },
+                    );
+                }
                 return; // the catch-up covers these entries
             }
+            *primary = from;
             let have = self.log.last();
             if first == have + 1 {
                 self.log.append_many(epoch, last - first + 1);
@@ -1347,6 +1363,20 @@ mod tests {
             ctx.take_sent(),
             vec![(S2, Msg::ReplicateAck { epoch: 2, lsn: 6 })]
         );
+    }
+
+    #[test]
+    fn a_replica_catching_up_from_a_deposed_primary_rejoins_the_new_one() {
+        let (mut r, mut ctx) = standby(sync(StandbyRule::Any(1)), 1);
+        r.on_message(P, Msg::Replicate { epoch: 1, lsn: 1 }, &mut ctx);
+        r.on_message(P, Msg::Replicate { epoch: 1, lsn: 3 }, &mut ctx);
+        assert_eq!(ctx.sent.last(), Some(&(P, Msg::Rejoin { lsn: 1 })));
+        ctx.sent.clear();
+        // P dies before answering; S2 (which had lsn 2) leads epoch 2 and streams lsn 3. No
+        // catch-up will ever come from P: the replica must ask S2.
+        r.on_message(S2, Msg::Replicate { epoch: 2, lsn: 3 }, &mut ctx);
+        assert_eq!(r.epoch(), 2);
+        assert_eq!(ctx.take_sent(), vec![(S2, Msg::Rejoin { lsn: 1 })]);
     }
 
     #[test]

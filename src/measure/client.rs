@@ -50,7 +50,8 @@ pub struct ClientSpec {
 struct Cache {
     endpoint: NodeId,
     expires: SimTime,
-    refreshing: bool,
+    /// When the refresh in flight was asked for; a lost one is asked again after `timeout`.
+    refreshing: Option<SimTime>,
 }
 
 pub struct ClientPopulation {
@@ -104,7 +105,7 @@ impl ClientPopulation {
                 .map(|_| Cache {
                     endpoint: initial,
                     expires: SimTime::ZERO + SimDuration(ctx.rng().random_range(0..ttl.0.max(1))),
-                    refreshing: false,
+                    refreshing: None,
                 })
                 .collect();
         }
@@ -116,7 +117,7 @@ impl ClientPopulation {
     /// starts issuing again.
     pub fn restart(&mut self, ctx: &mut impl Context) {
         for c in &mut self.caches {
-            c.refreshing = false;
+            c.refreshing = None;
         }
         let first = self.gap(ctx);
         ctx.set_timer(first, Timer::NextOp);
@@ -127,7 +128,7 @@ impl ClientPopulation {
             Arrivals::Fixed(d) => d,
             Arrivals::Poisson(mean) => {
                 let u: f64 = ctx.rng().random::<f64>();
-                let gap = (-(1.0 - u).ln() * mean.0 as f64) as u64;
+                let gap = crate::sim::rng::exponential(u, mean.0);
                 SimDuration(gap.max(1))
             }
         }
@@ -194,10 +195,12 @@ impl ClientPopulation {
         };
         let i = seq as usize % self.caches.len();
         let now = ctx.now();
+        let timeout = self.spec.timeout;
         let cache = &mut self.caches[i];
-        if now >= cache.expires && !cache.refreshing {
+        let stuck = cache.refreshing.is_some_and(|asked| now >= asked + timeout);
+        if now >= cache.expires && (cache.refreshing.is_none() || stuck) {
             // Serve the stale answer while the refresh is in flight, as stub resolvers do.
-            cache.refreshing = true;
+            cache.refreshing = Some(now);
             ctx.send(gslb, Msg::Resolve { cache: i as u32 });
         }
         cache.endpoint
@@ -221,7 +224,7 @@ impl ClientPopulation {
                     let changed = c.endpoint != endpoint;
                     c.endpoint = endpoint;
                     c.expires = ctx.now() + ttl;
-                    c.refreshing = false;
+                    c.refreshing = None;
                     if changed {
                         ctx.note(Note::Rerouted { to: endpoint });
                     }
@@ -571,5 +574,17 @@ mod tests {
         assert_eq!(ctx.timers, vec![(ms(11_100), Timer::NextOp)]);
         let sent = next_op(&mut c, &mut ctx, ms(11_100));
         assert_eq!(sent, vec![resolve(1), request(100, 5)]);
+    }
+
+    #[test]
+    fn a_lost_resolve_is_asked_again() {
+        let (mut c, mut ctx) = started(dns(1));
+        let resolve = (GSLB, Msg::Resolve { cache: 0 });
+        let sent = next_op(&mut c, &mut ctx, SimTime::from_secs(10));
+        assert_eq!(sent, vec![resolve, request(100, 0)]);
+        // The Resolve is lost (the GSLB was cut off). Twice the TTL later the client still
+        // serves the answer it fetched before 10 s and has not asked again.
+        let sent = next_op(&mut c, &mut ctx, SimTime::from_secs(30));
+        assert!(sent.contains(&resolve), "never re-resolved: {sent:?}");
     }
 }

@@ -6,10 +6,15 @@
 //! Steady state holds at `t` when the SLI is at least the threshold, or when no operation was
 //! judged in the window. Operations still in flight at the end are not judged.
 //!
-//! Recovery `tr` is the first bucket start at or after the incident start `t0` from which
-//! steady state holds at every bucket start for the stability period (or to the end of the
-//! run). RTO = `tr − t0`, rounded up to the resolution; 0 when steady state never broke after
-//! `t0`; "not recovered" when no such `tr` exists.
+//! Recovery `tr` is the first bucket start after the first break (the first bucket at or
+//! after the incident start `t0` where steady state does not hold) from which steady state
+//! holds at every bucket start for the stability period (or to the last judged operation).
+//! RTO = `tr − t0`, at the resolution of the buckets; 0 when steady state never broke after
+//! `t0`; "not recovered" when no such `tr` exists. Because the threshold tolerates a small
+//! share of failures, `tr` can precede the first success by less than a bucket.
+//! Starting the search at the first break matters for faults whose effect is delayed (a
+//! partition that costs a lease 30 s later): searching from `t0` would call the untouched
+//! first minutes "recovered".
 //!
 //! Why a leading window (a refinement of DESIGN.md's sliding window): a trailing window keeps
 //! reporting the outage for a whole window after service came back, which would add the window
@@ -89,16 +94,16 @@ pub fn recovery(series: &SuccessSeries, rule: &SteadyState, t0: SimTime) -> Reco
         .rev()
         .find(|&b| series.ok[b] + series.failed[b] > 0)
         .map_or(0, |b| b + 1);
-    if b0 >= n || (b0..n).all(holds) {
+    let Some(first_break) = (b0..n).find(|&b| !holds(b)) else {
         return Recovery::NeverBroke;
-    }
+    };
     let stable = (rule.stability.0.div_ceil(res)) as usize;
     // Scan backwards: `run[b]` = how many consecutive holding buckets start at b.
     let mut run = vec![0usize; n + 1];
     for b in (0..n).rev() {
         run[b] = if holds(b) { run[b + 1] + 1 } else { 0 };
     }
-    (b0..n)
+    (first_break..n)
         .find(|&b| run[b] > 0 && (run[b] > stable || b + run[b] == n))
         .map_or(Recovery::NotRecovered, |b| {
             Recovery::RecoveredAt(SimTime(b as u64 * res).max(t0))
@@ -149,6 +154,13 @@ mod tests {
             recovery(&series(200, 50, 200), &rule(), SimTime::from_secs(50)),
             Recovery::NotRecovered
         );
+    }
+
+    #[test]
+    fn a_delayed_break_is_measured_from_the_fault() {
+        // Fault at 50 s, but service only breaks at 120 s (a lease ran out), until 150 s.
+        let r = recovery(&series(400, 120, 150), &rule(), SimTime::from_secs(50));
+        assert_eq!(r, Recovery::RecoveredAt(SimTime::from_secs(150)));
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub enum InputError {
         message: String,
     },
     /// The file parses but says something impossible (unknown name, zero duration …).
-    #[error("{file}:{line}:{column}: `{name}`: {message}")]
+    #[error("{}:{line}:{column}: {}{message}", file.display(), if name.is_empty() { String::new() } else { format!("`{name}`: ") })]
     Invalid {
         file: PathBuf,
         line: usize,
@@ -115,6 +115,42 @@ impl Source {
             .unwrap_or(0)
             + 1;
         Position { line, column }
+    }
+
+    /// An [`InputError::Invalid`] at the value of the `nth` (from 0) occurrence of `field:`,
+    /// naming the value as written (`"25m"`, not its normalised form).
+    pub fn invalid_field(&self, field: &str, nth: usize, message: impl Into<String>) -> InputError {
+        let pattern = format!("{field}:");
+        let bytes = self.text.as_bytes();
+        let hit = self
+            .text
+            .match_indices(&pattern)
+            .filter(|(i, _)| {
+                *i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_')
+            })
+            .nth(nth)
+            .map(|(i, _)| i + pattern.len());
+        let (offset, value) = match hit {
+            Some(start) => {
+                let rest = &self.text[start..];
+                let skip = rest.len() - rest.trim_start().len();
+                let value: String = rest
+                    .trim_start()
+                    .chars()
+                    .take_while(|&c| c != ',' && c != ')' && c != '\n')
+                    .collect();
+                (start + skip, value.trim().trim_matches('"').to_string())
+            }
+            None => (0, field.to_string()),
+        };
+        let p = self.position(offset);
+        InputError::Invalid {
+            file: self.path.clone(),
+            line: p.line,
+            column: p.column,
+            name: value,
+            message: message.into(),
+        }
     }
 
     /// An [`InputError::Invalid`] pointing at `name` (searched near `near`).

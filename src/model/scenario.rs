@@ -71,6 +71,7 @@ pub struct FaultDef {
 
 /// Every fault kind the simulator can inject.
 #[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
 pub enum FaultKind {
     /// Every node in the zone stops.
     ZoneLoss(String),
@@ -349,6 +350,13 @@ impl ParsedScenario {
             if w.retries > 100 {
                 return Err(src.invalid("retries", &w.clients, "at most 100 retries"));
             }
+            if workload.iter().any(|x: &Workload| x.client == client) {
+                return Err(src.invalid(
+                    "clients",
+                    &w.clients,
+                    "this client population has two workloads; give it one",
+                ));
+            }
             workload.push(Workload {
                 client,
                 arrivals,
@@ -371,8 +379,8 @@ impl ParsedScenario {
             ));
         }
         let mut faults = Vec::new();
-        for fd in &f.faults {
-            faults.push(resolve_fault(src, topo, fd, duration)?);
+        for (i, fd) in f.faults.iter().enumerate() {
+            faults.push(resolve_fault(src, topo, fd, i, duration)?);
         }
         let ss = &f.steady_state;
         if !(ss.threshold > 0.0 && ss.threshold <= 1.0) {
@@ -429,13 +437,14 @@ fn resolve_fault(
     src: &Source,
     topo: &Topology,
     fd: &FaultDef,
+    index: usize,
     duration: SimDuration,
 ) -> Result<Fault, InputError> {
     let at = SimTime::ZERO + fd.at.0;
     if fd.at.0 >= duration {
-        return Err(src.invalid(
+        return Err(src.invalid_field(
             "at",
-            &fd.at.0.to_string(),
+            index,
             format!("the fault starts at or after the end of the run ({duration})"),
         ));
     }

@@ -136,6 +136,7 @@ pub struct MonitorDef {
 }
 
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
 pub enum ReplicationDef {
     /// Commit per `synchronous_standby_names`: `Synchronous(Any(1))`, `Synchronous(First(2))`.
     Synchronous(StandbyRule),
@@ -265,6 +266,7 @@ fn default_caches() -> u32 {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum ConnectDef {
     /// Straight to a datastore's primary, learning a new one by notice, used after `ttl`.
     Direct { datastore: String, ttl: Dur },
@@ -1021,13 +1023,31 @@ impl<'a> Builder<'a> {
                 monitors[*mi].watched.push(n as u32);
             }
         }
+        // A controller must hear the primary's heartbeats to detect its loss; with lease
+        // fencing every member must renew there, or a promoted member would fence itself.
+        for (d, def) in datastores.iter().zip(&f.datastores) {
+            let lease = d.fencing.contains(&Fencing::Lease);
+            for (k, &m) in d.members.iter().enumerate() {
+                let watched = heartbeat[m as usize].map(|(mi, _)| mi) == Some(d.controller);
+                if !watched && (k == d.primary || lease) {
+                    return Err(self.err(
+                        "watch",
+                        &def.members[k],
+                        format!(
+                            "the controller `{}` of `{}` must watch this member (add it to the monitor's `watch`)",
+                            def.failover.controller, d.name
+                        ),
+                    ));
+                }
+            }
+        }
         // ---- graph ----
         let (graph, node_vertex) = self.graph(
             &providers,
             &regions,
             &zones,
             &node_zone,
-            &roles,
+            &node_names,
             &datastores,
             &apps,
             &load_balancers,
@@ -1163,7 +1183,7 @@ impl<'a> Builder<'a> {
         regions: &[(String, u16)],
         zones: &[ZoneInfo],
         node_zone: &[u16],
-        roles: &[Role],
+        node_names: &[String],
         datastores: &[DatastoreInfo],
         apps: &[AppTierInfo],
         lbs: &[LoadBalancerInfo],
@@ -1201,7 +1221,6 @@ impl<'a> Builder<'a> {
                 v
             })
             .collect();
-        let _ = roles;
         for t in apps {
             if let Some(d) = t.datastore {
                 for &a in &t.nodes {
@@ -1239,15 +1258,14 @@ impl<'a> Builder<'a> {
         }
         // A dependency cycle (an LB whose targets include itself …) would loop requests forever.
         let deps = petgraph::visit::EdgeFiltered::from_fn(&g, |e| *e.weight() == Edge::DependsOn);
-        if let Err(cycle) = petgraph::algo::toposort(&deps, None) {
-            if let Vertex::Node(n) = g[cycle.node_id()] {
-                let name = self.src.text.lines().next().map(|_| n).unwrap_or(n);
-                return Err(self.err(
-                    "targets",
-                    &format!("{name}"),
-                    "this node depends on itself through its targets",
-                ));
-            }
+        if let Err(cycle) = petgraph::algo::toposort(&deps, None)
+            && let Vertex::Node(n) = g[cycle.node_id()]
+        {
+            return Err(self.err(
+                "targets",
+                &node_names[n as usize],
+                "this node depends on itself through its targets",
+            ));
         }
         Ok((g, nv))
     }

@@ -56,8 +56,8 @@ impl RunResult {
     /// Steady-state RTO: `None` when service never came back.
     pub fn rto(&self) -> Option<SimDuration> {
         match (self.recovery, self.t0) {
-            (Recovery::NeverBroke, _) | (_, None) => Some(SimDuration::ZERO),
-            (Recovery::RecoveredAt(t), Some(t0)) => Some(t.saturating_since(t0)),
+            (Recovery::NeverBroke, _) => Some(SimDuration::ZERO),
+            (Recovery::RecoveredAt(t), t0) => Some(t.saturating_since(t0.unwrap_or(SimTime::ZERO))),
             (Recovery::NotRecovered, _) => None,
         }
     }
@@ -134,10 +134,8 @@ pub fn judge(
         }
     }
     writes.acked_lost = lost.count;
-    let recovery = match t0 {
-        Some(t) => recovery(&series, &scenario.steady_state, t),
-        None => Recovery::NeverBroke,
-    };
+    // Without faults the whole run is judged: a system broken from the start must not pass.
+    let recovery = recovery(&series, &scenario.steady_state, t0.unwrap_or(SimTime::ZERO));
 
     // ---- safety ----
     let mut violations = Vec::new();

@@ -31,7 +31,7 @@ pub struct GameDayWorld {
     pub processes: Vec<Process>,
     /// Heartbeats of nodes that are not database members (those renew their own leases).
     pub plain_heartbeats: Vec<Option<HeartbeatPlan>>,
-    /// Position of each node among the checkers of its kind, for staggered phases.
+    /// Position of each node among all health-checking nodes, for staggered phases.
     pub phase_index: Vec<u64>,
     pub rngs: Vec<ChaCha8Rng>,
     /// When each node went down and came back (for safety checks and the timeline).
@@ -66,6 +66,7 @@ impl Context for NodeCtx<'_, '_> {
         self.rng
     }
     fn note(&mut self, note: Note) {
+        tracing::debug!(sim_time = %self.k.now(), node = self.k.me(), ?note, "observation");
         self.k.note(note)
     }
 }
@@ -158,8 +159,13 @@ impl World for GameDayWorld {
 
     fn on_down(&mut self, node: NodeIndex, now: SimTime) {
         self.outages.push((now, node, false));
-        if let Process::Replica(r) = &mut self.processes[node as usize] {
-            r.crash();
+        let node_count = self.processes.len();
+        match &mut self.processes[node as usize] {
+            Process::Replica(r) => r.crash(),
+            Process::Monitor(m) => m.crash(node_count),
+            // Routers and clients keep their small volatile views (health, caches) across a
+            // crash: a simplification noted in docs/ARCHITECTURE.md.
+            _ => {}
         }
     }
 
@@ -169,6 +175,7 @@ impl World for GameDayWorld {
     }
 
     fn on_fault(&mut self, fault: &NetFault, now: SimTime) {
+        tracing::info!(sim_time = %now, ?fault, "fault");
         self.faults_applied.push((now, *fault));
     }
 }

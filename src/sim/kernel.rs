@@ -258,7 +258,7 @@ impl<W: World> Simulation<W> {
                     }
                 }
                 Event::Deliver { from, to, msg } => {
-                    hash.write_u32(from ^ (to << 16));
+                    hash.write_u64(((from as u64) << 32) | to as u64);
                     msg.hash(&mut hash);
                     if self.network.deliverable(from, to) {
                         let mut ctx = self.ctx(now, to);

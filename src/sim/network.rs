@@ -146,7 +146,7 @@ impl Network {
                     Jitter::Exponential(mean) => {
                         let u: f64 = self.rng.random::<f64>();
                         // Inverse-CDF sampling; `1 - u` is in (0, 1], so ln is finite.
-                        (-(1.0 - u).ln() * mean.0 as f64).min(u64::MAX as f64 / 4.0) as u64
+                        super::rng::exponential(u, mean.0)
                     }
                     Jitter::None => 0,
                 };

@@ -28,6 +28,18 @@ pub fn stable_hash(name: &str) -> u64 {
     h
 }
 
+/// An exponential sample with mean `mean_ns` from a uniform `u` in `[0, 1)`, by inverse CDF.
+///
+/// `libm::log` is a pure-Rust port of a correctly specified `log`, so the result is the same
+/// on every platform; `f64::ln` calls the platform's maths library, whose last bit may differ
+/// between machines and would break "same seed, same trace, any machine".
+pub fn exponential(u: f64, mean_ns: u64) -> u64 {
+    debug_assert!((0.0..1.0).contains(&u));
+    let x = -libm::log(1.0 - u) * mean_ns as f64;
+    // Bounded so a far tail cannot overflow simulated time.
+    x.min((u64::MAX / 4) as f64) as u64
+}
+
 /// The seed of run `index` of a batch started with `master` seed.
 pub fn run_seed(master: u64, index: u64) -> u64 {
     if index == 0 {

@@ -134,7 +134,7 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
     }
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .ok_or_else(|| format!("`{text}` has no unit (use ns, us, ms, s, m or h)"))?;
+        .ok_or_else(|| format!("`{text}` has no unit (use ns, us, ms, s, m, h or d)"))?;
     let (number, unit) = t.split_at(split);
     let scale: u64 = match unit.trim() {
         "ns" => 1,

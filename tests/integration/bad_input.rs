@@ -199,3 +199,37 @@ fn usage_errors_exit_2() {
     let (code, _, _) = gameday(&["frobnicate"]);
     assert_eq!(code, 2);
 }
+
+#[test]
+fn a_misspelt_field_inside_a_fault_kind() {
+    let text = zone_loss_with(&[(
+        "kind: ZoneLoss(\"us-east-1a\")",
+        "kind: Latency(a: Zone(\"us-east-1a\"), bb: Zone(\"us-east-1b\"), extra: \"5ms\")",
+    )]);
+    rejected("typo.ron", &text, &["unknown field `bb`", ":16:"]);
+}
+
+#[test]
+fn a_controller_that_does_not_watch_the_primary() {
+    let text = ftm_with(&[(
+        "watch: [Node(\"pg-a\"), Node(\"pg-b\"), Node(\"pg-c\"), Node(\"pg-west\")],",
+        "watch: [Node(\"pg-b\"), Node(\"pg-c\"), Node(\"pg-west\")],",
+    )]);
+    rejected(
+        "unwatched.ron",
+        &text,
+        &["`pg-a`", "controller `dcs`", "must watch"],
+    );
+}
+
+#[test]
+fn a_population_with_two_workloads_and_a_late_fault_named_as_written() {
+    let text = zone_loss_with(&[("clients: \"players-eu\"", "clients: \"players-na\"")]);
+    rejected("twice.ron", &text, &["`players-na`", "two workloads"]);
+    let text = zone_loss_with(&[("at: \"10m\"", "at: \"45m\"")]);
+    rejected(
+        "late2.ron",
+        &text,
+        &["`45m`", ":16:", "at or after the end of the run (1800s)"],
+    );
+}
