@@ -435,38 +435,23 @@ impl Topology {
             .map(|i| i as u32)
     }
 
+    fn resolver(&self) -> PlaceResolver<'_> {
+        PlaceResolver {
+            providers: &self.providers,
+            regions: &self.regions,
+            zones: &self.zones,
+            node_names: &self.node_names,
+        }
+    }
+
     /// Resolves a place name to the network's place.
     pub fn place(&self, place: &PlaceRef) -> Option<Place> {
-        match place {
-            PlaceRef::Provider(n) => self
-                .providers
-                .iter()
-                .position(|p| p == n)
-                .map(|i| Place::Provider(i as u16)),
-            PlaceRef::Region(n) => self
-                .regions
-                .iter()
-                .position(|r| &r.0 == n)
-                .map(|i| Place::Region(i as u16)),
-            PlaceRef::Zone(n) => self
-                .zones
-                .iter()
-                .position(|z| &z.name == n && !z.implicit)
-                .map(|i| Place::Zone(i as u16)),
-            PlaceRef::Node(n) => self.node(n).map(Place::Node),
-        }
+        self.resolver().resolve(place)
     }
 
     /// Whether `place` contains node `n`.
     pub fn contains(&self, place: Place, n: u32) -> bool {
-        let z = self.node_zone[n as usize];
-        let r = self.zones[z as usize].region;
-        match place {
-            Place::Provider(p) => self.regions[r as usize].1 == p,
-            Place::Region(x) => x == r,
-            Place::Zone(x) => x == z,
-            Place::Node(x) => x == n,
-        }
+        self.resolver().contains(place, n, &self.node_zone)
     }
 
     /// A readable name for a place.
