@@ -92,15 +92,18 @@ impl Monitor {
         (self.epoch, self.primary)
     }
 
-    /// The monitor process crashed: lease observations and a failover in progress are lost;
-    /// the epoch and the appointed primary are durable (they live in the DCS).
-    pub fn crash(&mut self, node_count: usize) {
-        self.leases = LeaseTable::new(self.spec.ttl, self.spec.watched.clone(), node_count);
+    /// The monitor process crashed: a failover in progress is lost; the epoch and the
+    /// appointed primary are durable (they live in the DCS). Lease observations restart
+    /// when the monitor does (see [`Monitor::start`]).
+    pub fn crash(&mut self) {
         self.round = None;
         self.failing_over = false;
     }
 
     pub fn start(&mut self, ctx: &mut impl Context) {
+        // After a restart nothing has been heard yet: every lease gets a full ttl of grace,
+        // or the monitor would depose a healthy primary the moment it comes back.
+        self.leases.restart(ctx.now());
         let first = self
             .spec
             .check_phase

@@ -55,6 +55,9 @@ pub struct LeaseTable {
     watched: Vec<NodeId>,
     last: Vec<Option<SimTime>>,
     dead: Vec<bool>,
+    /// When this table started listening: a node not heard from since is dead only after
+    /// `since + ttl` (a restarted monitor gives every lease one full `ttl` of grace).
+    since: SimTime,
 }
 
 impl LeaseTable {
@@ -71,11 +74,19 @@ impl LeaseTable {
             watched,
             last: vec![None; k],
             dead: vec![false; k],
+            since: SimTime::ZERO,
         }
     }
 
     pub fn watches(&self, node: NodeId) -> bool {
         self.slot.get(node as usize).is_some_and(|&s| s != u32::MAX)
+    }
+
+    /// Forgets every observation: the table starts listening again at `now`.
+    pub fn restart(&mut self, now: SimTime) {
+        self.last.iter_mut().for_each(|l| *l = None);
+        self.dead.iter_mut().for_each(|d| *d = false);
+        self.since = now;
     }
 
     /// A heartbeat from `node` arrived now.
@@ -91,7 +102,7 @@ impl LeaseTable {
     fn expired(&self, slot: usize, now: SimTime) -> bool {
         match self.last[slot] {
             Some(t) => now.saturating_since(t) > self.ttl,
-            None => now > SimTime::ZERO + self.ttl,
+            None => now > self.since + self.ttl,
         }
     }
 
@@ -135,6 +146,21 @@ mod tests {
         t.renew(2, SimTime::from_secs(5));
         t.check(SimTime::from_secs(6), |n, d| flips.push((n, d)));
         assert_eq!(flips.last(), Some(&(2, false)));
+    }
+
+    #[test]
+    fn a_restarted_table_gives_every_lease_a_full_ttl() {
+        let mut t = LeaseTable::new(SimDuration::from_secs(3), vec![0], 1);
+        t.renew(0, SimTime::from_secs(1));
+        t.restart(SimTime::from_secs(100));
+        let mut flips = Vec::new();
+        t.check(SimTime::from_secs(103), |n, d| flips.push((n, d)));
+        assert!(
+            flips.is_empty(),
+            "no evidence yet, but not dead before since + ttl"
+        );
+        t.check(SimTime::from_millis(103_001), |n, d| flips.push((n, d)));
+        assert_eq!(flips, vec![(0, true)]);
     }
 
     #[test]

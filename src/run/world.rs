@@ -159,10 +159,9 @@ impl World for GameDayWorld {
 
     fn on_down(&mut self, node: NodeIndex, now: SimTime) {
         self.outages.push((now, node, false));
-        let node_count = self.processes.len();
         match &mut self.processes[node as usize] {
             Process::Replica(r) => r.crash(),
-            Process::Monitor(m) => m.crash(node_count),
+            Process::Monitor(m) => m.crash(),
             // Routers and clients keep their small volatile views (health, caches) across a
             // crash: a simplification noted in docs/ARCHITECTURE.md.
             _ => {}

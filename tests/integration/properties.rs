@@ -49,6 +49,7 @@ fn fault() -> impl Strategy<Value = String> {
                 0 => format!("ZoneLoss(\"{}\")", ZONES[i % ZONES.len()]),
                 1 => format!("RegionLoss(\"{}\")", REGIONS[i % REGIONS.len()]),
                 2 => format!("NodeCrash(\"{}\")", NODES[i % NODES.len()]),
+                3 => format!("ProviderOutage(\"{}\")", ["aws", "gcp"][i % 2]),
                 _ => {
                     let (a, b) = (place(ka, i), place(kb, j));
                     if a == b {
@@ -63,7 +64,11 @@ fn fault() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+    // 24 cases by default keep `cargo test` quick; PROPTEST_CASES=500 searches deeper.
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(24),
+        .. ProptestConfig::default()
+    })]
 
     /// One primary per epoch, no deposed primary acknowledging writes, and no acknowledged
     /// write lost when at most one zone holding database members was hit.

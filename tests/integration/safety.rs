@@ -174,3 +174,96 @@ fn a_fault_that_never_ends_without_a_standby_is_not_recovered() {
     assert_eq!(r.rto(), None);
     assert!(r.timeline.iter().any(|e| e.kind == "no_candidate"));
 }
+
+#[test]
+fn a_provider_outage_moves_european_players_to_aws() {
+    let topo = topology("ftm-games", &[]);
+    let s = scenario(
+        &topo,
+        &short(
+            "gcp-outage",
+            r#"Fault(at: "60s", kind: ProviderOutage("gcp")),"#,
+        ),
+    );
+    let r = run(&topo, &s);
+    assert!(
+        r.timeline.iter().any(|e| e.kind == "rerouted"
+            && e.detail.contains("players-eu")
+            && e.detail.contains("alb-us-east-1")),
+        "{:?}",
+        r.timeline
+    );
+    assert!(
+        matches!(r.recovery, Recovery::RecoveredAt(_)),
+        "{:?}",
+        r.recovery
+    );
+    assert_eq!(r.writes.acked_lost, 0);
+    assert!(r.promoted.is_none(), "the database was not touched");
+}
+
+#[test]
+fn added_latency_breaks_service_only_while_it_lasts() {
+    // +6 s one way to North America: every attempt outlives its 5 s timeout for two minutes.
+    let topo = topology("ftm-games", &[]);
+    let fault = r#"Fault(at: "60s", duration: "2m", kind: Latency(a: Region("north-america"), extra: "6s")),"#;
+    let r = run(&topo, &scenario(&topo, &short("slow", fault)));
+    let rto = r.rto().expect("recovers once the latency is gone");
+    assert!(
+        rto >= SimDuration::from_secs(100) && rto <= SimDuration::from_secs(140),
+        "RTO {rto}"
+    );
+    assert!(
+        r.promoted.is_none(),
+        "latency alone must not trigger failover"
+    );
+    assert!(r.safety_violations.is_empty(), "{:?}", r.safety_violations);
+}
+
+#[test]
+fn a_crashed_primary_restarts_as_a_replica_and_nothing_is_lost() {
+    let topo = topology("ftm-games", &[]);
+    let fault = r#"Fault(at: "60s", duration: "90s", kind: NodeCrash("pg-a")),"#;
+    let r = run(&topo, &scenario(&topo, &short("crash", fault)));
+    assert!(
+        r.timeline
+            .iter()
+            .any(|e| e.kind == "promoted" && e.detail.contains("pg-b")),
+        "{:?}",
+        r.timeline
+    );
+    assert!(r.timeline.iter().any(|e| e.kind == "fault_end"));
+    assert_eq!(r.writes.acked_lost, 0);
+    assert!(r.safety_violations.is_empty(), "{:?}", r.safety_violations);
+}
+
+#[test]
+fn losing_the_dcs_region_briefly_does_not_depose_a_healthy_primary() {
+    // Found by the property test: a restarted controller that counted every lease as
+    // "never heard since time zero" declared all members dead and failed over at once.
+    let topo = topology("ftm-games", &[]);
+    let fault = r#"Fault(at: "94s", duration: "15s", kind: RegionLoss("us-west-2")),"#;
+    let text = edit(
+        &short("dcs-blip", fault),
+        &[
+            ("duration: \"4m\",", "duration: \"5m\",\n    seed: 378,"),
+            ("Poisson(\"10ms\")", "Poisson(\"20ms\")"),
+            (
+                "Poisson(\"20ms\"), timeout: \"5s\", retries: 1),\n    ]",
+                "Poisson(\"40ms\"), timeout: \"5s\", retries: 1),\n    ]",
+            ),
+        ],
+    );
+    let r = run(&topo, &scenario(&topo, &text));
+    // pg-a may fence itself when its lease runs out before the DCS is back, and then be
+    // re-appointed (as Patroni re-acquires the leader key); no other member takes over.
+    assert!(
+        !r.timeline
+            .iter()
+            .any(|e| e.kind == "promoted" && !e.detail.starts_with("pg-a")),
+        "{:?}",
+        r.timeline
+    );
+    assert_eq!(r.writes.acked_lost, 0);
+    assert!(r.safety_violations.is_empty(), "{:?}", r.safety_violations);
+}
