@@ -36,11 +36,16 @@ pub type Lsn = u64;
 /// A failover generation. Epoch 1 belongs to the topology's initial primary.
 pub type Epoch = u32;
 
-/// Identity of one client operation: the client node and its operation number.
+/// A service of the topology (accounts, game state …), by its index.
+pub type ServiceId = u8;
+
+/// Identity of one client operation: the client node and its operation number, plus the
+/// service it is for (how app servers know where to send it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct OpRef {
     pub client: NodeId,
     pub seq: u32,
+    pub service: ServiceId,
 }
 
 /// The path a request took, so the reply can retrace it (like a TCP connection would).
@@ -190,8 +195,8 @@ pub enum Timer {
     HealthTick,
     /// Probes of `round` that have not answered by now have failed.
     ProbeTimeout { round: u32 },
-    /// The client issues its next operation.
-    NextOp,
+    /// The client issues its next operation of one stream (one service's workload).
+    NextOp { stream: u8 },
     /// An attempt of an operation timed out (only with retries).
     OpTimeout { seq: u32, attempt: u32 },
     /// A DNS cache entry expired.

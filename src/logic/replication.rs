@@ -816,6 +816,7 @@ mod tests {
         OpRef {
             client: CLIENT,
             seq,
+            service: 0,
         }
     }
 

@@ -149,6 +149,17 @@ pub struct AppServer {
     /// Role checks against every database member; `None` for an app with no datastore.
     checker: Option<HealthChecker>,
     current: NodeId,
+    /// How each service (by id) is reached; empty: every service through the role checks.
+    backends: Vec<Backend>,
+}
+
+/// How an app server reaches the datastore behind one service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// Not served by this app tier: requests are refused.
+    Unserved,
+    /// The member the role checks call primary (HAProxy against Patroni's `/primary`).
+    RoleChecked,
 }
 
 impl AppServer {
@@ -156,9 +167,26 @@ impl AppServer {
         let mut app = AppServer {
             checker,
             current: NO_NODE,
+            backends: Vec::new(),
         };
         app.current = app.primary().unwrap_or(NO_NODE);
         app
+    }
+
+    /// Sets how each service is reached (index = service id).
+    pub fn with_backends(mut self, backends: Vec<Backend>) -> Self {
+        self.backends = backends;
+        self
+    }
+
+    fn backend(&self, service: crate::logic::ServiceId) -> Backend {
+        if self.backends.is_empty() {
+            return Backend::RoleChecked;
+        }
+        self.backends
+            .get(service as usize)
+            .copied()
+            .unwrap_or(Backend::Unserved)
     }
 
     pub fn start(&mut self, index: u64, ctx: &mut impl Context) {
@@ -196,7 +224,11 @@ impl AppServer {
                     lb: route.lb,
                     app: ctx.me(),
                 };
-                match self.primary() {
+                let target = match self.backend(op.service) {
+                    Backend::RoleChecked => self.primary(),
+                    Backend::Unserved => None,
+                };
+                match target {
                     Some(db) => ctx.send(db, Msg::Request { op, route }),
                     None => reply_back(ctx, op, route, Outcome::Refused),
                 }
@@ -326,6 +358,7 @@ mod tests {
         OpRef {
             client: CLIENT,
             seq,
+            service: 0,
         }
     }
 

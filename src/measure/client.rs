@@ -9,7 +9,7 @@
 //! operation beyond the send itself.
 
 use super::history::{History, OpStatus};
-use crate::logic::{Context, Epoch, Msg, NodeId, Note, OpRef, Outcome, Route, Timer};
+use crate::logic::{Context, Epoch, Msg, NodeId, Note, OpRef, Outcome, Route, ServiceId, Timer};
 use crate::sim::time::{SimDuration, SimTime};
 use rand::RngExt;
 
@@ -38,11 +38,20 @@ pub enum Endpoint {
     },
 }
 
+/// One service's workload from this population.
 #[derive(Clone, Debug)]
-pub struct ClientSpec {
+pub struct Stream {
+    pub service: ServiceId,
     pub arrivals: Arrivals,
+    /// How long each attempt waits for an answer.
     pub timeout: SimDuration,
     pub retries: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct ClientSpec {
+    /// At most 256 streams; operation streams are independent arrival processes.
+    pub streams: Vec<Stream>,
     pub endpoint: Endpoint,
 }
 
@@ -85,12 +94,10 @@ impl ClientPopulation {
         &self.spec
     }
 
-    /// The deadline of an operation sent at `sent`: every attempt's timeout.
-    pub fn deadline(&self, sent: SimTime) -> SimTime {
-        sent + self
-            .spec
-            .timeout
-            .saturating_mul(self.spec.retries as u64 + 1)
+    /// The deadline of an operation of `stream` sent at `sent`: every attempt's timeout.
+    pub fn deadline(&self, stream: u8, sent: SimTime) -> SimTime {
+        let st = &self.spec.streams[stream as usize];
+        sent + st.timeout.saturating_mul(st.retries as u64 + 1)
     }
 
     pub fn start(&mut self, ctx: &mut impl Context) {
@@ -109,8 +116,14 @@ impl ClientPopulation {
                 })
                 .collect();
         }
-        let first = self.gap(ctx);
-        ctx.set_timer(first, Timer::NextOp);
+        self.arm_streams(ctx);
+    }
+
+    fn arm_streams(&mut self, ctx: &mut impl Context) {
+        for stream in 0..self.spec.streams.len() as u8 {
+            let first = self.gap(stream, ctx);
+            ctx.set_timer(first, Timer::NextOp { stream });
+        }
     }
 
     /// A restarted client has lost its in-flight operations' connections (they time out) and
@@ -119,12 +132,11 @@ impl ClientPopulation {
         for c in &mut self.caches {
             c.refreshing = None;
         }
-        let first = self.gap(ctx);
-        ctx.set_timer(first, Timer::NextOp);
+        self.arm_streams(ctx);
     }
 
-    fn gap(&mut self, ctx: &mut impl Context) -> SimDuration {
-        match self.spec.arrivals {
+    fn gap(&mut self, stream: u8, ctx: &mut impl Context) -> SimDuration {
+        match self.spec.streams[stream as usize].arrivals {
             Arrivals::Fixed(d) => d,
             Arrivals::Poisson(mean) => {
                 let u: f64 = ctx.rng().random::<f64>();
@@ -136,16 +148,17 @@ impl ClientPopulation {
 
     pub fn on_timer(&mut self, timer: Timer, ctx: &mut impl Context) {
         match timer {
-            Timer::NextOp => {
+            Timer::NextOp { stream } => {
                 if self.history.len() < u32::MAX as usize {
-                    let seq = self.history.push(ctx.now());
+                    let seq = self.history.push(ctx.now(), stream);
                     self.send(seq, ctx);
-                    if self.spec.retries > 0 {
-                        ctx.set_timer(self.spec.timeout, Timer::OpTimeout { seq, attempt: 0 });
+                    let st = &self.spec.streams[stream as usize];
+                    if st.retries > 0 {
+                        ctx.set_timer(st.timeout, Timer::OpTimeout { seq, attempt: 0 });
                     }
                 }
-                let gap = self.gap(ctx);
-                ctx.set_timer(gap, Timer::NextOp);
+                let gap = self.gap(stream, ctx);
+                ctx.set_timer(gap, Timer::NextOp { stream });
             }
             Timer::OpTimeout { seq, attempt } => self.on_op_timeout(seq, attempt, ctx),
             Timer::SwitchPrimary { node, epoch }
@@ -163,7 +176,7 @@ impl ClientPopulation {
         if rec.status != OpStatus::Pending || rec.attempts as u32 != attempt {
             return;
         }
-        if attempt < self.spec.retries {
+        if attempt < self.spec.streams[rec.stream as usize].retries {
             self.retry(seq, ctx);
         }
     }
@@ -171,14 +184,17 @@ impl ClientPopulation {
     fn retry(&mut self, seq: u32, ctx: &mut impl Context) {
         let attempt = self.history.next_attempt(seq) as u32;
         self.send(seq, ctx);
-        ctx.set_timer(self.spec.timeout, Timer::OpTimeout { seq, attempt });
+        let timeout = self.spec.streams[self.history.get(seq).stream as usize].timeout;
+        ctx.set_timer(timeout, Timer::OpTimeout { seq, attempt });
     }
 
     fn send(&mut self, seq: u32, ctx: &mut impl Context) {
         let to = self.endpoint_for(seq, ctx);
+        let stream = self.history.get(seq).stream;
         let op = OpRef {
             client: ctx.me(),
             seq,
+            service: self.spec.streams[stream as usize].service,
         };
         ctx.send(
             to,
@@ -195,7 +211,7 @@ impl ClientPopulation {
         };
         let i = seq as usize % self.caches.len();
         let now = ctx.now();
-        let timeout = self.spec.timeout;
+        let timeout = self.spec.streams[self.history.get(seq).stream as usize].timeout;
         let cache = &mut self.caches[i];
         let stuck = cache.refreshing.is_some_and(|asked| now >= asked + timeout);
         if now >= cache.expires && (cache.refreshing.is_none() || stuck) {
@@ -243,13 +259,13 @@ impl ClientPopulation {
             return; // a reply to an earlier attempt, or after the deadline was judged
         }
         let now = ctx.now();
-        if now > self.deadline(rec.sent) {
+        if now > self.deadline(rec.stream, rec.sent) {
             return; // too late to count: the user gave up
         }
         match outcome {
             Outcome::Committed { epoch, lsn } => self.history.ack(seq, now, epoch, lsn),
             Outcome::Refused => {
-                if (rec.attempts as u32) < self.spec.retries {
+                if (rec.attempts as u32) < self.spec.streams[rec.stream as usize].retries {
                     self.retry(seq, ctx);
                 } else {
                     self.history.refuse(seq, now);
@@ -276,9 +292,12 @@ mod tests {
     /// Ops every 100 ms, 1 s timeout, straight to `OLD`; a notice takes effect after 5 s.
     fn direct(retries: u32) -> ClientSpec {
         ClientSpec {
-            arrivals: Arrivals::Fixed(SimDuration::from_millis(100)),
-            timeout: SimDuration::from_secs(1),
-            retries,
+            streams: vec![Stream {
+                service: 0,
+                arrivals: Arrivals::Fixed(SimDuration::from_millis(100)),
+                timeout: SimDuration::from_secs(1),
+                retries,
+            }],
             endpoint: Endpoint::Direct {
                 primary: OLD,
                 ttl: SimDuration::from_secs(5),
@@ -304,7 +323,7 @@ mod tests {
         let mut ctx = Recorder::new(ME);
         let mut c = ClientPopulation::new(spec);
         c.start(&mut ctx);
-        assert_eq!(ctx.timers, vec![(ms(100), Timer::NextOp)]);
+        assert_eq!(ctx.timers, vec![(ms(100), Timer::NextOp { stream: 0 })]);
         ctx.timers.clear();
         (c, ctx)
     }
@@ -317,12 +336,16 @@ mod tests {
     /// Issues the next operation at `t`; returns what was sent.
     fn next_op(c: &mut ClientPopulation, ctx: &mut Recorder, t: SimTime) -> Vec<(NodeId, Msg)> {
         ctx.sent.clear();
-        fire(c, ctx, t, Timer::NextOp);
+        fire(c, ctx, t, Timer::NextOp { stream: 0 });
         ctx.take_sent()
     }
 
     fn request(to: NodeId, seq: u32) -> (NodeId, Msg) {
-        let op = OpRef { client: ME, seq };
+        let op = OpRef {
+            client: ME,
+            seq,
+            service: 0,
+        };
         (
             to,
             Msg::Request {
@@ -334,7 +357,11 @@ mod tests {
 
     fn answer(c: &mut ClientPopulation, ctx: &mut Recorder, t: SimTime, (seq, outcome): Answer) {
         ctx.now = t;
-        let op = OpRef { client: ME, seq };
+        let op = OpRef {
+            client: ME,
+            seq,
+            service: 0,
+        };
         let msg = Msg::Reply {
             op,
             route: Route::DIRECT,
@@ -380,7 +407,10 @@ mod tests {
             let t = ms(100 * (seq as u64 + 1));
             assert_eq!(next_op(&mut c, &mut ctx, t), vec![request(OLD, seq)]);
             let next = ms(100 * (seq as u64 + 2));
-            assert_eq!(std::mem::take(&mut ctx.timers), vec![(next, Timer::NextOp)]);
+            assert_eq!(
+                std::mem::take(&mut ctx.timers),
+                vec![(next, Timer::NextOp { stream: 0 })]
+            );
         }
         let sent: Vec<SimTime> = c.history().ops().iter().map(|r| r.sent).collect();
         assert_eq!(sent, [100, 200, 300, 400, 500].map(ms));
@@ -396,7 +426,7 @@ mod tests {
     fn a_commit_within_the_deadline_acks_the_op_with_its_epoch_and_lsn() {
         let (mut c, mut ctx) = started(direct(0));
         next_op(&mut c, &mut ctx, ms(100));
-        assert_eq!(c.deadline(ms(100)), ms(1100));
+        assert_eq!(c.deadline(0, ms(100)), ms(1100));
         answer(&mut c, &mut ctx, ms(1100), (0, OK));
         let rec = c.history().get(0);
         assert_eq!(rec.status, OpStatus::Acked);
@@ -442,7 +472,10 @@ mod tests {
         assert_eq!(next_op(&mut c, &mut ctx, ms(100)), vec![request(OLD, 0)]);
         let first = Timer::OpTimeout { seq: 0, attempt: 0 };
         let timers = std::mem::take(&mut ctx.timers);
-        assert_eq!(timers, vec![(ms(1100), first), (ms(200), Timer::NextOp)]);
+        assert_eq!(
+            timers,
+            vec![(ms(1100), first), (ms(200), Timer::NextOp { stream: 0 })]
+        );
         fire(&mut c, &mut ctx, ms(1100), first);
         assert_eq!(ctx.take_sent(), vec![request(OLD, 0)]);
         let second = Timer::OpTimeout { seq: 0, attempt: 1 };
@@ -460,7 +493,7 @@ mod tests {
         assert!(ctx.sent.is_empty() && ctx.timers.is_empty());
         assert_eq!(c.history().get(0).attempts, 2);
         // The deadline covers every attempt.
-        assert_eq!(c.deadline(ms(100)), ms(3100));
+        assert_eq!(c.deadline(0, ms(100)), ms(3100));
         answer(&mut c, &mut ctx, ms(3100), (0, OK));
         assert_eq!(c.history().get(0).status, OpStatus::Acked);
     }
@@ -548,7 +581,11 @@ mod tests {
         // Unknown caches and primary notices mean nothing to a DNS client.
         resolved(&mut c, &mut ctx, ms(20_300), (9, 102));
         notice(&mut c, &mut ctx, ms(20_300), (NEW, 2));
-        assert!(ctx.timers.iter().all(|&(_, t)| t == Timer::NextOp));
+        assert!(
+            ctx.timers
+                .iter()
+                .all(|&(_, t)| t == Timer::NextOp { stream: 0 })
+        );
         assert_eq!(next_op(&mut c, &mut ctx, ms(20_400)), vec![request(101, 5)]);
     }
 
@@ -571,7 +608,7 @@ mod tests {
         ctx.timers.clear();
         ctx.now = ms(11_000);
         c.restart(&mut ctx);
-        assert_eq!(ctx.timers, vec![(ms(11_100), Timer::NextOp)]);
+        assert_eq!(ctx.timers, vec![(ms(11_100), Timer::NextOp { stream: 0 })]);
         let sent = next_op(&mut c, &mut ctx, ms(11_100));
         assert_eq!(sent, vec![resolve(1), request(100, 5)]);
     }

@@ -54,6 +54,17 @@ impl LostWrites {
         }
     }
 
+    /// Adds another set of lost writes (another service or datastore) to this one.
+    pub fn merge(&mut self, other: &LostWrites) {
+        self.count += other.count;
+        self.acked_after_t0 += other.acked_after_t0;
+        if let Some(e) = other.earliest_ack
+            && self.earliest_ack.is_none_or(|x| e < x)
+        {
+            self.earliest_ack = Some(e);
+        }
+    }
+
     /// RPO from the incident start `t0` (zero when nothing was lost).
     pub fn rpo(&self, t0: Option<SimTime>) -> SimDuration {
         match (self.earliest_ack, t0) {

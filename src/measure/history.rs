@@ -26,6 +26,8 @@ pub struct OpRecord {
     pub status: OpStatus,
     /// Retries made so far.
     pub attempts: u8,
+    /// Which of the population's workload streams (services) it belongs to.
+    pub stream: u8,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -49,7 +51,7 @@ impl History {
     }
     /// Records a new operation sent at `now`; returns its sequence number.
     #[inline]
-    pub fn push(&mut self, now: SimTime) -> u32 {
+    pub fn push(&mut self, now: SimTime, stream: u8) -> u32 {
         self.ops.push(OpRecord {
             sent: now,
             done: SimTime::MAX,
@@ -57,6 +59,7 @@ impl History {
             epoch: 0,
             status: OpStatus::Pending,
             attempts: 0,
+            stream,
         });
         (self.ops.len() - 1) as u32
     }

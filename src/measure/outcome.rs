@@ -59,6 +59,7 @@ mod tests {
             epoch: 1,
             status,
             attempts: 0,
+            stream: 0,
         }
     }
 

@@ -46,6 +46,9 @@ fn default_runs() -> u32 {
 #[serde(deny_unknown_fields, rename = "Clients")]
 pub struct WorkloadDef {
     pub clients: String,
+    /// The service these writes are for; may be left out when the topology has one service.
+    #[serde(default)]
+    pub service: Option<String>,
     /// `Fixed("1ms")`: one write every interval; `Poisson("10ms")`: exponential gaps, this mean.
     pub writes: ArrivalsDef,
     pub timeout: Dur,
@@ -96,6 +99,16 @@ pub enum FaultKind {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TargetsDef {
+    pub rto: Dur,
+    pub rpo: Dur,
+    /// Per-service targets overriding the two above: `{"game-state": (rto: "15m", rpo: "500ms")}`.
+    #[serde(default)]
+    pub services: std::collections::BTreeMap<String, ServiceTargetsDef>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceTargetsDef {
     pub rto: Dur,
     pub rpo: Dur,
 }
@@ -152,6 +165,7 @@ pub struct SteadyState {
 #[derive(Clone, Debug)]
 pub struct Workload {
     pub client: usize,
+    pub service: usize,
     pub arrivals: Arrivals,
     pub timeout: SimDuration,
     pub retries: u32,
@@ -214,6 +228,8 @@ pub struct Scenario {
     pub faults: Vec<Fault>,
     pub rto_target: SimDuration,
     pub rpo_target: SimDuration,
+    /// Targets per service of the topology (index = service), defaults filled in.
+    pub service_targets: Vec<(SimDuration, SimDuration)>,
     pub steady_state: SteadyState,
 }
 
@@ -350,15 +366,53 @@ impl ParsedScenario {
             if w.retries > 100 {
                 return Err(src.invalid("retries", &w.clients, "at most 100 retries"));
             }
-            if workload.iter().any(|x: &Workload| x.client == client) {
+            let service = match &w.service {
+                Some(name) => topo.service(name).ok_or_else(|| {
+                    src.invalid(
+                        "service",
+                        name,
+                        format!("no such service in topology `{}`", topo.name),
+                    )
+                })?,
+                None if topo.services.len() == 1 => 0,
+                None => {
+                    return Err(src.invalid(
+                        "clients",
+                        &w.clients,
+                        "the topology has several services: name this workload's `service`",
+                    ));
+                }
+            };
+            if !topo.can_serve(client, service) {
                 return Err(src.invalid(
                     "clients",
                     &w.clients,
-                    "this client population has two workloads; give it one",
+                    format!(
+                        "this population cannot reach service `{}` (its datastore is neither its direct connection nor behind an app tier)",
+                        topo.services[service].name
+                    ),
+                ));
+            }
+            if workload
+                .iter()
+                .any(|x: &Workload| x.client == client && x.service == service)
+            {
+                return Err(src.invalid(
+                    "clients",
+                    &w.clients,
+                    "this client population has two workloads for one service; give it one",
+                ));
+            }
+            if workload.iter().filter(|x| x.client == client).count() >= u8::MAX as usize {
+                return Err(src.invalid(
+                    "clients",
+                    &w.clients,
+                    "at most 255 workloads per population",
                 ));
             }
             workload.push(Workload {
                 client,
+                service,
                 arrivals,
                 timeout: w.timeout.0,
                 retries: w.retries,
@@ -410,6 +464,23 @@ impl ParsedScenario {
                 "the resolution must not exceed the window",
             ));
         }
+        for name in f.targets.services.keys() {
+            if topo.service(name).is_none() {
+                return Err(src.invalid(
+                    "services",
+                    name,
+                    format!("no such service in topology `{}`", topo.name),
+                ));
+            }
+        }
+        let service_targets = topo
+            .services
+            .iter()
+            .map(|sv| match f.targets.services.get(&sv.name) {
+                Some(t) => (t.rto.0, t.rpo.0),
+                None => (f.targets.rto.0, f.targets.rpo.0),
+            })
+            .collect();
         Ok(Scenario {
             name: f.name,
             description: f.description,
@@ -423,6 +494,7 @@ impl ParsedScenario {
             faults,
             rto_target: f.targets.rto.0,
             rpo_target: f.targets.rpo.0,
+            service_targets,
             steady_state: SteadyState {
                 window: ss.window.0,
                 threshold: ss.threshold,

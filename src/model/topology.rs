@@ -43,6 +43,18 @@ pub struct TopologyFile {
     pub dns: Option<DnsDef>,
     #[serde(default)]
     pub clients: Vec<ClientDef>,
+    /// What clients do, each backed by a datastore. Without this list every datastore is a
+    /// service of its own name.
+    #[serde(default)]
+    pub services: Vec<ServiceDef>,
+}
+
+/// A user-facing service: its operations are writes to `datastore`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Service")]
+pub struct ServiceDef {
+    pub name: String,
+    pub datastore: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -361,6 +373,12 @@ pub enum Connect {
 }
 
 #[derive(Clone, Debug)]
+pub struct ServiceInfo {
+    pub name: String,
+    pub datastore: usize,
+}
+
+#[derive(Clone, Debug)]
 pub struct ClientInfo {
     pub name: String,
     pub node: u32,
@@ -402,6 +420,7 @@ pub struct Topology {
     pub load_balancers: Vec<LoadBalancerInfo>,
     pub dns: Option<DnsInfo>,
     pub clients: Vec<ClientInfo>,
+    pub services: Vec<ServiceInfo>,
     /// The monitor each watched node heartbeats to, and its position among all heartbeating
     /// nodes (for staggered phases).
     pub heartbeat: Vec<Option<(usize, u64)>>,
@@ -426,6 +445,20 @@ impl Topology {
     pub fn from_source(source: Source) -> Result<Topology, InputError> {
         let file: TopologyFile = source.parse()?;
         Builder::new(&source).build(file, source.clone())
+    }
+
+    pub fn service(&self, name: &str) -> Option<usize> {
+        self.services.iter().position(|s| s.name == name)
+    }
+
+    /// Whether a client population can reach the datastore behind `service`: directly, or
+    /// through an app tier that serves that datastore.
+    pub fn can_serve(&self, client: usize, service: usize) -> bool {
+        let d = self.services[service].datastore;
+        match &self.clients[client].connect {
+            Connect::Direct { datastore, .. } => *datastore == d,
+            Connect::Dns { .. } => self.apps.iter().any(|t| t.datastore == Some(d)),
+        }
     }
 
     pub fn node(&self, name: &str) -> Option<u32> {
@@ -966,6 +999,30 @@ impl<'a> Builder<'a> {
                 connect,
             });
         }
+        // ---- services ----
+        let mut services = Vec::new();
+        for sd in &f.services {
+            if services.iter().any(|x: &ServiceInfo| x.name == sd.name) {
+                return Err(self.err("services", &sd.name, "this service is defined twice"));
+            }
+            services.push(ServiceInfo {
+                name: sd.name.clone(),
+                datastore: datastore_of("datastore", &sd.datastore)?,
+            });
+        }
+        if f.services.is_empty() {
+            services = datastores
+                .iter()
+                .enumerate()
+                .map(|(i, d)| ServiceInfo {
+                    name: d.name.clone(),
+                    datastore: i,
+                })
+                .collect();
+        }
+        if services.len() > u8::MAX as usize {
+            return Err(self.err("services", "", "at most 255 services"));
+        }
         // ---- heartbeats: who is watched by whom ----
         let topo_places = PlaceResolver {
             providers: &providers,
@@ -1054,6 +1111,7 @@ impl<'a> Builder<'a> {
             load_balancers,
             dns,
             clients,
+            services,
             heartbeat,
             layout,
             graph,

@@ -64,6 +64,19 @@ pub struct RunSummary {
     pub passed: bool,
 }
 
+/// One service's figures over all runs, against its own targets.
+#[derive(Clone, Debug, Serialize)]
+pub struct ServiceReport {
+    pub name: String,
+    pub datastore: String,
+    pub passed: bool,
+    pub targets: Targets,
+    pub rto_s: Percentiles,
+    pub rpo_s: Percentiles,
+    /// Summed over all runs.
+    pub writes: WriteCounts,
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct ScenarioReport {
     pub name: String,
@@ -78,6 +91,9 @@ pub struct ScenarioReport {
     /// Summed over all runs.
     pub writes: WriteCounts,
     pub safety_violations: Vec<String>,
+    /// Per service with a workload: RTO and RPO against the service's own targets. The
+    /// scenario's `rto_s`/`rpo_s` above are the worst service's.
+    pub services: Vec<ServiceReport>,
     /// Summed over all runs.
     pub events: u64,
     /// The first run's trace hash with one run; a hash of every run's hash in order otherwise.
@@ -103,35 +119,86 @@ impl SuiteReport {
     }
 }
 
-fn run_passed(r: &RunResult, s: &Scenario) -> Vec<String> {
+fn run_passed(topo: &Topology, r: &RunResult, s: &Scenario) -> Vec<String> {
     let mut why = Vec::new();
-    match r.rto() {
-        None => why.push(format!(
-            "seed {}: not recovered (target RTO {})",
-            r.seed, s.rto_target
-        )),
-        Some(rto) if rto > s.rto_target => why.push(format!(
-            "seed {}: RTO {} > target {}",
-            r.seed, rto, s.rto_target
-        )),
-        _ => {}
-    }
-    let rpo = r.rpo();
-    if rpo > s.rpo_target {
-        why.push(format!(
-            "seed {}: RPO {} > target {}",
-            r.seed, rpo, s.rpo_target
-        ));
-    } else if s.rpo_target.is_zero() && r.lost.count > 0 {
-        why.push(format!(
-            "seed {}: {} acknowledged writes lost (target RPO 0)",
-            r.seed, r.lost.count
-        ));
+    for sv in &r.services {
+        let name = &topo.services[sv.service].name;
+        let (rto_target, rpo_target) = s.service_targets[sv.service];
+        match sv.rto(r.t0) {
+            None => why.push(format!(
+                "seed {}: {name}: not recovered (target RTO {rto_target})",
+                r.seed
+            )),
+            Some(rto) if rto > rto_target => why.push(format!(
+                "seed {}: {name}: RTO {rto} > target {rto_target}",
+                r.seed
+            )),
+            _ => {}
+        }
+        let rpo = sv.lost.rpo(r.t0);
+        if rpo > rpo_target {
+            why.push(format!(
+                "seed {}: {name}: RPO {rpo} > target {rpo_target}",
+                r.seed
+            ));
+        } else if rpo_target.is_zero() && sv.lost.count > 0 {
+            why.push(format!(
+                "seed {}: {name}: {} acknowledged writes lost (target RPO 0)",
+                r.seed, sv.lost.count
+            ));
+        }
     }
     for v in &r.safety_violations {
         why.push(format!("seed {}: safety: {v}", r.seed));
     }
     why
+}
+
+/// Per-service figures over all runs.
+fn services(
+    topo: &Topology,
+    s: &Scenario,
+    runs: &[RunResult],
+    failures: &[String],
+) -> Vec<ServiceReport> {
+    let mut out = Vec::new();
+    for (k, info) in topo.services.iter().enumerate() {
+        let mine: Vec<_> = runs
+            .iter()
+            .filter_map(|r| r.services.iter().find(|x| x.service == k).map(|x| (r, x)))
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let mut writes = WriteCounts::default();
+        for (_, x) in &mine {
+            writes.sent += x.writes.sent;
+            writes.acked += x.writes.acked;
+            writes.failed += x.writes.failed;
+            writes.in_flight += x.writes.in_flight;
+            writes.acked_lost += x.writes.acked_lost;
+        }
+        let (rto_target, rpo_target) = s.service_targets[k];
+        let prefix = format!(": {}: ", info.name);
+        out.push(ServiceReport {
+            name: info.name.clone(),
+            datastore: topo.datastores[info.datastore].name.clone(),
+            passed: !failures.iter().any(|f| f.contains(&prefix)),
+            targets: Targets {
+                rto_s: rto_target.as_secs_f64(),
+                rpo_s: rpo_target.as_secs_f64(),
+            },
+            rto_s: Percentiles::of(&mine.iter().map(|(r, x)| x.rto(r.t0)).collect::<Vec<_>>()),
+            rpo_s: Percentiles::of(
+                &mine
+                    .iter()
+                    .map(|(r, x)| Some(x.lost.rpo(r.t0)))
+                    .collect::<Vec<_>>(),
+            ),
+            writes,
+        });
+    }
+    out
 }
 
 pub fn summarize(
@@ -146,7 +213,7 @@ pub fn summarize(
     let mut writes = WriteCounts::default();
     let mut violations: Vec<String> = Vec::new();
     for r in runs {
-        let why = run_passed(r, s);
+        let why = run_passed(topo, r, s);
         per_run.push(RunSummary {
             seed: r.seed,
             rto_s: secs(r.rto()),
@@ -178,6 +245,7 @@ pub fn summarize(
         [one] => one.trace_hash,
         many => many.iter().fold(0u64, |h, r| mix64(h ^ r.trace_hash)),
     };
+    let services = services(topo, s, runs, &failures);
     ScenarioReport {
         name: s.name.clone(),
         description: s.description.clone(),
@@ -197,6 +265,7 @@ pub fn summarize(
         ),
         writes,
         safety_violations: violations,
+        services,
         events: runs.iter().map(|r| r.events).sum(),
         trace_hash: format!("{trace_hash:016x}"),
         seed: master_seed,

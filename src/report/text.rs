@@ -53,6 +53,24 @@ pub fn render(report: &SuiteReport) -> String {
             },
             if s.passed { "PASS" } else { "FAIL" }
         );
+        if s.services.len() > 1 {
+            for sv in &s.services {
+                let _ = writeln!(
+                    out,
+                    "{:<22} {:<12} {:>26} {:>9} {:>22} {:>8} {:>24} {:>6} {:>7}  {}",
+                    format!("  · {}", sv.name),
+                    sv.datastore,
+                    p(&sv.rto_s),
+                    dur(Some(sv.targets.rto_s)),
+                    p(&sv.rpo_s),
+                    dur(Some(sv.targets.rpo_s)),
+                    format!("{}/{}", sv.writes.acked, sv.writes.sent),
+                    sv.writes.acked_lost,
+                    "",
+                    if sv.passed { "pass" } else { "fail" }
+                );
+            }
+        }
     }
     for s in &report.scenarios {
         let _ = writeln!(

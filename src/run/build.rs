@@ -2,12 +2,13 @@
 //! and a fault schedule for one seeded run.
 
 use super::world::{GameDayWorld, Process};
+use crate::logic::ServiceId;
 use crate::logic::failover::{FailoverPolicy, Monitor, MonitorSpec};
 use crate::logic::health_check::HealthChecker;
 use crate::logic::lease::HeartbeatPlan;
 use crate::logic::replication::{ClusterSpec, Replica};
-use crate::logic::routing::{AppServer, Gslb, LoadBalancer};
-use crate::measure::client::{ClientPopulation, ClientSpec, Endpoint};
+use crate::logic::routing::{AppServer, Backend, Gslb, LoadBalancer};
+use crate::measure::client::{ClientPopulation, ClientSpec, Endpoint, Stream};
 use crate::model::scenario::Scenario;
 use crate::model::topology::{Connect, Fencing, Role, Topology};
 use crate::sim::kernel::NetFault;
@@ -88,7 +89,20 @@ pub fn assemble(topo: &Topology, scenario: &Scenario, run_seed: u64) -> Assembly
             })
         })
         .collect();
-    let workload_of = |ci: usize| scenario.workload.iter().find(|w| w.client == ci);
+    // A population's streams, in workload order (stream k of the population is its k-th).
+    let streams_of = |ci: usize| -> Vec<Stream> {
+        scenario
+            .workload
+            .iter()
+            .filter(|w| w.client == ci)
+            .map(|w| Stream {
+                service: w.service as ServiceId,
+                arrivals: w.arrivals,
+                timeout: w.timeout,
+                retries: w.retries,
+            })
+            .collect()
+    };
 
     let mut processes = Vec::with_capacity(n);
     let mut plain_heartbeats = Vec::with_capacity(n);
@@ -117,7 +131,15 @@ pub fn assemble(topo: &Topology, scenario: &Scenario, run_seed: u64) -> Assembly
                 });
                 phase_index[node as usize] = checkers_seen;
                 checkers_seen += 1;
-                Process::App(AppServer::new(checker))
+                let backends = topo
+                    .services
+                    .iter()
+                    .map(|sv| match t.datastore == Some(sv.datastore) {
+                        true => Backend::RoleChecked,
+                        false => Backend::Unserved,
+                    })
+                    .collect();
+                Process::App(AppServer::new(checker).with_backends(backends))
             }
             Role::LoadBalancer(li) => {
                 let l = &topo.load_balancers[li];
@@ -147,10 +169,11 @@ pub fn assemble(topo: &Topology, scenario: &Scenario, run_seed: u64) -> Assembly
             }
             Role::Clients(ci) => {
                 let c = &topo.clients[ci];
-                match workload_of(ci) {
+                let streams = streams_of(ci);
+                match streams.is_empty() {
                     // A population the scenario gives no workload stays idle.
-                    None => Process::Plain,
-                    Some(w) => {
+                    true => Process::Plain,
+                    false => {
                         let endpoint = match &c.connect {
                             Connect::Direct { datastore, ttl } => {
                                 let d = &topo.datastores[*datastore];
@@ -169,12 +192,7 @@ pub fn assemble(topo: &Topology, scenario: &Scenario, run_seed: u64) -> Assembly
                                 }
                             }
                         };
-                        Process::Clients(ClientPopulation::new(ClientSpec {
-                            arrivals: w.arrivals,
-                            timeout: w.timeout,
-                            retries: w.retries,
-                            endpoint,
-                        }))
+                        Process::Clients(ClientPopulation::new(ClientSpec { streams, endpoint }))
                     }
                 }
             }

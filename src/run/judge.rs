@@ -10,7 +10,7 @@ use crate::measure::outcome::{WriteCounts, verdict};
 use crate::measure::safety::{Promotion, check_durability, check_primaries};
 use crate::measure::steady_state::{Recovery, SuccessSeries, recovery};
 use crate::model::scenario::Scenario;
-use crate::model::topology::{Role, Topology};
+use crate::model::topology::Topology;
 use crate::sim::kernel::RunStats;
 use crate::sim::network::Network;
 use crate::sim::time::{SimDuration, SimTime};
@@ -31,6 +31,41 @@ fn secs<S: serde::Serializer>(t: &SimTime, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(t.as_secs_f64())
 }
 
+/// One service's figures in one run.
+#[derive(Clone, Debug)]
+pub struct ServiceResult {
+    /// Index of the service in the topology.
+    pub service: usize,
+    pub writes: WriteCounts,
+    pub recovery: Recovery,
+    pub lost: LostWrites,
+    pub first_success: Option<SimTime>,
+}
+
+impl ServiceResult {
+    pub fn rto(&self, t0: Option<SimTime>) -> Option<SimDuration> {
+        rto_of(self.recovery, t0)
+    }
+}
+
+fn rto_of(recovery: Recovery, t0: Option<SimTime>) -> Option<SimDuration> {
+    match recovery {
+        Recovery::NeverBroke => Some(SimDuration::ZERO),
+        Recovery::RecoveredAt(t) => Some(t.saturating_since(t0.unwrap_or(SimTime::ZERO))),
+        Recovery::NotRecovered => None,
+    }
+}
+
+/// The worse of two recoveries: not recovered, then the later recovery, then never broke.
+fn worse(a: Recovery, b: Recovery) -> Recovery {
+    match (a, b) {
+        (Recovery::NotRecovered, _) | (_, Recovery::NotRecovered) => Recovery::NotRecovered,
+        (Recovery::RecoveredAt(x), Recovery::RecoveredAt(y)) => Recovery::RecoveredAt(x.max(y)),
+        (Recovery::RecoveredAt(x), _) | (_, Recovery::RecoveredAt(x)) => Recovery::RecoveredAt(x),
+        _ => Recovery::NeverBroke,
+    }
+}
+
 /// Everything measured in one run.
 #[derive(Clone, Debug)]
 pub struct RunResult {
@@ -39,10 +74,14 @@ pub struct RunResult {
     pub trace_hash: u64,
     pub budget_exhausted: bool,
     pub wall_seconds: f64,
+    /// Summed over services.
     pub writes: WriteCounts,
     /// Incident start: the first fault's injection time.
     pub t0: Option<SimTime>,
+    /// The worst service's recovery.
     pub recovery: Recovery,
+    /// Per service that had a workload, in service order.
+    pub services: Vec<ServiceResult>,
     pub lost: LostWrites,
     pub first_success: Option<SimTime>,
     pub detected: Option<SimTime>,
@@ -55,11 +94,7 @@ pub struct RunResult {
 impl RunResult {
     /// Steady-state RTO: `None` when service never came back.
     pub fn rto(&self) -> Option<SimDuration> {
-        match (self.recovery, self.t0) {
-            (Recovery::NeverBroke, _) => Some(SimDuration::ZERO),
-            (Recovery::RecoveredAt(t), t0) => Some(t.saturating_since(t0.unwrap_or(SimTime::ZERO))),
-            (Recovery::NotRecovered, _) => None,
-        }
+        rto_of(self.recovery, self.t0)
     }
     pub fn rpo(&self) -> SimDuration {
         self.lost.rpo(self.t0)
@@ -91,51 +126,85 @@ pub fn judge(
         .iter()
         .map(|c| final_data(c, world, network))
         .collect();
-    let client_cluster = |node: u32| -> Option<usize> {
-        topo.dependencies(node)
-            .into_iter()
-            .find_map(|n| match topo.roles[n as usize] {
-                Role::DatabaseMember { datastore, .. } => Some(datastore),
-                _ => None,
-            })
-    };
-    let mut writes = WriteCounts::default();
-    let mut series = SuccessSeries::new(scenario.steady_state.resolution, end);
-    let mut first_success: Option<SimTime> = None;
+    // Every operation is judged once and counted for its service and that service's datastore.
+    let res = scenario.steady_state.resolution;
+    let nsvc = topo.services.len();
+    let mut per: Vec<(
+        WriteCounts,
+        SuccessSeries,
+        Option<SimTime>,
+        LostWrites,
+        bool,
+    )> = (0..nsvc)
+        .map(|_| {
+            let series = SuccessSeries::new(res, end);
+            (
+                WriteCounts::default(),
+                series,
+                None,
+                LostWrites::default(),
+                false,
+            )
+        })
+        .collect();
     let mut lost_per_cluster = vec![LostWrites::default(); clusters.len()];
-    for (node, p) in world.processes.iter().enumerate() {
+    for p in &world.processes {
         let Process::Clients(c) = p else { continue };
-        let cluster = client_cluster(node as u32);
         for op in c.history().ops() {
-            let v = verdict(op, c.deadline(op.sent), end);
+            let svc = c.spec().streams[op.stream as usize].service as usize;
+            let cluster = topo.services[svc].datastore;
+            let (writes, series, first, lost, used) = &mut per[svc];
+            *used = true;
+            let v = verdict(op, c.deadline(op.stream, op.sent), end);
             writes.add(v);
             series.add(op.sent, v);
             if op.status != OpStatus::Acked {
                 continue;
             }
-            if t0.is_some_and(|t| op.sent >= t) && first_success.is_none_or(|f| op.done < f) {
-                first_success = Some(op.done);
+            if t0.is_some_and(|t| op.sent >= t) && first.is_none_or(|f| op.done < f) {
+                *first = Some(op.done);
             }
-            if let Some(k) = cluster
-                && !finals[k].holds(op.epoch, op.lsn)
-            {
-                lost_per_cluster[k].add(op.done, t0);
+            if !finals[cluster].holds(op.epoch, op.lsn) {
+                lost.add(op.done, t0);
+                lost_per_cluster[cluster].add(op.done, t0);
             }
         }
     }
-    let mut lost = LostWrites::default();
-    for l in &lost_per_cluster {
-        lost.count += l.count;
-        lost.acked_after_t0 += l.acked_after_t0;
-        if let Some(e) = l.earliest_ack
-            && lost.earliest_ack.is_none_or(|x| e < x)
-        {
-            lost.earliest_ack = Some(e);
-        }
-    }
-    writes.acked_lost = lost.count;
     // Without faults the whole run is judged: a system broken from the start must not pass.
-    let recovery = recovery(&series, &scenario.steady_state, t0.unwrap_or(SimTime::ZERO));
+    let from = t0.unwrap_or(SimTime::ZERO);
+    let services: Vec<ServiceResult> = per
+        .into_iter()
+        .enumerate()
+        .filter(|(_, p)| p.4)
+        .map(|(service, (mut writes, series, first_success, lost, _))| {
+            writes.acked_lost = lost.count;
+            ServiceResult {
+                service,
+                writes,
+                recovery: recovery(&series, &scenario.steady_state, from),
+                lost,
+                first_success,
+            }
+        })
+        .collect();
+    let mut writes = WriteCounts::default();
+    let mut lost = LostWrites::default();
+    let mut recovery = Recovery::NeverBroke;
+    let mut first_success: Option<SimTime> = None;
+    for sv in &services {
+        writes.sent += sv.writes.sent;
+        writes.acked += sv.writes.acked;
+        writes.failed += sv.writes.failed;
+        writes.in_flight += sv.writes.in_flight;
+        writes.acked_lost += sv.writes.acked_lost;
+        lost.merge(&sv.lost);
+        recovery = worse(recovery, sv.recovery);
+        if let Some(f) = sv.first_success
+            && first_success.is_none_or(|x| f < x)
+        {
+            first_success = Some(f);
+        }
+    }
 
     // ---- safety ----
     let mut violations = Vec::new();
@@ -307,6 +376,7 @@ pub fn judge(
         writes,
         t0,
         recovery,
+        services,
         lost,
         first_success,
         detected,

@@ -233,3 +233,38 @@ fn a_population_with_two_workloads_and_a_late_fault_named_as_written() {
         &["`45m`", ":16:", "at or after the end of the run (1800s)"],
     );
 }
+
+#[test]
+fn services_must_exist_and_be_named_when_there_are_several() {
+    let two = ftm_with(&[(
+        "    clients: [",
+        "    services: [\n        Service(name: \"accounts\", datastore: \"postgres\"),\n        Service(name: \"profiles\", datastore: \"postgres\"),\n    ],\n    clients: [",
+    )]);
+    let topo = temp("two-services.ron", &two);
+    let with_topo = |edits: &[(&str, &str)]| {
+        let mut all = vec![("topology: \"ftm-games\"", "topology: \"TOPO\"")];
+        all.extend_from_slice(edits);
+        edit(&read("scenarios/zone-loss.ron"), &all).replace("TOPO", topo.to_str().unwrap())
+    };
+    rejected(
+        "unnamed.ron",
+        &with_topo(&[]),
+        &["`players-na`", "name this workload's `service`"],
+    );
+    rejected(
+        "ghost.ron",
+        &with_topo(&[(
+            "clients: \"players-na\",",
+            "clients: \"players-na\", service: \"ghost\",",
+        )]),
+        &["`ghost`", "no such service"],
+    );
+    rejected(
+        "target.ron",
+        &zone_loss_with(&[(
+            "rpo: \"0s\")",
+            "rpo: \"0s\", services: {\"ghost\": (rto: \"1m\", rpo: \"0s\")})",
+        )]),
+        &["`ghost`", "no such service"],
+    );
+}

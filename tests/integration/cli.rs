@@ -146,3 +146,70 @@ fn help_explains_the_commands() {
         assert!(stdout.contains(w), "--help lacks {w}");
     }
 }
+
+#[test]
+fn each_service_is_judged_against_its_own_targets() {
+    let dir = std::env::temp_dir().join(format!("gameday-cli-svc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let topo = edit(
+        &read("topologies/ftm-games.ron"),
+        &[(
+            "    clients: [",
+            "    services: [\n        Service(name: \"accounts\", datastore: \"postgres\"),\n        Service(name: \"profiles\", datastore: \"postgres\"),\n    ],\n    clients: [",
+        )],
+    );
+    let tp = dir.join("two.ron");
+    std::fs::write(&tp, topo).unwrap();
+    let scenario = edit(
+        &read("scenarios/zone-loss.ron"),
+        &[
+            (
+                "topology: \"ftm-games\"",
+                &format!("topology: \"{}\"", tp.display()),
+            ),
+            (
+                "clients: \"players-na\",",
+                "clients: \"players-na\", service: \"accounts\",",
+            ),
+            (
+                "clients: \"players-eu\",",
+                "clients: \"players-eu\", service: \"profiles\",",
+            ),
+            // Profiles must recover within 5 s: impossible, so only that service fails.
+            (
+                "rpo: \"0s\")",
+                "rpo: \"0s\", services: {\"profiles\": (rto: \"5s\", rpo: \"0s\")})",
+            ),
+        ],
+    );
+    let sp = dir.join("svc.ron");
+    std::fs::write(&sp, scenario).unwrap();
+    let (code, stdout, err) = gameday(&[
+        "check",
+        sp.to_str().unwrap(),
+        "--format",
+        "json",
+        "--out",
+        &out_dir("svc"),
+        "--quiet",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let svcs = v["scenarios"][0]["services"].as_array().unwrap();
+    assert_eq!(svcs.len(), 2);
+    assert_eq!(svcs[0]["name"], "accounts");
+    assert_eq!(svcs[0]["passed"], true);
+    assert_eq!(svcs[1]["name"], "profiles");
+    assert_eq!(svcs[1]["passed"], false);
+    assert_eq!(svcs[1]["targets"]["rto_s"], 5.0);
+    assert!(
+        svcs[0]["writes"]["sent"].as_u64().unwrap() > svcs[1]["writes"]["sent"].as_u64().unwrap()
+    );
+    let failures = v["scenarios"][0]["failures"].as_array().unwrap();
+    assert!(
+        failures
+            .iter()
+            .all(|f| f.as_str().unwrap().contains("profiles")),
+        "{failures:?}"
+    );
+}
