@@ -14,6 +14,7 @@
 //! | [`failover`] | the failover controller: detect, pick the most advanced replica, promote, fence |
 //! | [`health_check`] | HAProxy/ALB/Route 53-style probing with `inter`, `timeout`, `fall`, `rise` |
 //! | [`routing`] | health-checked DNS (GSLB), regional load balancers and app servers |
+//! | [`sentinel`] | Redis Sentinel: SDOWN/ODOWN by quorum, leader election by epoch, failover |
 //! | [`periodic`] | phases of periodic timers (fixed offset, stagger, random) |
 
 pub mod failover;
@@ -23,6 +24,7 @@ pub mod periodic;
 pub mod quorum;
 pub mod replication;
 pub mod routing;
+pub mod sentinel;
 
 use crate::sim::time::{SimDuration, SimTime};
 use rand_chacha::ChaCha8Rng;
@@ -171,6 +173,34 @@ pub enum Msg {
         cache: u32,
         endpoint: NodeId,
     },
+    // ---- Redis Sentinel ----
+    /// `SENTINEL is-master-down-by-addr`: does the receiving sentinel have `master`
+    /// subjectively down? With a `candidate` (not [`NO_NODE`]) it also asks for the receiver's
+    /// vote for `candidate` as failover leader in `epoch`.
+    SentinelIsMasterDown {
+        master: NodeId,
+        epoch: Epoch,
+        candidate: NodeId,
+    },
+    /// The answer: `down` when the receiver has `master` subjectively down, and the vote it
+    /// holds (`leader` in `leader_epoch`; [`NO_NODE`] and 0 when it was not asked to vote).
+    SentinelIsMasterDownReply {
+        master: NodeId,
+        down: bool,
+        leader: NodeId,
+        leader_epoch: Epoch,
+    },
+    /// Sentinel to sentinel: `master` is the master of config epoch `epoch` (the receiver
+    /// adopts it when newer than its own, and answers with its own when older).
+    SentinelNewMaster {
+        epoch: Epoch,
+        master: NodeId,
+    },
+    /// A sentinel's `+switch-master` to its subscribers: `master` leads from config `epoch`.
+    SentinelSwitchMaster {
+        epoch: Epoch,
+        master: NodeId,
+    },
 }
 
 /// How a request ended, as seen by the server that answered.
@@ -205,6 +235,17 @@ pub enum Timer {
     ShipLog,
     /// Start using the primary learnt from a notice (its TTL has passed).
     SwitchPrimary { node: NodeId, epoch: Epoch },
+    // ---- Redis Sentinel ----
+    /// The sentinel's periodic loop: ping every member; ask the other sentinels while the
+    /// master is down.
+    SentinelTick,
+    /// The master may have gone more than `down-after-milliseconds` without a valid reply.
+    SentinelDownAfter,
+    /// A stage of the sentinel's failover attempt of `epoch` is due (election timeout, offsets
+    /// to decide on, promotion timeout).
+    SentinelFailoverDeadline { epoch: Epoch },
+    /// The wait between two failover attempts is over: start one if the master is still down.
+    SentinelRetryFailover,
 }
 
 /// Observations recorded for the timeline and the checkers.
@@ -224,6 +265,22 @@ pub enum Note {
     NoCandidate,
     /// A node discarded log entries above `lsn` to follow a new primary (like `pg_rewind`).
     Rewound { lsn: Lsn, discarded: u64 },
+    // ---- Redis Sentinel ----
+    /// A sentinel found `master` subjectively down (`+sdown`).
+    SentinelSubjectivelyDown { master: NodeId },
+    /// Enough sentinels agree that `master` is down (`+odown`).
+    SentinelObjectivelyDown { master: NodeId },
+    /// A sentinel started an election in `epoch` (`+try-failover`).
+    SentinelTryFailover { epoch: Epoch },
+    /// A sentinel won the election of `epoch` and leads the failover (`+elected-leader`).
+    SentinelElected { epoch: Epoch },
+    /// A sentinel abandoned its failover attempt of `epoch` (`-failover-abort-*`).
+    SentinelFailoverAborted {
+        epoch: Epoch,
+        reason: sentinel::FailoverAbort,
+    },
+    /// A sentinel now takes `master` as the master, of config `epoch` (`+switch-master`).
+    SentinelSwitchedMaster { master: NodeId, epoch: Epoch },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -151,6 +151,17 @@ pub struct AppServer {
     current: NodeId,
     /// How each service (by id) is reached; empty: every service through the role checks.
     backends: Vec<Backend>,
+    /// Per Sentinel-managed datastore this app uses: its sentinels, and the newest master
+    /// they announced with its epoch (Redis clients follow `+switch-master` the same way).
+    sentinel_masters: Vec<SentinelView>,
+}
+
+/// What an app server knows of one Sentinel-managed datastore.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SentinelView {
+    pub sentinels: Vec<NodeId>,
+    pub master: NodeId,
+    pub epoch: crate::logic::Epoch,
 }
 
 /// How an app server reaches the datastore behind one service.
@@ -160,6 +171,8 @@ pub enum Backend {
     Unserved,
     /// The member the role checks call primary (HAProxy against Patroni's `/primary`).
     RoleChecked,
+    /// The master announced by the sentinels of `sentinel_masters[k]`.
+    Sentinel(u8),
 }
 
 impl AppServer {
@@ -168,15 +181,45 @@ impl AppServer {
             checker,
             current: NO_NODE,
             backends: Vec::new(),
+            sentinel_masters: Vec::new(),
         };
         app.current = app.primary().unwrap_or(NO_NODE);
         app
     }
 
-    /// Sets how each service is reached (index = service id).
-    pub fn with_backends(mut self, backends: Vec<Backend>) -> Self {
+    /// Sets how each service is reached (index = service id) and, for `Backend::Sentinel(k)`,
+    /// the k-th Sentinel-managed datastore's sentinels and initial master.
+    pub fn with_backends(
+        mut self,
+        backends: Vec<Backend>,
+        sentinel_masters: Vec<SentinelView>,
+    ) -> Self {
+        debug_assert!(backends.iter().all(|b| match b {
+            Backend::Sentinel(k) => (*k as usize) < sentinel_masters.len(),
+            _ => true,
+        }));
         self.backends = backends;
+        self.sentinel_masters = sentinel_masters;
         self
+    }
+
+    /// A sentinel announced a master: adopt it if it is newer than the one known.
+    fn on_switch_master(
+        &mut self,
+        from: NodeId,
+        epoch: crate::logic::Epoch,
+        master: NodeId,
+        ctx: &mut impl Context,
+    ) {
+        for view in &mut self.sentinel_masters {
+            if view.sentinels.contains(&from) && epoch > view.epoch {
+                view.epoch = epoch;
+                if view.master != master {
+                    view.master = master;
+                    ctx.note(Note::Rerouted { to: master });
+                }
+            }
+        }
     }
 
     fn backend(&self, service: crate::logic::ServiceId) -> Backend {
@@ -226,6 +269,7 @@ impl AppServer {
                 };
                 let target = match self.backend(op.service) {
                     Backend::RoleChecked => self.primary(),
+                    Backend::Sentinel(k) => Some(self.sentinel_masters[k as usize].master),
                     Backend::Unserved => None,
                 };
                 match target {
@@ -234,6 +278,9 @@ impl AppServer {
                 }
             }
             Msg::Reply { op, route, outcome } => reply_back(ctx, op, route, outcome),
+            Msg::SentinelSwitchMaster { epoch, master } => {
+                self.on_switch_master(from, epoch, master, ctx)
+            }
             Msg::Probe { round } => ctx.send(
                 from,
                 Msg::ProbeReply {

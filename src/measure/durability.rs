@@ -6,9 +6,13 @@
 //! primary's of the highest epoch; with no live primary, a write survives when any live member
 //! holds it (RW1's "present on no live database").
 //!
-//! RPO = `max(0, t0 − earliest acknowledgement among lost writes)`: how far back data was
-//! lost from the incident's start. Lost writes acknowledged after `t0` (a split brain's) do not
-//! move the RPO; they are counted separately, and a target of RPO 0 fails on any loss.
+//! RPO = `max(0, t0 − earliest send time among lost writes)`: how far back from the incident's
+//! start data was lost. It is measured from when a lost write was *made* (sent), not from when
+//! its acknowledgement arrived: a write made at 599.98 s whose acknowledgement crossed the
+//! fault at 600.01 s is 20 ms of lost data, not zero (a refinement of DESIGN.md's "earliest ack
+//! time", which reported RPO 0 for exactly the writes an asynchronous failover loses). Lost
+//! writes made after `t0` (a split brain's) do not move the RPO; they are counted separately,
+//! and a target of RPO 0 fails on any loss.
 
 use crate::logic::replication::Log;
 use crate::logic::{Epoch, Lsn};
@@ -38,19 +42,20 @@ impl FinalData<'_> {
 pub struct LostWrites {
     pub count: u64,
     pub acked_after_t0: u64,
+    /// When the earliest lost write was sent.
     #[serde(skip)]
-    pub earliest_ack: Option<SimTime>,
+    pub earliest_sent: Option<SimTime>,
 }
 
 impl LostWrites {
     #[inline]
-    pub fn add(&mut self, acked_at: SimTime, t0: Option<SimTime>) {
+    pub fn add(&mut self, sent: SimTime, acked_at: SimTime, t0: Option<SimTime>) {
         self.count += 1;
         if t0.is_some_and(|t| acked_at >= t) {
             self.acked_after_t0 += 1;
         }
-        if self.earliest_ack.is_none_or(|e| acked_at < e) {
-            self.earliest_ack = Some(acked_at);
+        if self.earliest_sent.is_none_or(|e| sent < e) {
+            self.earliest_sent = Some(sent);
         }
     }
 
@@ -58,16 +63,16 @@ impl LostWrites {
     pub fn merge(&mut self, other: &LostWrites) {
         self.count += other.count;
         self.acked_after_t0 += other.acked_after_t0;
-        if let Some(e) = other.earliest_ack
-            && self.earliest_ack.is_none_or(|x| e < x)
+        if let Some(e) = other.earliest_sent
+            && self.earliest_sent.is_none_or(|x| e < x)
         {
-            self.earliest_ack = Some(e);
+            self.earliest_sent = Some(e);
         }
     }
 
     /// RPO from the incident start `t0` (zero when nothing was lost).
     pub fn rpo(&self, t0: Option<SimTime>) -> SimDuration {
-        match (self.earliest_ack, t0) {
+        match (self.earliest_sent, t0) {
             (Some(e), Some(t)) => t.saturating_since(e),
             _ => SimDuration::ZERO,
         }
@@ -79,15 +84,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rpo_is_the_oldest_lost_ack_before_the_fault() {
+    fn rpo_is_the_oldest_lost_write_made_before_the_fault() {
         let t0 = Some(SimTime::from_secs(600));
+        let ms = SimTime::from_millis;
         let mut l = LostWrites::default();
-        l.add(SimTime::from_millis(599_950), t0);
-        l.add(SimTime::from_millis(599_990), t0);
-        l.add(SimTime::from_secs(650), t0);
+        l.add(ms(599_950), ms(599_960), t0);
+        // Made before the fault, acknowledged after it: still data lost from before t0.
+        l.add(ms(599_930), ms(600_010), t0);
+        l.add(ms(650_000), ms(650_010), t0);
         assert_eq!(l.count, 3);
-        assert_eq!(l.acked_after_t0, 1);
-        assert_eq!(l.rpo(t0), SimDuration::from_millis(50));
+        assert_eq!(l.acked_after_t0, 2);
+        assert_eq!(l.rpo(t0), SimDuration::from_millis(70));
         assert_eq!(LostWrites::default().rpo(t0), SimDuration::ZERO);
     }
 

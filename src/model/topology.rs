@@ -213,7 +213,54 @@ pub struct DatastoreDef {
     pub members: Vec<String>,
     pub primary: String,
     pub replication: ReplicationDef,
-    pub failover: FailoverDef,
+    /// Patroni-style failover by a monitor (leases in a DCS).
+    #[serde(default)]
+    pub failover: Option<FailoverDef>,
+    /// Redis Sentinel-style failover by a quorum of sentinels. Exactly one of the two.
+    #[serde(default)]
+    pub sentinel: Option<SentinelDef>,
+}
+
+fn default_down_after() -> Dur {
+    Dur(SimDuration::from_secs(30))
+}
+fn default_ping_interval() -> Dur {
+    Dur(SimDuration::from_secs(1))
+}
+fn default_failover_timeout() -> Dur {
+    Dur(SimDuration::from_secs(180))
+}
+
+/// Redis Sentinel settings, named as in `sentinel.conf`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SentinelDef {
+    /// The sentinel nodes (each runs one sentinel).
+    pub nodes: Vec<String>,
+    /// How many sentinels must agree the master is down before a failover may start.
+    pub quorum: u32,
+    /// `down-after-milliseconds`: a master silent this long is subjectively down.
+    #[serde(default = "default_down_after")]
+    pub down_after: Dur,
+    /// How often each sentinel pings the master and replicas (Redis: every second).
+    #[serde(default = "default_ping_interval")]
+    pub ping_interval: Dur,
+    /// `failover-timeout`: a failover that has not completed by then is abandoned.
+    #[serde(default = "default_failover_timeout")]
+    pub failover_timeout: Dur,
+    #[serde(default)]
+    pub phase: Phase,
+}
+
+/// Sentinel settings, resolved.
+#[derive(Clone, Debug)]
+pub struct SentinelInfo {
+    pub nodes: Vec<u32>,
+    pub quorum: u32,
+    pub down_after: SimDuration,
+    pub ping_interval: SimDuration,
+    pub failover_timeout: SimDuration,
+    pub phase: Phase,
 }
 
 /// HAProxy (`inter`, `fall`, `rise`) or ALB (`interval`, `unhealthy_threshold`,
@@ -242,6 +289,9 @@ pub struct AppTierDef {
     pub datastore: Option<String>,
     #[serde(default)]
     pub check: Option<HealthCheckDef>,
+    /// Datastores whose master the app servers learn from their sentinels.
+    #[serde(default)]
+    pub via_sentinel: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -317,6 +367,9 @@ pub enum Role {
     LoadBalancer(usize),
     Dns,
     Clients(usize),
+    Sentinel {
+        datastore: usize,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -335,7 +388,9 @@ pub struct DatastoreInfo {
     pub members: Vec<u32>,
     pub primary: usize,
     pub mode: ReplicationMode,
-    pub controller: usize,
+    /// The monitor running Patroni-style failover, when failover is not by sentinels.
+    pub controller: Option<usize>,
+    pub sentinel: Option<SentinelInfo>,
     pub retry_timeout: SimDuration,
     pub maximum_lag_on_failover: u64,
     pub synchronous_mode: bool,
@@ -348,6 +403,8 @@ pub struct DatastoreInfo {
 pub struct AppTierInfo {
     pub nodes: Vec<u32>,
     pub datastore: Option<usize>,
+    /// Sentinel-managed datastores this tier reaches through their sentinels.
+    pub via_sentinel: Vec<usize>,
     pub check: Option<HealthCheckSpec>,
 }
 
@@ -457,7 +514,10 @@ impl Topology {
         let d = self.services[service].datastore;
         match &self.clients[client].connect {
             Connect::Direct { datastore, .. } => *datastore == d,
-            Connect::Dns { .. } => self.apps.iter().any(|t| t.datastore == Some(d)),
+            Connect::Dns { .. } => self
+                .apps
+                .iter()
+                .any(|t| t.datastore == Some(d) || t.via_sentinel.contains(&d)),
         }
     }
 
@@ -729,6 +789,16 @@ impl<'a> Builder<'a> {
         }
         // ---- datastores ----
         let mut datastores = Vec::new();
+        // Replication knobs for datastores whose failover is not Patroni-style.
+        let default_failover = FailoverDef {
+            controller: String::new(),
+            retry_timeout: default_retry_timeout(),
+            maximum_lag_on_failover: default_max_lag(),
+            synchronous_mode: false,
+            synchronous_mode_strict: false,
+            wal_sender_timeout: default_wal_sender_timeout(),
+            fencing: vec![Fencing::Epoch],
+        };
         for (di, d) in f.datastores.iter().enumerate() {
             if d.members.is_empty() || d.members.len() > limits::MEMBERS_MAX {
                 return Err(self.err(
@@ -789,30 +859,52 @@ impl<'a> Builder<'a> {
                     ReplicationMode::Synchronous(rule)
                 }
             };
-            let controller = f
-                .monitors
-                .iter()
-                .position(|m| m.node == d.failover.controller)
-                .ok_or_else(|| {
-                    self.err(
-                        "controller",
-                        &d.failover.controller,
-                        "the controller must be one of the monitors",
-                    )
-                })?;
-            let retry_timeout = d.failover.retry_timeout.0;
-            let mon = &monitors[controller];
-            if d.failover.fencing.contains(&Fencing::Lease)
-                && mon.loop_wait + retry_timeout > mon.ttl
-            {
-                return Err(self.err(
-                    "retry_timeout",
-                    &d.name,
-                    format!(
-                        "lease fencing needs loop_wait + retry_timeout ≤ ttl ({} + {} > {}): the old primary would still accept writes when a new one is promoted",
-                        mon.loop_wait, retry_timeout, mon.ttl
-                    ),
-                ));
+            let (failover, sentinel) = match (&d.failover, &d.sentinel) {
+                (Some(fo), None) => (fo, None),
+                (None, Some(sd)) => (&default_failover, Some(self.sentinel(sd, &node_of)?)),
+                _ => {
+                    return Err(self.err(
+                        "datastores",
+                        &d.name,
+                        "a datastore needs exactly one of `failover` (a controller) or `sentinel`",
+                    ));
+                }
+            };
+            let controller = match sentinel {
+                Some(_) => None,
+                None => Some(
+                    f.monitors
+                        .iter()
+                        .position(|m| m.node == failover.controller)
+                        .ok_or_else(|| {
+                            self.err(
+                                "controller",
+                                &failover.controller,
+                                "the controller must be one of the monitors",
+                            )
+                        })?,
+                ),
+            };
+            let retry_timeout = failover.retry_timeout.0;
+            if let Some(c) = controller {
+                let mon = &monitors[c];
+                if failover.fencing.contains(&Fencing::Lease)
+                    && mon.loop_wait + retry_timeout > mon.ttl
+                {
+                    return Err(self.err(
+                        "retry_timeout",
+                        &d.name,
+                        format!(
+                            "lease fencing needs loop_wait + retry_timeout ≤ ttl ({} + {} > {}): the old primary would still accept writes when a new one is promoted",
+                            mon.loop_wait, retry_timeout, mon.ttl
+                        ),
+                    ));
+                }
+            }
+            if let Some(si) = &sentinel {
+                for &n in &si.nodes {
+                    assign(&mut roles, n, Role::Sentinel { datastore: di }, "sentinel")?;
+                }
             }
             datastores.push(DatastoreInfo {
                 name: d.name.clone(),
@@ -821,16 +913,22 @@ impl<'a> Builder<'a> {
                 mode,
                 controller,
                 retry_timeout,
-                maximum_lag_on_failover: d.failover.maximum_lag_on_failover,
-                synchronous_mode: d.failover.synchronous_mode,
-                synchronous_mode_strict: d.failover.synchronous_mode_strict,
+                sentinel,
+                maximum_lag_on_failover: failover.maximum_lag_on_failover,
+                synchronous_mode: failover.synchronous_mode,
+                synchronous_mode_strict: failover.synchronous_mode_strict,
                 wal_sender_timeout: positive(
                     src,
                     "wal_sender_timeout",
-                    d.failover.wal_sender_timeout,
+                    failover.wal_sender_timeout,
                     "wal_sender_timeout",
                 )?,
-                fencing: d.failover.fencing.clone(),
+                // Sentinel-managed replicas follow only their master's newer epoch.
+                fencing: if d.sentinel.is_some() {
+                    vec![Fencing::Epoch]
+                } else {
+                    failover.fencing.clone()
+                },
             });
         }
         let datastore_of = |near: &str, name: &str| -> Result<usize, InputError> {
@@ -865,9 +963,25 @@ impl<'a> Builder<'a> {
                 }
                 (None, None) => None,
             };
+            let mut via_sentinel = Vec::new();
+            for name in &t.via_sentinel {
+                let d = datastore_of("via_sentinel", name)?;
+                if datastores[d].sentinel.is_none() {
+                    return Err(self.err(
+                        "via_sentinel",
+                        name,
+                        "this datastore has no `sentinel` section",
+                    ));
+                }
+                via_sentinel.push(d);
+            }
+            if via_sentinel.len() > u8::MAX as usize {
+                return Err(self.err("via_sentinel", "", "at most 255 datastores"));
+            }
             apps.push(AppTierInfo {
                 nodes,
                 datastore,
+                via_sentinel,
                 check,
             });
         }
@@ -1070,14 +1184,17 @@ impl<'a> Builder<'a> {
         for (d, def) in datastores.iter().zip(&f.datastores) {
             let lease = d.fencing.contains(&Fencing::Lease);
             for (k, &m) in d.members.iter().enumerate() {
-                let watched = heartbeat[m as usize].map(|(mi, _)| mi) == Some(d.controller);
+                let Some(controller) = d.controller else {
+                    continue;
+                };
+                let watched = heartbeat[m as usize].map(|(mi, _)| mi) == Some(controller);
                 if !watched && (k == d.primary || lease) {
                     return Err(self.err(
                         "watch",
                         &def.members[k],
                         format!(
                             "the controller `{}` of `{}` must watch this member (add it to the monitor's `watch`)",
-                            def.failover.controller, d.name
+                            def.failover.as_ref().map(|f| f.controller.as_str()).unwrap_or(""), d.name
                         ),
                     ));
                 }
@@ -1116,6 +1233,40 @@ impl<'a> Builder<'a> {
             layout,
             graph,
             node_vertex,
+        })
+    }
+
+    fn sentinel(
+        &self,
+        sd: &SentinelDef,
+        node_of: &dyn Fn(&str, &str) -> Result<u32, InputError>,
+    ) -> Result<SentinelInfo, InputError> {
+        let mut nodes = Vec::new();
+        for n in &sd.nodes {
+            nodes.push(node_of("sentinel", n)?);
+        }
+        let count = nodes.len() as u32;
+        if count == 0 || sd.quorum == 0 || sd.quorum > count {
+            return Err(self.err(
+                "quorum",
+                &sd.quorum.to_string(),
+                format!(
+                    "the sentinel quorum must be between 1 and the number of sentinels ({count})"
+                ),
+            ));
+        }
+        Ok(SentinelInfo {
+            nodes,
+            quorum: sd.quorum,
+            down_after: positive(self.src, "down_after", sd.down_after, "down_after")?,
+            ping_interval: positive(self.src, "ping_interval", sd.ping_interval, "ping_interval")?,
+            failover_timeout: positive(
+                self.src,
+                "failover_timeout",
+                sd.failover_timeout,
+                "failover_timeout",
+            )?,
+            phase: sd.phase,
         })
     }
 

@@ -35,15 +35,27 @@ pub fn render(report: &SuiteReport) -> String {
         "safety"
     );
     for s in &report.scenarios {
+        // With per-service targets the scenario row has no single target to show.
+        let uniform = s
+            .services
+            .iter()
+            .all(|v| v.targets.rto_s == s.targets.rto_s && v.targets.rpo_s == s.targets.rpo_s);
+        let target = |t: f64| {
+            if uniform {
+                dur(Some(t))
+            } else {
+                "per svc".to_string()
+            }
+        };
         let _ = writeln!(
             out,
             "{:<22} {:<12} {:>26} {:>9} {:>22} {:>8} {:>24} {:>6} {:>7}  {}",
             s.name,
             s.topology,
             p(&s.rto_s),
-            dur(Some(s.targets.rto_s)),
+            target(s.targets.rto_s),
             p(&s.rpo_s),
-            dur(Some(s.targets.rpo_s)),
+            target(s.targets.rpo_s),
             format!("{}/{}", s.writes.acked, s.writes.sent),
             s.writes.acked_lost,
             if s.safety_violations.is_empty() {

@@ -7,7 +7,8 @@ use crate::logic::failover::{FailoverPolicy, Monitor, MonitorSpec};
 use crate::logic::health_check::HealthChecker;
 use crate::logic::lease::HeartbeatPlan;
 use crate::logic::replication::{ClusterSpec, Replica};
-use crate::logic::routing::{AppServer, Backend, Gslb, LoadBalancer};
+use crate::logic::routing::{AppServer, Backend, Gslb, LoadBalancer, SentinelView};
+use crate::logic::sentinel::{Sentinel, SentinelSpec};
 use crate::measure::client::{ClientPopulation, ClientSpec, Endpoint, Stream};
 use crate::model::scenario::Scenario;
 use crate::model::topology::{Connect, Fencing, Role, Topology};
@@ -31,7 +32,6 @@ pub fn assemble(topo: &Topology, scenario: &Scenario, run_seed: u64) -> Assembly
         .datastores
         .iter()
         .map(|d| {
-            let mon = &topo.monitors[d.controller];
             let subscribers = topo
                 .clients
                 .iter()
@@ -45,7 +45,10 @@ pub fn assemble(topo: &Topology, scenario: &Scenario, run_seed: u64) -> Assembly
                 initial_primary: d.primary,
                 mode: d.mode,
                 epoch_fencing: d.fencing.contains(&Fencing::Epoch),
-                lease: d.fencing.contains(&Fencing::Lease).then(|| mon.loop_wait + d.retry_timeout),
+                lease: d
+                    .controller
+                    .filter(|_| d.fencing.contains(&Fencing::Lease))
+                    .map(|c| topo.monitors[c].loop_wait + d.retry_timeout),
                 subscribers,
                 strict: d.synchronous_mode_strict,
                 wal_sender_timeout: d.wal_sender_timeout,
@@ -72,7 +75,7 @@ pub fn assemble(topo: &Topology, scenario: &Scenario, run_seed: u64) -> Assembly
                 .datastores
                 .iter()
                 .zip(&clusters)
-                .find(|(d, _)| d.controller == mi)
+                .find(|(d, _)| d.controller == Some(mi))
                 .map(|(d, c)| FailoverPolicy {
                     cluster: c.clone(),
                     maximum_lag_on_failover: d.maximum_lag_on_failover,
@@ -86,6 +89,32 @@ pub fn assemble(topo: &Topology, scenario: &Scenario, run_seed: u64) -> Assembly
                 check_phase: m.check_phase,
                 watched: m.watched.clone(),
                 failover,
+            })
+        })
+        .collect();
+    // Sentinel-managed datastores: their sentinels tell the app servers that reach them.
+    let sentinel_specs: Vec<Option<Arc<SentinelSpec>>> = topo
+        .datastores
+        .iter()
+        .enumerate()
+        .map(|(di, d)| {
+            d.sentinel.as_ref().map(|si| {
+                let subscribers = topo
+                    .apps
+                    .iter()
+                    .filter(|t| t.via_sentinel.contains(&di))
+                    .flat_map(|t| t.nodes.iter().copied())
+                    .collect();
+                Arc::new(SentinelSpec {
+                    cluster: clusters[di].clone(),
+                    sentinels: si.nodes.clone(),
+                    quorum: si.quorum,
+                    down_after: si.down_after,
+                    ping_interval: si.ping_interval,
+                    failover_timeout: si.failover_timeout,
+                    phase: si.phase,
+                    subscribers,
+                })
             })
         })
         .collect();
@@ -122,6 +151,18 @@ pub fn assemble(topo: &Topology, scenario: &Scenario, run_seed: u64) -> Assembly
                 Process::Replica(Replica::new(clusters[datastore].clone(), member, hb))
             }
             Role::Monitor(mi) => Process::Monitor(Monitor::new(monitor_specs[mi].clone(), n)),
+            Role::Sentinel { datastore } => {
+                let (spec, index) = sentinel_specs[datastore]
+                    .as_ref()
+                    .map(|s| (s.clone(), s.sentinels.iter().position(|&x| x == node)))
+                    .expect(
+                        "validated: a sentinel node belongs to a datastore with a sentinel section",
+                    );
+                Process::Sentinel(Sentinel::new(
+                    spec,
+                    index.expect("the node is one of its sentinels"),
+                ))
+            }
             Role::App { tier } => {
                 let t = &topo.apps[tier];
                 let checker = t.datastore.zip(t.check).map(|(d, spec)| {
@@ -134,12 +175,35 @@ pub fn assemble(topo: &Topology, scenario: &Scenario, run_seed: u64) -> Assembly
                 let backends = topo
                     .services
                     .iter()
-                    .map(|sv| match t.datastore == Some(sv.datastore) {
-                        true => Backend::RoleChecked,
-                        false => Backend::Unserved,
+                    .map(|sv| {
+                        if t.datastore == Some(sv.datastore) {
+                            Backend::RoleChecked
+                        } else if let Some(k) =
+                            t.via_sentinel.iter().position(|&d| d == sv.datastore)
+                        {
+                            Backend::Sentinel(k as u8)
+                        } else {
+                            Backend::Unserved
+                        }
                     })
                     .collect();
-                Process::App(AppServer::new(checker).with_backends(backends))
+                let views = t
+                    .via_sentinel
+                    .iter()
+                    .map(|&d| {
+                        let ds = &topo.datastores[d];
+                        SentinelView {
+                            sentinels: ds
+                                .sentinel
+                                .as_ref()
+                                .map(|s| s.nodes.clone())
+                                .unwrap_or_default(),
+                            master: ds.members[ds.primary],
+                            epoch: 1,
+                        }
+                    })
+                    .collect();
+                Process::App(AppServer::new(checker).with_backends(backends, views))
             }
             Role::LoadBalancer(li) => {
                 let l = &topo.load_balancers[li];

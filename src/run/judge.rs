@@ -165,8 +165,8 @@ pub fn judge(
                 *first = Some(op.done);
             }
             if !finals[cluster].holds(op.epoch, op.lsn) {
-                lost.add(op.done, t0);
-                lost_per_cluster[cluster].add(op.done, t0);
+                lost.add(op.sent, op.done, t0);
+                lost_per_cluster[cluster].add(op.sent, op.done, t0);
             }
         }
     }
@@ -225,7 +225,11 @@ pub fn judge(
                 _ => &[],
             })
             .collect();
-        violations.extend(check_primaries(&promotions, &c.members, &spans, &name));
+        violations.extend(
+            check_primaries(&promotions, &c.members, &spans, &name)
+                .into_iter()
+                .map(|v| format!("`{}`: {v}", c.name)),
+        );
         let zones_hit: BTreeSet<u16> = world
             .outages
             .iter()
@@ -326,6 +330,52 @@ pub fn judge(
                     name(node)
                 ),
             ),
+            Note::SentinelSubjectivelyDown { master } => (
+                "sdown",
+                Some(name(master)),
+                format!("{} marked {} subjectively down", name(node), name(master)),
+            ),
+            Note::SentinelObjectivelyDown { master } => {
+                detected = detected.or(after_t0(at).then_some(at));
+                (
+                    "odown",
+                    Some(name(master)),
+                    format!("{} marked {} objectively down", name(node), name(master)),
+                )
+            }
+            Note::SentinelTryFailover { epoch } => (
+                "try_failover",
+                None,
+                format!(
+                    "{} asked for votes to fail over in epoch {epoch}",
+                    name(node)
+                ),
+            ),
+            Note::SentinelElected { epoch } => (
+                "sentinel_leader",
+                None,
+                format!(
+                    "{} was elected failover leader of epoch {epoch}",
+                    name(node)
+                ),
+            ),
+            Note::SentinelFailoverAborted { epoch, reason } => (
+                "failover_abort",
+                None,
+                format!(
+                    "{} abandoned its failover of epoch {epoch} ({reason:?})",
+                    name(node)
+                ),
+            ),
+            Note::SentinelSwitchedMaster { master, epoch } => (
+                "switch_master",
+                Some(format!("{} {epoch}", name(master))),
+                format!(
+                    "{} switched to master {} (epoch {epoch})",
+                    name(node),
+                    name(master)
+                ),
+            ),
         };
         if let Some(key) = group {
             if let Some((_, count)) = groups.get_mut(&(kind, key.clone())) {
@@ -347,23 +397,34 @@ pub fn judge(
                 .push_str(&format!(" (first of {count})"));
         }
     }
-    if let Some(at) = first_success {
-        timeline.push(TimelineEntry {
-            at_s: at,
-            kind: "first_success",
-            detail: "first operation sent after the fault was acknowledged".into(),
-        });
-    }
-    if let Recovery::RecoveredAt(at) = recovery {
-        timeline.push(TimelineEntry {
-            at_s: at,
-            kind: "recovered",
-            detail: format!(
-                "steady state (≥ {}% success over {}) held from here",
-                scenario.steady_state.threshold * 100.0,
-                scenario.steady_state.window
-            ),
-        });
+    // With several services, each gets its own first success and recovery: one service that
+    // never stopped would otherwise hide another's outage.
+    let several = services.len() > 1;
+    let steady = format!(
+        "steady state (≥ {}% success over {}) held from here",
+        scenario.steady_state.threshold * 100.0,
+        scenario.steady_state.window
+    );
+    for sv in &services {
+        let who = if several {
+            format!("{}: ", topo.services[sv.service].name)
+        } else {
+            String::new()
+        };
+        if let Some(at) = sv.first_success {
+            timeline.push(TimelineEntry {
+                at_s: at,
+                kind: "first_success",
+                detail: format!("{who}first operation sent after the fault was acknowledged"),
+            });
+        }
+        if let Recovery::RecoveredAt(at) = sv.recovery {
+            timeline.push(TimelineEntry {
+                at_s: at,
+                kind: "recovered",
+                detail: format!("{who}{steady}"),
+            });
+        }
     }
     timeline.sort_by_key(|e| e.at_s);
 

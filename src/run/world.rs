@@ -8,6 +8,7 @@ use crate::logic::failover::Monitor;
 use crate::logic::lease::HeartbeatPlan;
 use crate::logic::replication::Replica;
 use crate::logic::routing::{AppServer, Gslb, LoadBalancer};
+use crate::logic::sentinel::Sentinel;
 use crate::logic::{Context, Msg, NodeId, Note, Timer};
 use crate::measure::client::ClientPopulation;
 use crate::sim::kernel::{Ctx, NetFault, World};
@@ -25,6 +26,7 @@ pub enum Process {
     LoadBalancer(LoadBalancer),
     Dns(Gslb),
     Clients(ClientPopulation),
+    Sentinel(Sentinel),
 }
 
 pub struct GameDayWorld {
@@ -95,6 +97,7 @@ impl GameDayWorld {
             Process::App(a) => a.start(index, &mut ctx),
             Process::LoadBalancer(l) => l.start(index, &mut ctx),
             Process::Dns(g) => g.start(index, &mut ctx),
+            Process::Sentinel(x) => x.start(&mut ctx),
             Process::Clients(c) => {
                 if restart {
                     c.restart(&mut ctx)
@@ -129,6 +132,7 @@ impl World for GameDayWorld {
             Process::App(a) => a.on_message(from, msg, &mut ctx),
             Process::LoadBalancer(l) => l.on_message(from, msg, &mut ctx),
             Process::Dns(g) => g.on_message(from, msg, &mut ctx),
+            Process::Sentinel(x) => x.on_message(from, msg, &mut ctx),
             Process::Plain => {}
         }
     }
@@ -153,6 +157,7 @@ impl World for GameDayWorld {
             Process::App(a) => a.on_timer(timer, &mut ctx),
             Process::LoadBalancer(l) => l.on_timer(timer, &mut ctx),
             Process::Dns(g) => g.on_timer(timer, &mut ctx),
+            Process::Sentinel(x) => x.on_timer(timer, &mut ctx),
             Process::Plain => {}
         }
     }
@@ -162,6 +167,7 @@ impl World for GameDayWorld {
         match &mut self.processes[node as usize] {
             Process::Replica(r) => r.crash(),
             Process::Monitor(m) => m.crash(),
+            Process::Sentinel(x) => x.crash(),
             // Routers and clients keep their small volatile views (health, caches) across a
             // crash: a simplification noted in docs/ARCHITECTURE.md.
             _ => {}

@@ -58,7 +58,7 @@ fn unknown_fault_kind() {
     rejected(
         "meteor.ron",
         &text,
-        &["unknown fault kind `MeteorStrike`", "ZoneLoss", ":16:32"],
+        &["unknown fault kind `MeteorStrike`", "ZoneLoss", ":18:32"],
     );
 }
 
@@ -68,7 +68,7 @@ fn a_zone_that_does_not_exist() {
     rejected(
         "zone.ron",
         &text,
-        &["`us-east-1z`", "no such zone", ":16:41"],
+        &["`us-east-1z`", "no such zone", ":18:41"],
     );
 }
 
@@ -206,7 +206,7 @@ fn a_misspelt_field_inside_a_fault_kind() {
         "kind: ZoneLoss(\"us-east-1a\")",
         "kind: Latency(a: Zone(\"us-east-1a\"), bb: Zone(\"us-east-1b\"), extra: \"5ms\")",
     )]);
-    rejected("typo.ron", &text, &["unknown field `bb`", ":16:"]);
+    rejected("typo.ron", &text, &["unknown field `bb`", ":18:"]);
 }
 
 #[test]
@@ -230,40 +230,31 @@ fn a_population_with_two_workloads_and_a_late_fault_named_as_written() {
     rejected(
         "late2.ron",
         &text,
-        &["`45m`", ":16:", "at or after the end of the run (1800s)"],
+        &["`45m`", ":18:", "at or after the end of the run (1800s)"],
     );
 }
 
 #[test]
 fn services_must_exist_and_be_named_when_there_are_several() {
-    let two = ftm_with(&[(
-        "    clients: [",
-        "    services: [\n        Service(name: \"accounts\", datastore: \"postgres\"),\n        Service(name: \"profiles\", datastore: \"postgres\"),\n    ],\n    clients: [",
-    )]);
-    let topo = temp("two-services.ron", &two);
-    let with_topo = |edits: &[(&str, &str)]| {
-        let mut all = vec![("topology: \"ftm-games\"", "topology: \"TOPO\"")];
-        all.extend_from_slice(edits);
-        edit(&read("scenarios/zone-loss.ron"), &all).replace("TOPO", topo.to_str().unwrap())
-    };
+    // ftm-games has two services (accounts, game-state): a workload must say which.
     rejected(
         "unnamed.ron",
-        &with_topo(&[]),
+        &zone_loss_with(&[(
+            "clients: \"players-na\", service: \"accounts\",",
+            "clients: \"players-na\",",
+        )]),
         &["`players-na`", "name this workload's `service`"],
     );
     rejected(
         "ghost.ron",
-        &with_topo(&[(
-            "clients: \"players-na\",",
-            "clients: \"players-na\", service: \"ghost\",",
-        )]),
+        &zone_loss_with(&[("service: \"accounts\"", "service: \"ghost\"")]),
         &["`ghost`", "no such service"],
     );
     rejected(
         "target.ron",
         &zone_loss_with(&[(
-            "rpo: \"0s\")",
-            "rpo: \"0s\", services: {\"ghost\": (rto: \"1m\", rpo: \"0s\")})",
+            "services: {",
+            "services: {\"ghost\": (rto: \"1m\", rpo: \"0s\"), ",
         )]),
         &["`ghost`", "no such service"],
     );

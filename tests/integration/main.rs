@@ -7,6 +7,7 @@ mod bad_input;
 mod cli;
 mod determinism;
 mod properties;
+mod redis;
 mod rw1;
 mod safety;
 mod support;

@@ -82,8 +82,9 @@ proptest! {
     duration: "5m",
     seed: {seed},
     workload: [
-        Clients(clients: "players-na", writes: Poisson("20ms"), timeout: "5s", retries: 1),
-        Clients(clients: "players-eu", writes: Poisson("40ms"), timeout: "5s", retries: 1),
+        Clients(clients: "players-na", service: "accounts", writes: Poisson("20ms"), timeout: "5s", retries: 1),
+        Clients(clients: "players-eu", service: "accounts", writes: Poisson("40ms"), timeout: "5s", retries: 1),
+        Clients(clients: "players-na", service: "game-state", writes: Poisson("20ms"), timeout: "2s", retries: 1),
     ],
     faults: [{}],
     targets: (rto: "15m", rpo: "0s"),
@@ -92,6 +93,10 @@ proptest! {
         );
         let s = scenario(&topo, &text);
         let r = run(&topo, &s);
-        prop_assert!(r.safety_violations.is_empty(), "faults {:?}: {:?}", faults, r.safety_violations);
+        // PostgreSQL (synchronous quorum, lease and epoch fencing) must be safe under any
+        // schedule. Redis (asynchronous, Sentinel) is not split-brain-safe under partitions by
+        // design, so its violations are findings, not bugs, and are left out here.
+        let postgres: Vec<_> = r.safety_violations.iter().filter(|v| v.contains("postgres")).collect();
+        prop_assert!(postgres.is_empty(), "faults {:?}: {:?}", faults, postgres);
     }
 }

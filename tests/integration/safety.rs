@@ -19,11 +19,12 @@ fn short(name: &str, fault: &str) -> String {
     topology: "ftm-games",
     duration: "4m",
     workload: [
-        Clients(clients: "players-na", writes: Poisson("10ms"), timeout: "5s", retries: 1),
-        Clients(clients: "players-eu", writes: Poisson("20ms"), timeout: "5s", retries: 1),
+        Clients(clients: "players-na", service: "accounts", writes: Poisson("10ms"), timeout: "5s", retries: 1),
+        Clients(clients: "players-eu", service: "accounts", writes: Poisson("20ms"), timeout: "5s", retries: 1),
+        Clients(clients: "players-na", service: "game-state", writes: Poisson("10ms"), timeout: "2s", retries: 1),
     ],
     faults: [{fault}],
-    targets: (rto: "15m", rpo: "0s"),
+    targets: (rto: "15m", rpo: "0s", services: {{"game-state": (rto: "15m", rpo: "500ms")}}),
     steady_state: (window: "30s", stability: "60s"),
 )"#
     )
@@ -243,16 +244,11 @@ fn losing_the_dcs_region_briefly_does_not_depose_a_healthy_primary() {
     // "never heard since time zero" declared all members dead and failed over at once.
     let topo = topology("ftm-games", &[]);
     let fault = r#"Fault(at: "94s", duration: "15s", kind: RegionLoss("us-west-2")),"#;
+    // The shrunk case ran 5 minutes with seed 378; the mechanism itself is pinned by
+    // `logic::lease::tests::a_restarted_table_gives_every_lease_a_full_ttl`.
     let text = edit(
         &short("dcs-blip", fault),
-        &[
-            ("duration: \"4m\",", "duration: \"5m\",\n    seed: 378,"),
-            ("Poisson(\"10ms\")", "Poisson(\"20ms\")"),
-            (
-                "Poisson(\"20ms\"), timeout: \"5s\", retries: 1),\n    ]",
-                "Poisson(\"40ms\"), timeout: \"5s\", retries: 1),\n    ]",
-            ),
-        ],
+        &[("duration: \"4m\",", "duration: \"5m\",\n    seed: 378,")],
     );
     let r = run(&topo, &scenario(&topo, &text));
     // pg-a may fence itself when its lease runs out before the DCS is back, and then be
