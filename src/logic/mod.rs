@@ -25,6 +25,7 @@ pub mod quorum;
 pub mod replication;
 pub mod routing;
 pub mod sentinel;
+pub mod site;
 
 use crate::sim::time::{SimDuration, SimTime};
 use rand_chacha::ChaCha8Rng;
@@ -210,6 +211,8 @@ pub enum Outcome {
     Committed { epoch: Epoch, lsn: Lsn },
     /// Refused (not the primary, no healthy backend …): a fast failure.
     Refused,
+    /// A read answered from static content: a success with nothing durable behind it.
+    Served,
 }
 
 /// Every timer a process can set.

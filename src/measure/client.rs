@@ -46,6 +46,9 @@ pub struct Stream {
     /// How long each attempt waits for an answer.
     pub timeout: SimDuration,
     pub retries: u32,
+    /// Nodes that serve this stream directly (a static site), tried in turn; empty: the
+    /// population's endpoint.
+    pub direct: Vec<NodeId>,
 }
 
 #[derive(Clone, Debug)]
@@ -189,7 +192,14 @@ impl ClientPopulation {
     }
 
     fn send(&mut self, seq: u32, ctx: &mut impl Context) {
-        let to = self.endpoint_for(seq, ctx);
+        let rec = self.history.get(seq);
+        let direct = &self.spec.streams[rec.stream as usize].direct;
+        let to = if direct.is_empty() {
+            self.endpoint_for(seq, ctx)
+        } else {
+            // Spread over the site's nodes; a retry goes to the next one.
+            direct[(seq as usize + rec.attempts as usize) % direct.len()]
+        };
         let stream = self.history.get(seq).stream;
         let op = OpRef {
             client: ctx.me(),
@@ -264,6 +274,8 @@ impl ClientPopulation {
         }
         match outcome {
             Outcome::Committed { epoch, lsn } => self.history.ack(seq, now, epoch, lsn),
+            // Nothing durable: epoch 0 never appears in a log, and no datastore is checked.
+            Outcome::Served => self.history.ack(seq, now, 0, 0),
             Outcome::Refused => {
                 if (rec.attempts as u32) < self.spec.streams[rec.stream as usize].retries {
                     self.retry(seq, ctx);
@@ -297,6 +309,7 @@ mod tests {
                 arrivals: Arrivals::Fixed(SimDuration::from_millis(100)),
                 timeout: SimDuration::from_secs(1),
                 retries,
+                direct: Vec::new(),
             }],
             endpoint: Endpoint::Direct {
                 primary: OLD,

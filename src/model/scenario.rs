@@ -49,7 +49,9 @@ pub struct WorkloadDef {
     /// The service these writes are for; may be left out when the topology has one service.
     #[serde(default)]
     pub service: Option<String>,
-    /// `Fixed("1ms")`: one write every interval; `Poisson("10ms")`: exponential gaps, this mean.
+    /// `Fixed("1ms")`: one operation every interval; `Poisson("10ms")`: exponential gaps with
+    /// this mean. Also spelt `reads` (for a static site's requests).
+    #[serde(alias = "reads")]
     pub writes: ArrivalsDef,
     pub timeout: Dur,
     #[serde(default)]

@@ -49,12 +49,16 @@ pub struct TopologyFile {
     pub services: Vec<ServiceDef>,
 }
 
-/// A user-facing service: its operations are writes to `datastore`.
+/// A user-facing service: writes to a `datastore`, or reads from a static `site` (nodes that
+/// answer by themselves, such as a status page). Exactly one of the two.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename = "Service")]
 pub struct ServiceDef {
     pub name: String,
-    pub datastore: String,
+    #[serde(default)]
+    pub datastore: Option<String>,
+    #[serde(default)]
+    pub site: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -370,6 +374,8 @@ pub enum Role {
     Sentinel {
         datastore: usize,
     },
+    /// Serves a static site.
+    Site,
 }
 
 #[derive(Clone, Debug)]
@@ -432,7 +438,10 @@ pub enum Connect {
 #[derive(Clone, Debug)]
 pub struct ServiceInfo {
     pub name: String,
-    pub datastore: usize,
+    /// The datastore its writes go to; `None` for a static site.
+    pub datastore: Option<usize>,
+    /// The nodes of a static site (clients reach them directly).
+    pub site: Vec<u32>,
 }
 
 #[derive(Clone, Debug)]
@@ -511,7 +520,10 @@ impl Topology {
     /// Whether a client population can reach the datastore behind `service`: directly, or
     /// through an app tier that serves that datastore.
     pub fn can_serve(&self, client: usize, service: usize) -> bool {
-        let d = self.services[service].datastore;
+        // A static site is reached directly by everyone.
+        let Some(d) = self.services[service].datastore else {
+            return true;
+        };
         match &self.clients[client].connect {
             Connect::Direct { datastore, .. } => *datastore == d,
             Connect::Dns { .. } => self
@@ -1119,9 +1131,30 @@ impl<'a> Builder<'a> {
             if services.iter().any(|x: &ServiceInfo| x.name == sd.name) {
                 return Err(self.err("services", &sd.name, "this service is defined twice"));
             }
+            let (datastore, site) = match (&sd.datastore, sd.site.is_empty()) {
+                (Some(d), true) => (Some(datastore_of("datastore", d)?), Vec::new()),
+                (None, false) => {
+                    let mut site = Vec::new();
+                    for n in &sd.site {
+                        for x in nodes_of("site", n)? {
+                            assign(&mut roles, x, Role::Site, "site")?;
+                            site.push(x);
+                        }
+                    }
+                    (None, site)
+                }
+                _ => {
+                    return Err(self.err(
+                        "services",
+                        &sd.name,
+                        "a service needs exactly one of `datastore` or `site`",
+                    ));
+                }
+            };
             services.push(ServiceInfo {
                 name: sd.name.clone(),
-                datastore: datastore_of("datastore", &sd.datastore)?,
+                datastore,
+                site,
             });
         }
         if f.services.is_empty() {
@@ -1130,7 +1163,8 @@ impl<'a> Builder<'a> {
                 .enumerate()
                 .map(|(i, d)| ServiceInfo {
                     name: d.name.clone(),
-                    datastore: i,
+                    datastore: Some(i),
+                    site: Vec::new(),
                 })
                 .collect();
         }

@@ -182,7 +182,10 @@ fn services(
         let prefix = format!(": {}: ", info.name);
         out.push(ServiceReport {
             name: info.name.clone(),
-            datastore: topo.datastores[info.datastore].name.clone(),
+            datastore: match info.datastore {
+                Some(d) => topo.datastores[d].name.clone(),
+                None => "static site".to_string(),
+            },
             passed: !failures.iter().any(|f| f.contains(&prefix)),
             targets: Targets {
                 rto_s: rto_target.as_secs_f64(),

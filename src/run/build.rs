@@ -9,6 +9,7 @@ use crate::logic::lease::HeartbeatPlan;
 use crate::logic::replication::{ClusterSpec, Replica};
 use crate::logic::routing::{AppServer, Backend, Gslb, LoadBalancer, SentinelView};
 use crate::logic::sentinel::{Sentinel, SentinelSpec};
+use crate::logic::site::StaticSite;
 use crate::measure::client::{ClientPopulation, ClientSpec, Endpoint, Stream};
 use crate::model::scenario::Scenario;
 use crate::model::topology::{Connect, Fencing, Role, Topology};
@@ -125,6 +126,7 @@ pub fn assemble(topo: &Topology, scenario: &Scenario, run_seed: u64) -> Assembly
             .iter()
             .filter(|w| w.client == ci)
             .map(|w| Stream {
+                direct: topo.services[w.service].site.clone(),
                 service: w.service as ServiceId,
                 arrivals: w.arrivals,
                 timeout: w.timeout,
@@ -151,6 +153,7 @@ pub fn assemble(topo: &Topology, scenario: &Scenario, run_seed: u64) -> Assembly
                 Process::Replica(Replica::new(clusters[datastore].clone(), member, hb))
             }
             Role::Monitor(mi) => Process::Monitor(Monitor::new(monitor_specs[mi].clone(), n)),
+            Role::Site => Process::Site(StaticSite),
             Role::Sentinel { datastore } => {
                 let (spec, index) = sentinel_specs[datastore]
                     .as_ref()
@@ -176,10 +179,10 @@ pub fn assemble(topo: &Topology, scenario: &Scenario, run_seed: u64) -> Assembly
                     .services
                     .iter()
                     .map(|sv| {
-                        if t.datastore == Some(sv.datastore) {
+                        if sv.datastore.is_some() && t.datastore == sv.datastore {
                             Backend::RoleChecked
                         } else if let Some(k) =
-                            t.via_sentinel.iter().position(|&d| d == sv.datastore)
+                            t.via_sentinel.iter().position(|&d| Some(d) == sv.datastore)
                         {
                             Backend::Sentinel(k as u8)
                         } else {

@@ -164,7 +164,10 @@ pub fn judge(
             if t0.is_some_and(|t| op.sent >= t) && first.is_none_or(|f| op.done < f) {
                 *first = Some(op.done);
             }
-            if !finals[cluster].holds(op.epoch, op.lsn) {
+            // A static site's reads have nothing durable to lose.
+            if let Some(cluster) = cluster
+                && !finals[cluster].holds(op.epoch, op.lsn)
+            {
                 lost.add(op.sent, op.done, t0);
                 lost_per_cluster[cluster].add(op.sent, op.done, t0);
             }

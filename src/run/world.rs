@@ -9,6 +9,7 @@ use crate::logic::lease::HeartbeatPlan;
 use crate::logic::replication::Replica;
 use crate::logic::routing::{AppServer, Gslb, LoadBalancer};
 use crate::logic::sentinel::Sentinel;
+use crate::logic::site::StaticSite;
 use crate::logic::{Context, Msg, NodeId, Note, Timer};
 use crate::measure::client::ClientPopulation;
 use crate::sim::kernel::{Ctx, NetFault, World};
@@ -27,6 +28,7 @@ pub enum Process {
     Dns(Gslb),
     Clients(ClientPopulation),
     Sentinel(Sentinel),
+    Site(StaticSite),
 }
 
 pub struct GameDayWorld {
@@ -85,7 +87,7 @@ impl GameDayWorld {
             plan.arm(true, &mut ctx);
         }
         match &mut self.processes[i] {
-            Process::Plain => {}
+            Process::Plain | Process::Site(_) => {}
             Process::Replica(r) => {
                 if restart {
                     r.restart(&mut ctx)
@@ -133,6 +135,7 @@ impl World for GameDayWorld {
             Process::LoadBalancer(l) => l.on_message(from, msg, &mut ctx),
             Process::Dns(g) => g.on_message(from, msg, &mut ctx),
             Process::Sentinel(x) => x.on_message(from, msg, &mut ctx),
+            Process::Site(x) => x.on_message(from, msg, &mut ctx),
             Process::Plain => {}
         }
     }
@@ -158,7 +161,7 @@ impl World for GameDayWorld {
             Process::LoadBalancer(l) => l.on_timer(timer, &mut ctx),
             Process::Dns(g) => g.on_timer(timer, &mut ctx),
             Process::Sentinel(x) => x.on_timer(timer, &mut ctx),
-            Process::Plain => {}
+            Process::Plain | Process::Site(_) => {}
         }
     }
 

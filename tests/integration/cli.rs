@@ -180,7 +180,9 @@ fn each_service_is_judged_against_its_own_targets() {
     assert_eq!(code, 1, "{err}");
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let svcs = v["scenarios"][0]["services"].as_array().unwrap();
-    assert_eq!(svcs.len(), 2);
+    assert_eq!(svcs.len(), 3);
+    assert_eq!(svcs[2]["name"], "status-page");
+    assert_eq!(svcs[2]["passed"], true);
     assert_eq!(svcs[0]["name"], "accounts");
     assert_eq!(svcs[0]["datastore"], "postgres");
     assert_eq!(svcs[0]["passed"], true);

@@ -10,4 +10,5 @@ mod properties;
 mod redis;
 mod rw1;
 mod safety;
+mod status_page;
 mod support;
