@@ -185,15 +185,22 @@ impl Monitor {
             return;
         };
         let cluster = &policy.cluster;
-        // Under a synchronous quorum of k, a committed write is on at least k standbys, so
-        // some reply among any `asked − k + 1` carries it. With fewer replies, promoting could
-        // lose acknowledged writes: wait and ask again.
+        // Under a synchronous quorum of k over the standbys S in other zones than the old
+        // primary, a committed write is on at least k of S, so any `|S| − k + 1` replies include
+        // one that holds it. S counts every such standby, reachable or not: one the controller
+        // cannot hear may be the only holder of the latest commits (a partition between the
+        // controller and the primary's region). With fewer replies, promoting could lose
+        // acknowledged writes: wait and ask again. This is Patroni's quorum-failover rule; it
+        // trades availability (no automatic failover) for no loss.
         if policy.synchronous_mode
             && let ReplicationMode::Synchronous(rule) = cluster.mode
         {
-            let asked = round.asked.count_ones() as usize;
+            let old_zone = cluster.member_zone[self.primary];
+            let standbys = (0..cluster.members.len())
+                .filter(|&m| m != self.primary && cluster.member_zone[m] != old_zone)
+                .count();
             let replied = round.replies.iter().filter(|r| r.is_some()).count();
-            if replied + rule.k() < asked + 1 {
+            if replied + rule.k() < standbys + 1 {
                 ctx.note(Note::NoCandidate);
                 return;
             }

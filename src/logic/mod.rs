@@ -15,8 +15,10 @@
 //! | [`health_check`] | HAProxy/ALB/Route 53-style probing with `inter`, `timeout`, `fall`, `rise` |
 //! | [`routing`] | health-checked DNS (GSLB), regional load balancers and app servers |
 //! | [`sentinel`] | Redis Sentinel: SDOWN/ODOWN by quorum, leader election by epoch, failover |
+//! | [`cdn`] | CDN edges: cached assets, origin groups with failover, stale-if-error |
 //! | [`periodic`] | phases of periodic timers (fixed offset, stagger, random) |
 
+pub mod cdn;
 pub mod failover;
 pub mod health_check;
 pub mod lease;
@@ -174,6 +176,15 @@ pub enum Msg {
         cache: u32,
         endpoint: NodeId,
     },
+    // ---- CDN ----
+    /// An edge asks an origin for an asset.
+    OriginFetch {
+        asset: u32,
+    },
+    /// The origin's answer: the asset's content.
+    OriginReply {
+        asset: u32,
+    },
     // ---- Redis Sentinel ----
     /// `SENTINEL is-master-down-by-addr`: does the receiving sentinel have `master`
     /// subjectively down? With a `candidate` (not [`NO_NODE`]) it also asks for the receiver's
@@ -236,6 +247,8 @@ pub enum Timer {
     CacheExpiry { cache: u32 },
     /// Ship the log entries accumulated since the last batch (asynchronous replication).
     ShipLog,
+    /// An edge's fetch of `asset` (its `attempt`-th) has waited long enough for its origin.
+    OriginTimeout { asset: u32, attempt: u32 },
     /// Start using the primary learnt from a notice (its TTL has passed).
     SwitchPrimary { node: NodeId, epoch: Epoch },
     // ---- Redis Sentinel ----

@@ -21,6 +21,8 @@ impl StaticSite {
                     outcome: Outcome::Served,
                 },
             ),
+            // A static site also serves as a CDN origin.
+            Msg::OriginFetch { asset } => ctx.send(from, Msg::OriginReply { asset }),
             Msg::Probe { round } => ctx.send(
                 from,
                 Msg::ProbeReply {

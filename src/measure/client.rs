@@ -46,8 +46,8 @@ pub struct Stream {
     /// How long each attempt waits for an answer.
     pub timeout: SimDuration,
     pub retries: u32,
-    /// Nodes that serve this stream directly (a static site), tried in turn; empty: the
-    /// population's endpoint.
+    /// Nodes that serve this stream directly (a static site's nodes, a CDN's edges), nearest
+    /// first, the next one on each retry; empty: the population's endpoint.
     pub direct: Vec<NodeId>,
 }
 
@@ -197,8 +197,8 @@ impl ClientPopulation {
         let to = if direct.is_empty() {
             self.endpoint_for(seq, ctx)
         } else {
-            // Spread over the site's nodes; a retry goes to the next one.
-            direct[(seq as usize + rec.attempts as usize) % direct.len()]
+            // Nearest first; a retry goes to the next one.
+            direct[rec.attempts as usize % direct.len()]
         };
         let stream = self.history.get(seq).stream;
         let op = OpRef {

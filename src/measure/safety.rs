@@ -73,7 +73,9 @@ pub fn check_durability(
     lost: u64,
 ) -> Option<String> {
     (synchronous && zones_hit <= 1 && lost > 0).then(|| {
-        format!("{lost} acknowledged writes lost from synchronously replicated `{datastore}` with at most one zone affected")
+        format!(
+            "`{datastore}`: {lost} acknowledged writes lost from synchronously replicated `{datastore}` with at most one zone affected"
+        )
     })
 }
 

@@ -47,6 +47,55 @@ pub struct TopologyFile {
     /// service of its own name.
     #[serde(default)]
     pub services: Vec<ServiceDef>,
+    #[serde(default)]
+    pub cdns: Vec<CdnDef>,
+}
+
+fn default_assets() -> u32 {
+    10_000
+}
+fn default_zipf() -> f64 {
+    1.0
+}
+fn default_origin_timeout() -> Dur {
+    Dur(SimDuration::from_secs(4))
+}
+
+/// A CDN: edge locations caching assets from an origin group.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Cdn")]
+pub struct CdnDef {
+    pub name: String,
+    /// Edge nodes (or groups); clients use the nearest first.
+    pub edges: Vec<String>,
+    /// Origin nodes, in failover order (CloudFront origin group).
+    pub origins: Vec<String>,
+    /// How many distinct assets clients ask for.
+    #[serde(default = "default_assets")]
+    pub assets: u32,
+    /// Zipf exponent of asset popularity.
+    #[serde(default = "default_zipf")]
+    pub zipf: f64,
+    /// How long an edge keeps a fetched asset fresh (the Cache-Control max-age).
+    pub ttl: Dur,
+    /// How long an edge waits for an origin before trying the next.
+    #[serde(default = "default_origin_timeout")]
+    pub origin_timeout: Dur,
+    /// Serve an expired copy when every origin fails (stale-if-error).
+    #[serde(default = "default_true")]
+    pub serve_stale: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct CdnInfo {
+    pub name: String,
+    pub edges: Vec<u32>,
+    pub origins: Vec<u32>,
+    pub assets: u32,
+    pub zipf: f64,
+    pub ttl: SimDuration,
+    pub origin_timeout: SimDuration,
+    pub serve_stale: bool,
 }
 
 /// A user-facing service: writes to a `datastore`, or reads from a static `site` (nodes that
@@ -59,6 +108,9 @@ pub struct ServiceDef {
     pub datastore: Option<String>,
     #[serde(default)]
     pub site: Vec<String>,
+    /// Reads of static assets through a CDN of `cdns`.
+    #[serde(default)]
+    pub cdn: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -374,6 +426,8 @@ pub enum Role {
     Sentinel {
         datastore: usize,
     },
+    /// A CDN edge of `cdns[k]`.
+    Edge(usize),
     /// Serves a static site.
     Site,
 }
@@ -440,8 +494,10 @@ pub struct ServiceInfo {
     pub name: String,
     /// The datastore its writes go to; `None` for a static site.
     pub datastore: Option<usize>,
-    /// The nodes of a static site (clients reach them directly).
-    pub site: Vec<u32>,
+    /// Nodes clients reach directly: a static site's nodes, or a CDN's edges.
+    pub direct: Vec<u32>,
+    /// The CDN serving it, if any.
+    pub cdn: Option<usize>,
 }
 
 #[derive(Clone, Debug)]
@@ -487,6 +543,7 @@ pub struct Topology {
     pub dns: Option<DnsInfo>,
     pub clients: Vec<ClientInfo>,
     pub services: Vec<ServiceInfo>,
+    pub cdns: Vec<CdnInfo>,
     /// The monitor each watched node heartbeats to, and its position among all heartbeating
     /// nodes (for staggered phases).
     pub heartbeat: Vec<Option<(usize, u64)>>,
@@ -1125,15 +1182,67 @@ impl<'a> Builder<'a> {
                 connect,
             });
         }
+        // ---- CDNs ----
+        let mut cdns: Vec<CdnInfo> = Vec::new();
+        for (ci, c) in f.cdns.iter().enumerate() {
+            if cdns.iter().any(|x| x.name == c.name) {
+                return Err(self.err("cdns", &c.name, "this CDN is defined twice"));
+            }
+            let mut edges = Vec::new();
+            for e in &c.edges {
+                for x in nodes_of("edges", e)? {
+                    assign(&mut roles, x, Role::Edge(ci), "edges")?;
+                    edges.push(x);
+                }
+            }
+            let mut origins = Vec::new();
+            for o in &c.origins {
+                let x = node_of("origins", o)?;
+                assign(&mut roles, x, Role::Site, "origins")?;
+                origins.push(x);
+            }
+            if edges.is_empty() || origins.is_empty() {
+                return Err(self.err(
+                    "cdns",
+                    &c.name,
+                    "a CDN needs at least one edge and one origin",
+                ));
+            }
+            if c.assets == 0 || c.assets > 10_000_000 {
+                return Err(self.err("assets", &c.name, "assets must be between 1 and 10,000,000"));
+            }
+            if !(c.zipf > 0.0 && c.zipf <= 10.0) {
+                return Err(self.err("zipf", &c.name, "the Zipf exponent must be in (0, 10]"));
+            }
+            cdns.push(CdnInfo {
+                name: c.name.clone(),
+                edges,
+                origins,
+                assets: c.assets,
+                zipf: c.zipf,
+                ttl: positive(src, "ttl", c.ttl, "the CDN ttl")?,
+                origin_timeout: positive(
+                    src,
+                    "origin_timeout",
+                    c.origin_timeout,
+                    "origin_timeout",
+                )?,
+                serve_stale: c.serve_stale,
+            });
+        }
         // ---- services ----
         let mut services = Vec::new();
         for sd in &f.services {
             if services.iter().any(|x: &ServiceInfo| x.name == sd.name) {
                 return Err(self.err("services", &sd.name, "this service is defined twice"));
             }
-            let (datastore, site) = match (&sd.datastore, sd.site.is_empty()) {
-                (Some(d), true) => (Some(datastore_of("datastore", d)?), Vec::new()),
-                (None, false) => {
+            let cdn = sd
+                .cdn
+                .as_ref()
+                .and_then(|c| cdns.iter().position(|x| &x.name == c));
+            let (datastore, direct) = match (&sd.datastore, sd.site.is_empty(), &sd.cdn) {
+                (Some(d), true, None) => (Some(datastore_of("datastore", d)?), Vec::new()),
+                (None, false, None) => {
                     let mut site = Vec::new();
                     for n in &sd.site {
                         for x in nodes_of("site", n)? {
@@ -1143,18 +1252,26 @@ impl<'a> Builder<'a> {
                     }
                     (None, site)
                 }
+                (None, true, Some(c)) => {
+                    let k = cdns
+                        .iter()
+                        .position(|x: &CdnInfo| &x.name == c)
+                        .ok_or_else(|| self.err("cdn", c, "no such CDN in `cdns`"))?;
+                    (None, cdns[k].edges.clone())
+                }
                 _ => {
                     return Err(self.err(
                         "services",
                         &sd.name,
-                        "a service needs exactly one of `datastore` or `site`",
+                        "a service needs exactly one of `datastore`, `site` or `cdn`",
                     ));
                 }
             };
             services.push(ServiceInfo {
                 name: sd.name.clone(),
                 datastore,
-                site,
+                direct,
+                cdn,
             });
         }
         if f.services.is_empty() {
@@ -1164,7 +1281,8 @@ impl<'a> Builder<'a> {
                 .map(|(i, d)| ServiceInfo {
                     name: d.name.clone(),
                     datastore: Some(i),
-                    site: Vec::new(),
+                    direct: Vec::new(),
+                    cdn: None,
                 })
                 .collect();
         }
@@ -1263,6 +1381,7 @@ impl<'a> Builder<'a> {
             dns,
             clients,
             services,
+            cdns,
             heartbeat,
             layout,
             graph,

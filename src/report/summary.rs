@@ -182,9 +182,10 @@ fn services(
         let prefix = format!(": {}: ", info.name);
         out.push(ServiceReport {
             name: info.name.clone(),
-            datastore: match info.datastore {
-                Some(d) => topo.datastores[d].name.clone(),
-                None => "static site".to_string(),
+            datastore: match (info.datastore, info.cdn) {
+                (Some(d), _) => topo.datastores[d].name.clone(),
+                (None, Some(c)) => format!("cdn {}", topo.cdns[c].name),
+                (None, None) => "static site".to_string(),
             },
             passed: !failures.iter().any(|f| f.contains(&prefix)),
             targets: Targets {

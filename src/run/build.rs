@@ -3,6 +3,7 @@
 
 use super::world::{GameDayWorld, Process};
 use crate::logic::ServiceId;
+use crate::logic::cdn::{AssetCatalog, CdnSpec, Edge};
 use crate::logic::failover::{FailoverPolicy, Monitor, MonitorSpec};
 use crate::logic::health_check::HealthChecker;
 use crate::logic::lease::HeartbeatPlan;
@@ -93,6 +94,19 @@ pub fn assemble(topo: &Topology, scenario: &Scenario, run_seed: u64) -> Assembly
             })
         })
         .collect();
+    let cdn_specs: Vec<Arc<CdnSpec>> = topo
+        .cdns
+        .iter()
+        .map(|c| {
+            Arc::new(CdnSpec {
+                catalog: AssetCatalog::zipf(c.assets, c.zipf),
+                origins: c.origins.clone(),
+                ttl: c.ttl,
+                origin_timeout: c.origin_timeout,
+                serve_stale: c.serve_stale,
+            })
+        })
+        .collect();
     // Sentinel-managed datastores: their sentinels tell the app servers that reach them.
     let sentinel_specs: Vec<Option<Arc<SentinelSpec>>> = topo
         .datastores
@@ -126,7 +140,11 @@ pub fn assemble(topo: &Topology, scenario: &Scenario, run_seed: u64) -> Assembly
             .iter()
             .filter(|w| w.client == ci)
             .map(|w| Stream {
-                direct: topo.services[w.service].site.clone(),
+                direct: nearest_first(
+                    topo,
+                    topo.clients[ci].node,
+                    &topo.services[w.service].direct,
+                ),
                 service: w.service as ServiceId,
                 arrivals: w.arrivals,
                 timeout: w.timeout,
@@ -154,6 +172,7 @@ pub fn assemble(topo: &Topology, scenario: &Scenario, run_seed: u64) -> Assembly
             }
             Role::Monitor(mi) => Process::Monitor(Monitor::new(monitor_specs[mi].clone(), n)),
             Role::Site => Process::Site(StaticSite),
+            Role::Edge(k) => Process::Edge(Edge::new(cdn_specs[k].clone())),
             Role::Sentinel { datastore } => {
                 let (spec, index) = sentinel_specs[datastore]
                     .as_ref()
@@ -291,4 +310,14 @@ pub fn assemble(topo: &Topology, scenario: &Scenario, run_seed: u64) -> Assembly
         faults,
         clusters,
     }
+}
+
+/// `nodes` ordered by one-way latency from `from` (nearest first; ties keep topology order):
+/// how anycast and latency-based DNS send a user to the closest edge.
+fn nearest_first(topo: &Topology, from: u32, nodes: &[u32]) -> Vec<u32> {
+    let zones = topo.zones.len();
+    let zf = topo.node_zone[from as usize] as usize;
+    let mut v = nodes.to_vec();
+    v.sort_by_key(|&n| topo.layout.zone_latency[zf * zones + topo.node_zone[n as usize] as usize]);
+    v
 }

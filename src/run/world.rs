@@ -4,6 +4,7 @@
 //! [`Ctx`] to the logic's [`Context`] trait (adding the node's own random stream) and routes
 //! each message or timer to the state machine on that node.
 
+use crate::logic::cdn::Edge;
 use crate::logic::failover::Monitor;
 use crate::logic::lease::HeartbeatPlan;
 use crate::logic::replication::Replica;
@@ -29,6 +30,7 @@ pub enum Process {
     Clients(ClientPopulation),
     Sentinel(Sentinel),
     Site(StaticSite),
+    Edge(Edge),
 }
 
 pub struct GameDayWorld {
@@ -87,7 +89,7 @@ impl GameDayWorld {
             plan.arm(true, &mut ctx);
         }
         match &mut self.processes[i] {
-            Process::Plain | Process::Site(_) => {}
+            Process::Plain | Process::Site(_) | Process::Edge(_) => {}
             Process::Replica(r) => {
                 if restart {
                     r.restart(&mut ctx)
@@ -136,6 +138,7 @@ impl World for GameDayWorld {
             Process::Dns(g) => g.on_message(from, msg, &mut ctx),
             Process::Sentinel(x) => x.on_message(from, msg, &mut ctx),
             Process::Site(x) => x.on_message(from, msg, &mut ctx),
+            Process::Edge(x) => x.on_message(from, msg, &mut ctx),
             Process::Plain => {}
         }
     }
@@ -161,6 +164,7 @@ impl World for GameDayWorld {
             Process::LoadBalancer(l) => l.on_timer(timer, &mut ctx),
             Process::Dns(g) => g.on_timer(timer, &mut ctx),
             Process::Sentinel(x) => x.on_timer(timer, &mut ctx),
+            Process::Edge(x) => x.on_timer(timer, &mut ctx),
             Process::Plain | Process::Site(_) => {}
         }
     }
@@ -171,6 +175,7 @@ impl World for GameDayWorld {
             Process::Replica(r) => r.crash(),
             Process::Monitor(m) => m.crash(),
             Process::Sentinel(x) => x.crash(),
+            Process::Edge(x) => x.crash(),
             // Routers and clients keep their small volatile views (health, caches) across a
             // crash: a simplification noted in docs/ARCHITECTURE.md.
             _ => {}

@@ -180,17 +180,22 @@ fn each_service_is_judged_against_its_own_targets() {
     assert_eq!(code, 1, "{err}");
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let svcs = v["scenarios"][0]["services"].as_array().unwrap();
-    assert_eq!(svcs.len(), 3);
-    assert_eq!(svcs[2]["name"], "status-page");
-    assert_eq!(svcs[2]["passed"], true);
-    assert_eq!(svcs[0]["name"], "accounts");
-    assert_eq!(svcs[0]["datastore"], "postgres");
-    assert_eq!(svcs[0]["passed"], true);
-    assert_eq!(svcs[1]["name"], "game-state");
-    assert_eq!(svcs[1]["datastore"], "redis");
-    assert_eq!(svcs[1]["passed"], false);
-    assert_eq!(svcs[1]["targets"]["rto_s"], 5.0);
-    assert_eq!(svcs[1]["targets"]["rpo_s"], 0.5);
+    let svc = |name: &str| {
+        svcs.iter()
+            .find(|x| x["name"] == name)
+            .unwrap_or_else(|| panic!("no service {name}"))
+    };
+    assert_eq!(svcs.len(), 4);
+    assert_eq!(svc("accounts")["datastore"], "postgres");
+    assert_eq!(svc("accounts")["passed"], true);
+    assert_eq!(svc("assets")["datastore"], "cdn cdn");
+    assert_eq!(svc("assets")["passed"], true);
+    assert_eq!(svc("status-page")["passed"], true);
+    let game = svc("game-state");
+    assert_eq!(game["datastore"], "redis");
+    assert_eq!(game["passed"], false);
+    assert_eq!(game["targets"]["rto_s"], 5.0);
+    assert_eq!(game["targets"]["rpo_s"], 0.5);
     let failures = v["scenarios"][0]["failures"].as_array().unwrap();
     assert!(!failures.is_empty());
     assert!(

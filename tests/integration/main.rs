@@ -4,6 +4,7 @@
 //! lost — and, for every checker, a deliberately broken setup that must make it fail.
 
 mod bad_input;
+mod cdn;
 mod cli;
 mod determinism;
 mod properties;

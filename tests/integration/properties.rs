@@ -33,7 +33,7 @@ fn place(kind: u8, i: usize) -> String {
 
 fn fault() -> impl Strategy<Value = String> {
     (
-        0u8..4,
+        0u8..5,
         0usize..64,
         0usize..64,
         0u8..3,

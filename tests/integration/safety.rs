@@ -121,29 +121,95 @@ fn a_controller_without_fencing_lets_a_partitioned_primary_cause_split_brain() {
     );
 }
 
+fn accounts(r: &gameday::run::RunResult, topo: &gameday::model::topology::Topology) -> Recovery {
+    let k = topo.service("accounts").unwrap();
+    r.services.iter().find(|s| s.service == k).unwrap().recovery
+}
+
 #[test]
-fn region_loss_fails_over_to_the_other_region() {
+fn region_loss_cannot_fail_postgres_over_safely_and_says_so() {
+    // With ANY 1 over pg-b, pg-c and pg-west, the standbys that may hold the latest commits
+    // are lost with the region: promoting pg-west could lose acknowledged writes, so the
+    // controller refuses (no_candidate) while DNS, Redis and the CDN fail over.
     let topo = topology("ftm-games", &[]);
-    let s = shipped(&topo, "region-loss", &[]);
+    let s = shipped(
+        &topo,
+        "region-loss",
+        &[("duration: \"30m\"", "duration: \"15m\"")],
+    );
     let r = run(&topo, &s);
     assert!(
-        r.timeline
+        !r.timeline
             .iter()
-            .any(|e| e.kind == "promoted" && e.detail.contains("pg-west")),
+            .any(|e| e.kind == "promoted" && e.detail.starts_with("pg-")),
         "{:?}",
         r.timeline
     );
+    assert!(r.timeline.iter().any(|e| e.kind == "no_candidate"));
     assert!(
         r.timeline
             .iter()
             .any(|e| e.kind == "rerouted" && e.detail.contains("alb-us-west-2"))
     );
+    assert_eq!(accounts(&r, &topo), Recovery::NotRecovered);
+    let game = topo.service("game-state").unwrap();
+    let g = r.services.iter().find(|s| s.service == game).unwrap();
     assert!(
-        matches!(r.recovery, Recovery::RecoveredAt(_)),
-        "{:?}",
-        r.recovery
+        matches!(g.recovery, Recovery::RecoveredAt(_)),
+        "Redis fails over"
     );
     assert!(r.safety_violations.is_empty(), "{:?}", r.safety_violations);
+}
+
+#[test]
+fn without_synchronous_mode_region_loss_fails_over_at_the_risk_of_loss() {
+    // synchronous_mode: false lets the controller promote the most advanced reachable member:
+    // available again, but a partition could now cost acknowledged writes.
+    let topo = topology(
+        "ftm-games",
+        &[("synchronous_mode: true,", "synchronous_mode: false,")],
+    );
+    let s = shipped(
+        &topo,
+        "region-loss",
+        &[("duration: \"30m\"", "duration: \"15m\"")],
+    );
+    let r = run(&topo, &s);
+    assert!(
+        r.timeline
+            .iter()
+            .any(|e| e.kind == "promoted" && e.detail.starts_with("pg-west")),
+        "{:?}",
+        r.timeline
+    );
+    assert!(matches!(accounts(&r, &topo), Recovery::RecoveredAt(_)));
+}
+
+#[test]
+fn a_partition_between_regions_loses_no_acknowledged_postgres_write() {
+    // Found in review: the controller (in us-west-2) counted the standbys it could not hear as
+    // dead, promoted pg-west on its single reply and lost the writes pg-a had committed with
+    // pg-b. Every synchronous standby now counts, heard or not.
+    let topo = topology("ftm-games", &[]);
+    let fault = r#"Fault(at: "60s", duration: "2m", kind: Partition(a: Region("us-east-1"), b: Region("us-west-2"))),"#;
+    let r = run(&topo, &scenario(&topo, &short("regions-split", fault)));
+    assert!(
+        !r.safety_violations
+            .iter()
+            .any(|v| v.starts_with("`postgres`")),
+        "{:?}",
+        r.safety_violations
+    );
+    let k = topo.service("accounts").unwrap();
+    assert_eq!(
+        r.services
+            .iter()
+            .find(|s| s.service == k)
+            .unwrap()
+            .lost
+            .count,
+        0
+    );
 }
 
 #[test]
