@@ -11,8 +11,8 @@
 //! its acknowledgement arrived: a write made at 599.98 s whose acknowledgement crossed the
 //! fault at 600.01 s is 20 ms of lost data, not zero (a refinement of DESIGN.md's "earliest ack
 //! time", which reported RPO 0 for exactly the writes an asynchronous failover loses). Lost
-//! writes made after `t0` (a split brain's) do not move the RPO; they are counted separately,
-//! and a target of RPO 0 fails on any loss.
+//! writes made after `t0` (a split brain's) do not move the RPO; lost writes acknowledged after
+//! `t0` are counted separately (`acked_after_t0`), and a target of RPO 0 fails on any loss.
 
 use crate::logic::replication::Log;
 use crate::logic::{Epoch, Lsn};

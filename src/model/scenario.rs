@@ -420,6 +420,26 @@ impl ParsedScenario {
                 retries: w.retries,
             });
         }
+        // The operation limit is per population (operation numbers are per population).
+        for (ci, c) in topo.clients.iter().enumerate() {
+            let ops: u64 = workload
+                .iter()
+                .filter(|w| w.client == ci)
+                .map(|w| match w.arrivals {
+                    Arrivals::Fixed(d) | Arrivals::Poisson(d) => duration.0 / d.0,
+                })
+                .sum();
+            if ops > limits::OPS_PER_CLIENT_MAX {
+                return Err(src.invalid(
+                    "clients",
+                    &c.name,
+                    format!(
+                        "this population's workloads make more than {} operations in the run",
+                        limits::OPS_PER_CLIENT_MAX
+                    ),
+                ));
+            }
+        }
         if workload.is_empty() {
             return Err(src.invalid(
                 "workload",

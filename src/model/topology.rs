@@ -930,6 +930,13 @@ impl<'a> Builder<'a> {
             };
             let (failover, sentinel) = match (&d.failover, &d.sentinel) {
                 (Some(fo), None) => (fo, None),
+                (None, Some(_)) if matches!(mode, ReplicationMode::Synchronous(_)) => {
+                    return Err(self.err(
+                        "replication",
+                        &d.name,
+                        "a Sentinel-managed datastore replicates asynchronously, as Redis does: use `Asynchronous(ship_interval: …)`",
+                    ));
+                }
                 (None, Some(sd)) => (&default_failover, Some(self.sentinel(sd, &node_of)?)),
                 _ => {
                     return Err(self.err(
@@ -1364,6 +1371,7 @@ impl<'a> Builder<'a> {
             &load_balancers,
             &dns,
             &clients,
+            &cdns,
         )?;
         Ok(Topology {
             name: f.name,
@@ -1400,9 +1408,9 @@ impl<'a> Builder<'a> {
         }
         let count = nodes.len() as u32;
         if count == 0 || sd.quorum == 0 || sd.quorum > count {
-            return Err(self.err(
+            return Err(self.src.invalid_field(
                 "quorum",
-                &sd.quorum.to_string(),
+                0,
                 format!(
                     "the sentinel quorum must be between 1 and the number of sentinels ({count})"
                 ),
@@ -1536,6 +1544,7 @@ impl<'a> Builder<'a> {
         lbs: &[LoadBalancerInfo],
         dns: &Option<DnsInfo>,
         clients: &[ClientInfo],
+        cdns: &[CdnInfo],
     ) -> Result<(DiGraph<Vertex, Edge>, Vec<GraphIndex>), InputError> {
         let mut g = DiGraph::new();
         let pv: Vec<_> = (0..providers.len())
@@ -1574,6 +1583,22 @@ impl<'a> Builder<'a> {
                     for &m in &datastores[d].members {
                         g.add_edge(nv[a as usize], nv[m as usize], Edge::DependsOn);
                     }
+                }
+            }
+        }
+        for t in apps {
+            for &d in &t.via_sentinel {
+                for &a in &t.nodes {
+                    for &m in &datastores[d].members {
+                        g.add_edge(nv[a as usize], nv[m as usize], Edge::DependsOn);
+                    }
+                }
+            }
+        }
+        for c in cdns {
+            for &e in &c.edges {
+                for &o in &c.origins {
+                    g.add_edge(nv[e as usize], nv[o as usize], Edge::DependsOn);
                 }
             }
         }

@@ -286,3 +286,26 @@ fn services_must_exist_and_be_named_when_there_are_several() {
         &["`ghost`", "no such service"],
     );
 }
+
+#[test]
+fn sentinel_settings_are_checked() {
+    let text = ftm_with(&[("quorum: 2,", "quorum: 4,")]);
+    rejected(
+        "quorum4.ron",
+        &text,
+        &[
+            "`4`",
+            "sentinel quorum must be between 1 and",
+            &line_of(&text, "quorum: 4"),
+        ],
+    );
+    let text = ftm_with(&[(
+        "replication: Asynchronous(ship_interval: \"250ms\"),",
+        "replication: Synchronous(Any(1)),",
+    )]);
+    rejected(
+        "sync-redis.ron",
+        &text,
+        &["`redis`", "replicates asynchronously"],
+    );
+}
