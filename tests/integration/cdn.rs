@@ -4,14 +4,6 @@
 use crate::support::*;
 use gameday::measure::steady_state::Recovery;
 
-fn assets(
-    r: &gameday::run::RunResult,
-    topo: &gameday::model::topology::Topology,
-) -> gameday::run::judge::ServiceResult {
-    let k = topo.service("assets").unwrap();
-    r.services.iter().find(|s| s.service == k).unwrap().clone()
-}
-
 fn short(fault: &str) -> String {
     edit(
         &read("scenarios/cdn-origin-loss.ron"),
@@ -35,7 +27,7 @@ fn losing_the_primary_origin_is_absorbed_by_the_origin_group() {
             &short("Fault(at: \"10m\", kind: NodeCrash(\"origin-use1\")),"),
         ),
     );
-    let a = assets(&r, &topo);
+    let a = service(&r, &topo, "assets");
     assert_eq!(
         a.recovery,
         Recovery::NeverBroke,
@@ -49,7 +41,7 @@ fn with_every_origin_gone_cached_assets_are_still_served_and_misses_fail() {
     let topo = topology("ftm-games", &[("serve_stale: true", "serve_stale: false")]);
     let both = "Fault(at: \"10m\", kind: NodeCrash(\"origin-use1\")),\n        Fault(at: \"10m\", kind: NodeCrash(\"origin-usw2\")),";
     let r = run(&topo, &scenario(&topo, &short(both)));
-    let a = assets(&r, &topo);
+    let a = service(&r, &topo, "assets");
     assert!(a.writes.failed > 0, "cold assets cannot be fetched");
     // Popular assets were cached before the fault: most reads still succeed.
     assert!(
@@ -76,7 +68,7 @@ fn an_edge_outage_shifts_clients_to_the_next_edge() {
             &short("Fault(at: \"10m\", duration: \"2m\", kind: NodeCrash(\"edge-na-east\")),"),
         ),
     );
-    let a = assets(&r, &topo);
+    let a = service(&r, &topo, "assets");
     // Each North American read first tries the dead edge, times out after 3 s and succeeds on
     // the retry at the next-nearest edge: slower, but served.
     assert_eq!(a.writes.failed, 0, "{:?}", a.writes);

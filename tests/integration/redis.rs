@@ -5,18 +5,6 @@ use gameday::measure::steady_state::Recovery;
 use gameday::run::run_batch;
 use gameday::sim::time::SimDuration;
 
-fn service<'a>(
-    r: &'a gameday::run::RunResult,
-    topo: &gameday::model::topology::Topology,
-    name: &str,
-) -> &'a gameday::run::judge::ServiceResult {
-    let k = topo.service(name).expect("service exists");
-    r.services
-        .iter()
-        .find(|s| s.service == k)
-        .expect("service had a workload")
-}
-
 #[test]
 fn losing_the_redis_master_zone_fails_over_through_the_sentinels() {
     let topo = topology("ftm-games", &[]);
@@ -56,10 +44,9 @@ fn game_state_rpo_is_bounded_by_the_replication_lag() {
         &[("duration: \"30m\"", "duration: \"12m\"")],
     );
     let runs = run_batch(&topo, &s, 11, 8, &|| {});
-    let k = topo.service("game-state").unwrap();
     let mut lost_any = false;
     for r in &runs {
-        let g = r.services.iter().find(|x| x.service == k).unwrap();
+        let g = service(r, &topo, "game-state");
         let rpo = g.lost.rpo(r.t0);
         assert!(
             rpo <= SimDuration::from_millis(320),
@@ -67,7 +54,7 @@ fn game_state_rpo_is_bounded_by_the_replication_lag() {
             r.seed
         );
         lost_any |= g.lost.count > 0;
-        let a = r.services.iter().find(|x| x.service != k).unwrap();
+        let a = service(r, &topo, "accounts");
         assert_eq!(a.lost.count, 0, "accounts never lose data here");
     }
     assert!(

@@ -121,11 +121,6 @@ fn a_controller_without_fencing_lets_a_partitioned_primary_cause_split_brain() {
     );
 }
 
-fn accounts(r: &gameday::run::RunResult, topo: &gameday::model::topology::Topology) -> Recovery {
-    let k = topo.service("accounts").unwrap();
-    r.services.iter().find(|s| s.service == k).unwrap().recovery
-}
-
 #[test]
 fn region_loss_cannot_fail_postgres_over_safely_and_says_so() {
     // With ANY 1 over pg-b, pg-c and pg-west, the standbys that may hold the latest commits
@@ -151,9 +146,11 @@ fn region_loss_cannot_fail_postgres_over_safely_and_says_so() {
             .iter()
             .any(|e| e.kind == "rerouted" && e.detail.contains("alb-us-west-2"))
     );
-    assert_eq!(accounts(&r, &topo), Recovery::NotRecovered);
-    let game = topo.service("game-state").unwrap();
-    let g = r.services.iter().find(|s| s.service == game).unwrap();
+    assert_eq!(
+        service(&r, &topo, "accounts").recovery,
+        Recovery::NotRecovered
+    );
+    let g = service(&r, &topo, "game-state");
     assert!(
         matches!(g.recovery, Recovery::RecoveredAt(_)),
         "Redis fails over"
@@ -182,7 +179,10 @@ fn without_synchronous_mode_region_loss_fails_over_at_the_risk_of_loss() {
         "{:?}",
         r.timeline
     );
-    assert!(matches!(accounts(&r, &topo), Recovery::RecoveredAt(_)));
+    assert!(matches!(
+        service(&r, &topo, "accounts").recovery,
+        Recovery::RecoveredAt(_)
+    ));
 }
 
 #[test]
@@ -200,16 +200,7 @@ fn a_partition_between_regions_loses_no_acknowledged_postgres_write() {
         "{:?}",
         r.safety_violations
     );
-    let k = topo.service("accounts").unwrap();
-    assert_eq!(
-        r.services
-            .iter()
-            .find(|s| s.service == k)
-            .unwrap()
-            .lost
-            .count,
-        0
-    );
+    assert_eq!(service(&r, &topo, "accounts").lost.count, 0);
 }
 
 #[test]

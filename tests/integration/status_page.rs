@@ -4,11 +4,6 @@
 use crate::support::*;
 use gameday::measure::steady_state::Recovery;
 
-fn status_page(r: &gameday::run::RunResult, topo: &gameday::model::topology::Topology) -> Recovery {
-    let k = topo.service("status-page").unwrap();
-    r.services.iter().find(|s| s.service == k).unwrap().recovery
-}
-
 #[test]
 fn a_status_page_on_its_own_provider_stays_up_through_a_region_loss() {
     let topo = topology("ftm-games", &[]);
@@ -18,7 +13,10 @@ fn a_status_page_on_its_own_provider_stays_up_through_a_region_loss() {
         &[("duration: \"30m\"", "duration: \"15m\"")],
     );
     let r = run(&topo, &s);
-    assert_eq!(status_page(&r, &topo), Recovery::NeverBroke);
+    assert_eq!(
+        service(&r, &topo, "status-page").recovery,
+        Recovery::NeverBroke
+    );
     assert_ne!(
         r.recovery,
         Recovery::NeverBroke,
@@ -48,12 +46,11 @@ fn a_status_page_hosted_on_the_platform_goes_down_with_it() {
     );
     let r = run(&topo, &s);
     assert_eq!(
-        status_page(&r, &topo),
+        service(&r, &topo, "status-page").recovery,
         Recovery::NotRecovered,
         "it has nowhere else to run"
     );
-    let k = topo.service("status-page").unwrap();
-    let sp = r.services.iter().find(|x| x.service == k).unwrap();
+    let sp = service(&r, &topo, "status-page");
     assert_eq!(
         sp.lost.count, 0,
         "a static page has nothing durable to lose"

@@ -3,6 +3,7 @@
 use gameday::model::error::Source;
 use gameday::model::scenario::{ParsedScenario, Scenario};
 use gameday::model::topology::Topology;
+use gameday::run::judge::ServiceResult;
 use gameday::run::{RunResult, run_once};
 use std::path::PathBuf;
 
@@ -45,6 +46,15 @@ pub fn shipped(topo: &Topology, name: &str, edits: &[(&str, &str)]) -> Scenario 
 
 pub fn run(topo: &Topology, s: &Scenario) -> RunResult {
     run_once(topo, s, s.seed)
+}
+
+/// The figures of the service called `name` in run `r`.
+pub fn service<'a>(r: &'a RunResult, topo: &Topology, name: &str) -> &'a ServiceResult {
+    let k = topo.service(name).expect("service exists");
+    r.services
+        .iter()
+        .find(|s| s.service == k)
+        .expect("service had a workload")
 }
 
 /// Runs the built binary with `args` in the project root; returns (status, stdout, stderr).
