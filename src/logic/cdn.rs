@@ -189,7 +189,13 @@ impl Edge {
             .get_mut(&asset)
             .expect("checked by the caller");
         if f.tried < self.spec.origins.len() {
+            let from = self.spec.origins[f.origin];
             f.origin = (f.origin + 1) % self.spec.origins.len();
+            let to = self.spec.origins[f.origin];
+            if self.preferred != f.origin {
+                // Only the edge's switch is an observation, not every fetch that follows it.
+                ctx.note(super::Note::OriginFailover { from, to });
+            }
             self.ask(asset, ctx);
             return;
         }

@@ -297,6 +297,8 @@ pub enum Note {
     },
     /// A sentinel now takes `master` as the master, of config `epoch` (`+switch-master`).
     SentinelSwitchedMaster { master: NodeId, epoch: Epoch },
+    /// A CDN edge gave up on an origin and turned to the next one of its origin group.
+    OriginFailover { from: NodeId, to: NodeId },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -57,8 +57,9 @@ fn default_assets() -> u32 {
 fn default_zipf() -> f64 {
     1.0
 }
+/// Shorter than a typical reader's timeout, so a miss can still succeed at the next origin.
 fn default_origin_timeout() -> Dur {
-    Dur(SimDuration::from_secs(4))
+    Dur(SimDuration::from_secs(2))
 }
 
 /// A CDN: edge locations caching assets from an origin group.

@@ -333,6 +333,16 @@ pub fn judge(
                     name(node)
                 ),
             ),
+            Note::OriginFailover { from, to } => (
+                "origin_failover",
+                Some(format!("{} -> {}", name(from), name(to))),
+                format!(
+                    "{} turned from origin {} to {}",
+                    name(node),
+                    name(from),
+                    name(to)
+                ),
+            ),
             Note::SentinelSubjectivelyDown { master } => (
                 "sdown",
                 Some(name(master)),
