@@ -338,6 +338,13 @@ mod tests {
             ctx.take_sent(),
             vec![(ORIGIN_B, Msg::OriginFetch { asset: 0 })]
         );
+        assert_eq!(
+            ctx.notes,
+            vec![crate::logic::Note::OriginFailover {
+                from: ORIGIN_A,
+                to: ORIGIN_B
+            }]
+        );
         // A late answer from the first origin is ignored.
         edge.on_message(ORIGIN_A, Msg::OriginReply { asset: 0 }, &mut ctx);
         assert!(ctx.sent.is_empty());
