@@ -119,17 +119,20 @@ impl SuiteReport {
     }
 }
 
-fn run_passed(topo: &Topology, r: &RunResult, s: &Scenario) -> Vec<String> {
+/// Why run `r` failed, one line each, with the service a line is about (`None`: the run as a
+/// whole, such as a safety violation).
+fn run_failures(topo: &Topology, r: &RunResult, s: &Scenario) -> Vec<(Option<usize>, String)> {
     let mut why = Vec::new();
     for sv in &r.services {
+        let mut mine = Vec::new();
         let name = &topo.services[sv.service].name;
         let (rto_target, rpo_target) = s.service_targets[sv.service];
         match sv.rto(r.t0) {
-            None => why.push(format!(
+            None => mine.push(format!(
                 "seed {}: {name}: not recovered (target RTO {rto_target})",
                 r.seed
             )),
-            Some(rto) if rto > rto_target => why.push(format!(
+            Some(rto) if rto > rto_target => mine.push(format!(
                 "seed {}: {name}: RTO {rto} > target {rto_target}",
                 r.seed
             )),
@@ -137,19 +140,20 @@ fn run_passed(topo: &Topology, r: &RunResult, s: &Scenario) -> Vec<String> {
         }
         let rpo = sv.lost.rpo(r.t0);
         if rpo > rpo_target {
-            why.push(format!(
+            mine.push(format!(
                 "seed {}: {name}: RPO {rpo} > target {rpo_target}",
                 r.seed
             ));
         } else if rpo_target.is_zero() && sv.lost.count > 0 {
-            why.push(format!(
+            mine.push(format!(
                 "seed {}: {name}: {} acknowledged writes lost (target RPO 0)",
                 r.seed, sv.lost.count
             ));
         }
+        why.extend(mine.into_iter().map(|m| (Some(sv.service), m)));
     }
     for v in &r.safety_violations {
-        why.push(format!("seed {}: safety: {v}", r.seed));
+        why.push((None, format!("seed {}: safety: {v}", r.seed)));
     }
     why
 }
@@ -159,7 +163,7 @@ fn services(
     topo: &Topology,
     s: &Scenario,
     runs: &[RunResult],
-    failures: &[String],
+    failures: &[(Option<usize>, String)],
 ) -> Vec<ServiceReport> {
     let mut out = Vec::new();
     for (k, info) in topo.services.iter().enumerate() {
@@ -179,7 +183,6 @@ fn services(
             writes.acked_lost += x.writes.acked_lost;
         }
         let (rto_target, rpo_target) = s.service_targets[k];
-        let prefix = format!(": {}: ", info.name);
         out.push(ServiceReport {
             name: info.name.clone(),
             datastore: match (info.datastore, info.cdn) {
@@ -187,7 +190,7 @@ fn services(
                 (None, Some(c)) => format!("cdn {}", topo.cdns[c].name),
                 (None, None) => "static site".to_string(),
             },
-            passed: !failures.iter().any(|f| f.contains(&prefix)),
+            passed: !failures.iter().any(|(service, _)| *service == Some(k)),
             targets: Targets {
                 rto_s: rto_target.as_secs_f64(),
                 rpo_s: rpo_target.as_secs_f64(),
@@ -217,7 +220,7 @@ pub fn summarize(
     let mut writes = WriteCounts::default();
     let mut violations: Vec<String> = Vec::new();
     for r in runs {
-        let why = run_passed(topo, r, s);
+        let why = run_failures(topo, r, s);
         per_run.push(RunSummary {
             seed: r.seed,
             rto_s: secs(r.rto()),
@@ -250,6 +253,7 @@ pub fn summarize(
         many => many.iter().fold(0u64, |h, r| mix64(h ^ r.trace_hash)),
     };
     let services = services(topo, s, runs, &failures);
+    let failures: Vec<String> = failures.into_iter().map(|(_, f)| f).collect();
     ScenarioReport {
         name: s.name.clone(),
         description: s.description.clone(),

@@ -193,7 +193,6 @@ pub fn judge(
     let mut writes = WriteCounts::default();
     let mut lost = LostWrites::default();
     let mut recovery = Recovery::NeverBroke;
-    let mut first_success: Option<SimTime> = None;
     for sv in &services {
         writes.sent += sv.writes.sent;
         writes.acked += sv.writes.acked;
@@ -202,12 +201,16 @@ pub fn judge(
         writes.acked_lost += sv.writes.acked_lost;
         lost.merge(&sv.lost);
         recovery = worse(recovery, sv.recovery);
-        if let Some(f) = sv.first_success
-            && first_success.is_none_or(|x| f < x)
-        {
-            first_success = Some(f);
-        }
     }
+    // The run's first success is when the last service succeeded again after the fault (one
+    // service, as in RW1: that service's); none while any service never did.
+    let first_success = services
+        .iter()
+        .map(|sv| sv.first_success)
+        .try_fold(None::<SimTime>, |acc, f| {
+            f.map(|f| Some(acc.map_or(f, |a| a.max(f))))
+        })
+        .flatten();
 
     // ---- safety ----
     let mut violations = Vec::new();
