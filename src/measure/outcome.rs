@@ -36,6 +36,15 @@ pub struct WriteCounts {
 }
 
 impl WriteCounts {
+    /// Adds another set of counts (another service, another run) to these.
+    pub fn merge(&mut self, other: &WriteCounts) {
+        self.sent += other.sent;
+        self.acked += other.acked;
+        self.failed += other.failed;
+        self.in_flight += other.in_flight;
+        self.acked_lost += other.acked_lost;
+    }
+
     pub fn add(&mut self, v: Verdict) {
         self.sent += 1;
         match v {

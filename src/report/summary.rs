@@ -176,11 +176,7 @@ fn services(
         }
         let mut writes = WriteCounts::default();
         for (_, x) in &mine {
-            writes.sent += x.writes.sent;
-            writes.acked += x.writes.acked;
-            writes.failed += x.writes.failed;
-            writes.in_flight += x.writes.in_flight;
-            writes.acked_lost += x.writes.acked_lost;
+            writes.merge(&x.writes);
         }
         let (rto_target, rpo_target) = s.service_targets[k];
         out.push(ServiceReport {
@@ -237,11 +233,7 @@ pub fn summarize(
             passed: why.is_empty(),
         });
         failures.extend(why);
-        writes.sent += r.writes.sent;
-        writes.acked += r.writes.acked;
-        writes.failed += r.writes.failed;
-        writes.in_flight += r.writes.in_flight;
-        writes.acked_lost += r.writes.acked_lost;
+        writes.merge(&r.writes);
         for v in &r.safety_violations {
             if !violations.contains(v) {
                 violations.push(v.clone());

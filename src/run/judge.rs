@@ -194,11 +194,7 @@ pub fn judge(
     let mut lost = LostWrites::default();
     let mut recovery = Recovery::NeverBroke;
     for sv in &services {
-        writes.sent += sv.writes.sent;
-        writes.acked += sv.writes.acked;
-        writes.failed += sv.writes.failed;
-        writes.in_flight += sv.writes.in_flight;
-        writes.acked_lost += sv.writes.acked_lost;
+        writes.merge(&sv.writes);
         lost.merge(&sv.lost);
         recovery = worse(recovery, sv.recovery);
     }
