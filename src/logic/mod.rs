@@ -16,6 +16,7 @@
 //! | [`routing`] | health-checked DNS (GSLB), regional load balancers and app servers |
 //! | [`sentinel`] | Redis Sentinel: SDOWN/ODOWN by quorum, leader election by epoch, failover |
 //! | [`cdn`] | CDN edges: cached assets, origin groups with failover, stale-if-error |
+//! | [`rpc`] | blockchain RPC providers and the latency-aware balancer with maintenance mode |
 //! | [`periodic`] | phases of periodic timers (fixed offset, stagger, random) |
 
 pub mod cdn;
@@ -26,6 +27,7 @@ pub mod periodic;
 pub mod quorum;
 pub mod replication;
 pub mod routing;
+pub mod rpc;
 pub mod sentinel;
 pub mod site;
 
@@ -176,6 +178,22 @@ pub enum Msg {
         cache: u32,
         endpoint: NodeId,
     },
+    // ---- blockchain RPC ----
+    /// A call to a blockchain node on behalf of a client operation.
+    RpcCall {
+        op: OpRef,
+    },
+    /// Its result, with the node's current block height.
+    RpcResult {
+        op: OpRef,
+        ok: bool,
+        head: u64,
+    },
+    /// `eth_blockNumber`: the balancer watching the chain.
+    HeadQuery,
+    HeadReply {
+        head: u64,
+    },
     // ---- CDN ----
     /// An edge asks an origin for an asset.
     OriginFetch {
@@ -299,6 +317,8 @@ pub enum Note {
     SentinelSwitchedMaster { master: NodeId, epoch: Epoch },
     /// A CDN edge gave up on an origin and turned to the next one of its origin group.
     OriginFailover { from: NodeId, to: NodeId },
+    /// The platform's blockchain features entered (`on`) or left maintenance mode.
+    Maintenance { on: bool },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -173,6 +173,8 @@ pub enum Backend {
     RoleChecked,
     /// The master announced by the sentinels of `sentinel_masters[k]`.
     Sentinel(u8),
+    /// Blockchain calls, through this RPC load balancer.
+    Rpc(NodeId),
 }
 
 impl AppServer {
@@ -270,6 +272,7 @@ impl AppServer {
                 let target = match self.backend(op.service) {
                     Backend::RoleChecked => self.primary(),
                     Backend::Sentinel(k) => Some(self.sentinel_masters[k as usize].master),
+                    Backend::Rpc(balancer) => Some(balancer),
                     Backend::Unserved => None,
                 };
                 match target {

@@ -89,6 +89,11 @@ pub enum FaultKind {
     NodeCrash(String),
     /// Messages between the two places are lost, both ways.
     Partition { a: PlaceRef, b: PlaceRef },
+    /// The blockchain behind an RPC group stops producing blocks: every provider's head
+    /// freezes and calls fail until it resumes.
+    ChainHalt(String),
+    /// One RPC provider fails this share of calls (0 < rate ≤ 1).
+    RpcErrors { provider: String, rate: f64 },
     /// Messages to or from `a` (or between `a` and `b`) take `extra` longer.
     Latency {
         a: PlaceRef,
@@ -205,6 +210,10 @@ impl Fault {
                     extra: self.extra,
                 },
                 NetFault::RemoveLatency { id },
+            ),
+            FaultKind::ChainHalt(_) | FaultKind::RpcErrors { .. } => (
+                NetFault::Process { id, on: true },
+                NetFault::Process { id, on: false },
             ),
             _ => (NetFault::Down(self.place), NetFault::Up(self.place)),
         };
@@ -583,6 +592,30 @@ fn resolve_fault(
             }
             (pa, Some(pb), SimDuration::ZERO)
         }
+        FaultKind::ChainHalt(chain) => {
+            let k = topo
+                .rpcs
+                .iter()
+                .position(|r| &r.name == chain)
+                .ok_or_else(|| src.invalid("ChainHalt", chain, "no such RPC group in `rpc`"))?;
+            (
+                Place::Node(topo.rpcs[k].providers[0]),
+                None,
+                SimDuration::ZERO,
+            )
+        }
+        FaultKind::RpcErrors { provider, rate } => {
+            let node = topo
+                .node(provider)
+                .ok_or_else(|| src.invalid("provider", provider, "no such node"))?;
+            if !topo.rpcs.iter().any(|r| r.providers.contains(&node)) {
+                return Err(src.invalid("provider", provider, "not an RPC provider"));
+            }
+            if !(*rate > 0.0 && *rate <= 1.0) {
+                return Err(src.invalid("rate", provider, "the error rate is a share in (0, 1]"));
+            }
+            (Place::Node(node), None, SimDuration::ZERO)
+        }
         FaultKind::Latency { a, b, extra } => {
             if extra.0.is_zero() {
                 return Err(src.invalid(
@@ -627,6 +660,13 @@ fn describe(
         FaultKind::RegionLoss(r) => format!("region {r} lost"),
         FaultKind::ProviderOutage(p) => format!("provider {p} outage"),
         FaultKind::NodeCrash(n) => format!("node {n} crashed"),
+        FaultKind::ChainHalt(c) => format!("chain halt behind RPC group {c}"),
+        FaultKind::RpcErrors { provider, rate } => {
+            format!(
+                "RPC provider {provider} fails {:.0}% of calls",
+                rate * 100.0
+            )
+        }
         FaultKind::Partition { .. } => format!(
             "partition between {} and {}",
             topo.place_name(place),

@@ -49,6 +49,44 @@ pub struct TopologyFile {
     pub services: Vec<ServiceDef>,
     #[serde(default)]
     pub cdns: Vec<CdnDef>,
+    #[serde(default)]
+    pub rpc: Vec<RpcDef>,
+}
+
+fn default_block_time() -> Dur {
+    Dur(SimDuration::from_secs(12))
+}
+fn default_halt_after() -> Dur {
+    Dur(SimDuration::from_secs(36))
+}
+
+/// Blockchain RPC: providers behind regional load balancers that app servers call.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Rpc")]
+pub struct RpcDef {
+    pub name: String,
+    /// Blockchain nodes (hosted providers and self-hosted nodes).
+    pub providers: Vec<String>,
+    /// Load balancers; each app server uses the nearest.
+    pub balancers: Vec<String>,
+    /// How often the chain makes a block (Ethereum: 12 s).
+    #[serde(default = "default_block_time")]
+    pub block_time: Dur,
+    /// A head that has not advanced this long means the chain halted: maintenance mode.
+    #[serde(default = "default_halt_after")]
+    pub halt_after: Dur,
+    /// How balancers check their providers.
+    pub check: HealthCheckDef,
+}
+
+#[derive(Clone, Debug)]
+pub struct RpcInfo {
+    pub name: String,
+    pub providers: Vec<u32>,
+    pub balancers: Vec<u32>,
+    pub block_time: SimDuration,
+    pub halt_after: SimDuration,
+    pub check: HealthCheckSpec,
 }
 
 fn default_assets() -> u32 {
@@ -112,6 +150,9 @@ pub struct ServiceDef {
     /// Reads of static assets through a CDN of `cdns`.
     #[serde(default)]
     pub cdn: Option<String>,
+    /// Blockchain calls through an RPC group of `rpc` (made by the app servers).
+    #[serde(default)]
+    pub rpc: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -429,6 +470,10 @@ pub enum Role {
     },
     /// A CDN edge of `cdns[k]`.
     Edge(usize),
+    /// A blockchain node of `rpcs[k]`.
+    RpcProvider(usize),
+    /// An RPC load balancer of `rpcs[k]`.
+    RpcBalancer(usize),
     /// Serves a static site.
     Site,
 }
@@ -499,6 +544,8 @@ pub struct ServiceInfo {
     pub direct: Vec<u32>,
     /// The CDN serving it, if any.
     pub cdn: Option<usize>,
+    /// The RPC group serving it, if any.
+    pub rpc: Option<usize>,
 }
 
 #[derive(Clone, Debug)]
@@ -545,6 +592,7 @@ pub struct Topology {
     pub clients: Vec<ClientInfo>,
     pub services: Vec<ServiceInfo>,
     pub cdns: Vec<CdnInfo>,
+    pub rpcs: Vec<RpcInfo>,
     /// The monitor each watched node heartbeats to, and its position among all heartbeating
     /// nodes (for staggered phases).
     pub heartbeat: Vec<Option<(usize, u64)>>,
@@ -578,6 +626,11 @@ impl Topology {
     /// Whether a client population can reach the datastore behind `service`: directly, or
     /// through an app tier that serves that datastore.
     pub fn can_serve(&self, client: usize, service: usize) -> bool {
+        // Blockchain calls are made by app servers: a population behind DNS reaches them.
+        if self.services[service].rpc.is_some() {
+            return matches!(self.clients[client].connect, Connect::Dns { .. })
+                && !self.apps.is_empty();
+        }
         // A static site is reached directly by everyone.
         let Some(d) = self.services[service].datastore else {
             return true;
@@ -1238,6 +1291,38 @@ impl<'a> Builder<'a> {
                 serve_stale: c.serve_stale,
             });
         }
+        // ---- blockchain RPC ----
+        let mut rpcs: Vec<RpcInfo> = Vec::new();
+        for (ri, r) in f.rpc.iter().enumerate() {
+            if rpcs.iter().any(|x| x.name == r.name) {
+                return Err(self.err("rpc", &r.name, "this RPC group is defined twice"));
+            }
+            let mut providers = Vec::new();
+            for p in &r.providers {
+                for x in nodes_of("providers", p)? {
+                    assign(&mut roles, x, Role::RpcProvider(ri), "providers")?;
+                    providers.push(x);
+                }
+            }
+            let mut balancers = Vec::new();
+            for b in &r.balancers {
+                for x in nodes_of("balancers", b)? {
+                    assign(&mut roles, x, Role::RpcBalancer(ri), "balancers")?;
+                    balancers.push(x);
+                }
+            }
+            if providers.is_empty() || balancers.is_empty() {
+                return Err(self.err("rpc", &r.name, "an RPC group needs providers and balancers"));
+            }
+            rpcs.push(RpcInfo {
+                name: r.name.clone(),
+                providers,
+                balancers,
+                block_time: positive(src, "block_time", r.block_time, "block_time")?,
+                halt_after: positive(src, "halt_after", r.halt_after, "halt_after")?,
+                check: self.check(&r.check, false, "rpc")?,
+            });
+        }
         // ---- services ----
         let mut services = Vec::new();
         for sd in &f.services {
@@ -1248,6 +1333,25 @@ impl<'a> Builder<'a> {
                 .cdn
                 .as_ref()
                 .and_then(|c| cdns.iter().position(|x| &x.name == c));
+            let rpc = match &sd.rpc {
+                None => None,
+                Some(r) => Some(
+                    rpcs.iter()
+                        .position(|x: &RpcInfo| &x.name == r)
+                        .ok_or_else(|| self.err("rpc", r, "no such RPC group in `rpc`"))?,
+                ),
+            };
+            let kinds = usize::from(sd.datastore.is_some())
+                + usize::from(!sd.site.is_empty())
+                + usize::from(sd.cdn.is_some())
+                + usize::from(rpc.is_some());
+            if kinds != 1 {
+                return Err(self.err(
+                    "services",
+                    &sd.name,
+                    "a service needs exactly one of `datastore`, `site`, `cdn` or `rpc`",
+                ));
+            }
             let (datastore, direct) = match (&sd.datastore, sd.site.is_empty(), &sd.cdn) {
                 (Some(d), true, None) => (Some(datastore_of("datastore", d)?), Vec::new()),
                 (None, false, None) => {
@@ -1267,19 +1371,15 @@ impl<'a> Builder<'a> {
                         .ok_or_else(|| self.err("cdn", c, "no such CDN in `cdns`"))?;
                     (None, cdns[k].edges.clone())
                 }
-                _ => {
-                    return Err(self.err(
-                        "services",
-                        &sd.name,
-                        "a service needs exactly one of `datastore`, `site` or `cdn`",
-                    ));
-                }
+                // An RPC service: its kind was checked above.
+                _ => (None, Vec::new()),
             };
             services.push(ServiceInfo {
                 name: sd.name.clone(),
                 datastore,
                 direct,
                 cdn,
+                rpc,
             });
         }
         if f.services.is_empty() {
@@ -1291,6 +1391,7 @@ impl<'a> Builder<'a> {
                     datastore: Some(i),
                     direct: Vec::new(),
                     cdn: None,
+                    rpc: None,
                 })
                 .collect();
         }
@@ -1391,6 +1492,7 @@ impl<'a> Builder<'a> {
             clients,
             services,
             cdns,
+            rpcs,
             heartbeat,
             layout,
             graph,

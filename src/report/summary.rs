@@ -181,10 +181,11 @@ fn services(
         let (rto_target, rpo_target) = s.service_targets[k];
         out.push(ServiceReport {
             name: info.name.clone(),
-            datastore: match (info.datastore, info.cdn) {
-                (Some(d), _) => topo.datastores[d].name.clone(),
-                (None, Some(c)) => format!("cdn {}", topo.cdns[c].name),
-                (None, None) => "static site".to_string(),
+            datastore: match (info.datastore, info.cdn, info.rpc) {
+                (Some(d), _, _) => topo.datastores[d].name.clone(),
+                (None, Some(c), _) => format!("cdn {}", topo.cdns[c].name),
+                (None, None, Some(r)) => format!("rpc {}", topo.rpcs[r].name),
+                (None, None, None) => "static site".to_string(),
             },
             passed: !failures.iter().any(|(service, _)| *service == Some(k)),
             targets: Targets {

@@ -1,7 +1,7 @@
 //! Assembly: turns a validated topology and scenario into a world of processes, a network
 //! and a fault schedule for one seeded run.
 
-use super::world::{GameDayWorld, Process};
+use super::world::{GameDayWorld, Process, ProcessFault};
 use crate::logic::ServiceId;
 use crate::logic::cdn::{AssetCatalog, CdnSpec, Edge};
 use crate::logic::failover::{FailoverPolicy, Monitor, MonitorSpec};
@@ -9,10 +9,11 @@ use crate::logic::health_check::HealthChecker;
 use crate::logic::lease::HeartbeatPlan;
 use crate::logic::replication::{ClusterSpec, Replica};
 use crate::logic::routing::{AppServer, Backend, Gslb, LoadBalancer, SentinelView};
+use crate::logic::rpc::{BalancerSpec, RpcBalancer, RpcProvider};
 use crate::logic::sentinel::{Sentinel, SentinelSpec};
 use crate::logic::site::StaticSite;
 use crate::measure::client::{ClientPopulation, ClientSpec, Endpoint, Stream};
-use crate::model::scenario::Scenario;
+use crate::model::scenario::{FaultKind, Scenario};
 use crate::model::topology::{Connect, Fencing, Role, Topology};
 use crate::sim::kernel::NetFault;
 use crate::sim::network::Network;
@@ -172,6 +173,19 @@ pub fn assemble(topo: &Topology, scenario: &Scenario, run_seed: u64) -> Assembly
             }
             Role::Monitor(mi) => Process::Monitor(Monitor::new(monitor_specs[mi].clone(), n)),
             Role::Site => Process::Site(StaticSite),
+            Role::RpcProvider(k) => Process::RpcProvider(RpcProvider::new(topo.rpcs[k].block_time)),
+            Role::RpcBalancer(k) => {
+                let r = &topo.rpcs[k];
+                phase_index[node as usize] = checkers_seen;
+                checkers_seen += 1;
+                Process::RpcBalancer(RpcBalancer::new(
+                    BalancerSpec {
+                        halt_after: r.halt_after,
+                        ewma_weight_permille: 300,
+                    },
+                    HealthChecker::new(r.check, r.providers.clone(), vec![true; r.providers.len()]),
+                ))
+            }
             Role::Edge(k) => Process::Edge(Edge::new(cdn_specs[k].clone())),
             Role::Sentinel { datastore } => {
                 let (spec, index) = sentinel_specs[datastore]
@@ -198,7 +212,10 @@ pub fn assemble(topo: &Topology, scenario: &Scenario, run_seed: u64) -> Assembly
                     .services
                     .iter()
                     .map(|sv| {
-                        if sv.datastore.is_some() && t.datastore == sv.datastore {
+                        if let Some(r) = sv.rpc {
+                            // Each app server calls its nearest balancer.
+                            Backend::Rpc(nearest_first(topo, node, &topo.rpcs[r].balancers)[0])
+                        } else if sv.datastore.is_some() && t.datastore == sv.datastore {
                             Backend::RoleChecked
                         } else if let Some(k) =
                             t.via_sentinel.iter().position(|&d| Some(d) == sv.datastore)
@@ -290,7 +307,35 @@ pub fn assemble(topo: &Topology, scenario: &Scenario, run_seed: u64) -> Assembly
         .iter()
         .map(|name| component_rng(run_seed, name))
         .collect();
-    let network = Network::new(topo.layout.clone(), component_rng(run_seed, "network"));
+    // Jitter streams per sending node, named after it: adding a component never shifts the
+    // jitter another node's messages get.
+    let net_rngs = topo
+        .node_names
+        .iter()
+        .map(|name| component_rng(run_seed, &format!("net/{name}")))
+        .collect();
+    let network = Network::new(topo.layout.clone(), net_rngs);
+    let process_faults = scenario
+        .faults
+        .iter()
+        .map(|f| match &f.kind {
+            FaultKind::ChainHalt(chain) => {
+                let r = topo
+                    .rpcs
+                    .iter()
+                    .find(|r| &r.name == chain)
+                    .expect("validated");
+                Some(ProcessFault::ChainHalt {
+                    providers: r.providers.clone(),
+                })
+            }
+            FaultKind::RpcErrors { provider, rate } => Some(ProcessFault::Errors {
+                node: topo.node(provider).expect("validated"),
+                ppm: (rate * 1_000_000.0).round() as u32,
+            }),
+            _ => None,
+        })
+        .collect();
     let mut faults = Vec::new();
     for (i, f) in scenario.faults.iter().enumerate() {
         faults.extend(f.net_faults(i as u32));
@@ -305,6 +350,7 @@ pub fn assemble(topo: &Topology, scenario: &Scenario, run_seed: u64) -> Assembly
             rngs,
             outages: Vec::new(),
             faults_applied: Vec::new(),
+            process_faults,
         },
         network,
         faults,

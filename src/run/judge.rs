@@ -332,6 +332,15 @@ pub fn judge(
                     name(node)
                 ),
             ),
+            Note::Maintenance { on } => (
+                "maintenance",
+                Some(format!("{on}")),
+                format!(
+                    "{} {} maintenance mode for blockchain features",
+                    name(node),
+                    if on { "entered" } else { "left" }
+                ),
+            ),
             Note::OriginFailover { from, to } => (
                 "origin_failover",
                 Some(format!("{} -> {}", name(from), name(to))),

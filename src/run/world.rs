@@ -9,6 +9,7 @@ use crate::logic::failover::Monitor;
 use crate::logic::lease::HeartbeatPlan;
 use crate::logic::replication::Replica;
 use crate::logic::routing::{AppServer, Gslb, LoadBalancer};
+use crate::logic::rpc::{RpcBalancer, RpcProvider};
 use crate::logic::sentinel::Sentinel;
 use crate::logic::site::StaticSite;
 use crate::logic::{Context, Msg, NodeId, Note, Timer};
@@ -31,6 +32,18 @@ pub enum Process {
     Sentinel(Sentinel),
     Site(StaticSite),
     Edge(Edge),
+    RpcProvider(RpcProvider),
+    RpcBalancer(RpcBalancer),
+}
+
+/// A fault on processes, applied by the world when the kernel fires it (indexed by the
+/// scenario's fault number).
+#[derive(Clone, Debug)]
+pub enum ProcessFault {
+    /// The chain stops: every provider's head freezes and calls fail.
+    ChainHalt { providers: Vec<NodeIndex> },
+    /// One provider fails `ppm` parts per million of its calls.
+    Errors { node: NodeIndex, ppm: u32 },
 }
 
 pub struct GameDayWorld {
@@ -43,6 +56,7 @@ pub struct GameDayWorld {
     /// When each node went down and came back (for safety checks and the timeline).
     pub outages: Vec<(SimTime, NodeIndex, bool)>,
     pub faults_applied: Vec<(SimTime, NetFault)>,
+    pub process_faults: Vec<Option<ProcessFault>>,
 }
 
 /// The logic's view of the kernel context, with the node's own random stream.
@@ -89,7 +103,8 @@ impl GameDayWorld {
             plan.arm(true, &mut ctx);
         }
         match &mut self.processes[i] {
-            Process::Plain | Process::Site(_) | Process::Edge(_) => {}
+            Process::RpcBalancer(x) => x.start(index, &mut ctx),
+            Process::Plain | Process::Site(_) | Process::Edge(_) | Process::RpcProvider(_) => {}
             Process::Replica(r) => {
                 if restart {
                     r.restart(&mut ctx)
@@ -139,6 +154,8 @@ impl World for GameDayWorld {
             Process::Sentinel(x) => x.on_message(from, msg, &mut ctx),
             Process::Site(x) => x.on_message(from, msg, &mut ctx),
             Process::Edge(x) => x.on_message(from, msg, &mut ctx),
+            Process::RpcProvider(x) => x.on_message(from, msg, &mut ctx),
+            Process::RpcBalancer(x) => x.on_message(from, msg, &mut ctx),
             Process::Plain => {}
         }
     }
@@ -165,6 +182,8 @@ impl World for GameDayWorld {
             Process::Dns(g) => g.on_timer(timer, &mut ctx),
             Process::Sentinel(x) => x.on_timer(timer, &mut ctx),
             Process::Edge(x) => x.on_timer(timer, &mut ctx),
+            Process::RpcBalancer(x) => x.on_timer(timer, &mut ctx),
+            Process::RpcProvider(_) => {}
             Process::Plain | Process::Site(_) => {}
         }
     }
@@ -176,6 +195,7 @@ impl World for GameDayWorld {
             Process::Monitor(m) => m.crash(),
             Process::Sentinel(x) => x.crash(),
             Process::Edge(x) => x.crash(),
+            Process::RpcBalancer(x) => x.crash(),
             // Routers and clients keep their small volatile views (health, caches) across a
             // crash: a simplification noted in docs/ARCHITECTURE.md.
             _ => {}
@@ -190,5 +210,23 @@ impl World for GameDayWorld {
     fn on_fault(&mut self, fault: &NetFault, now: SimTime) {
         tracing::info!(sim_time = %now, ?fault, "fault");
         self.faults_applied.push((now, *fault));
+        if let NetFault::Process { id, on } = *fault
+            && let Some(Some(pf)) = self.process_faults.get(id as usize)
+        {
+            match pf {
+                ProcessFault::ChainHalt { providers } => {
+                    for &p in providers {
+                        if let Process::RpcProvider(x) = &mut self.processes[p as usize] {
+                            x.set_halted(on, now);
+                        }
+                    }
+                }
+                ProcessFault::Errors { node, ppm } => {
+                    if let Process::RpcProvider(x) = &mut self.processes[*node as usize] {
+                        x.set_error_rate(if on { *ppm } else { 0 });
+                    }
+                }
+            }
+        }
     }
 }

@@ -18,6 +18,12 @@ use std::hash::{Hash, Hasher};
 /// A change to the network's state, scheduled by a scenario.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NetFault {
+    /// A fault on processes rather than the network (a chain halt, an error rate): the kernel
+    /// only schedules it; the world applies (`on`) or lifts it.
+    Process {
+        id: u32,
+        on: bool,
+    },
     Down(Place),
     Up(Place),
     Partition {
@@ -301,6 +307,7 @@ impl<W: World> Simulation<W> {
                 self.network.remove_latency(id);
                 Vec::new()
             }
+            NetFault::Process { .. } => Vec::new(),
         };
         for node in changed {
             if self.network.is_up(node) {
@@ -413,7 +420,9 @@ mod tests {
                 zone_latency: vec![SimDuration::from_millis(1); 4],
                 jitter: Jitter::None,
             },
-            component_rng(0, "network"),
+            (0..2)
+                .map(|i| component_rng(0, &format!("net/{i}")))
+                .collect(),
         )
     }
 

@@ -75,11 +75,15 @@ pub struct Network {
     added: Vec<AddedLatency>,
     /// Last arrival time per directed link, kept only when jitter could reorder messages.
     link_last: BTreeMap<(NodeIndex, NodeIndex), SimTime>,
-    rng: ChaCha8Rng,
+    /// Jitter streams, one per sending node: a new component's traffic draws from its own
+    /// stream and leaves every other node's jitter unchanged.
+    rngs: Vec<ChaCha8Rng>,
 }
 
 impl Network {
-    pub fn new(layout: NetworkLayout, rng: ChaCha8Rng) -> Self {
+    /// `rngs[i]` is node i's jitter stream (only drawn from when the layout has jitter).
+    pub fn new(layout: NetworkLayout, rngs: Vec<ChaCha8Rng>) -> Self {
+        debug_assert_eq!(rngs.len(), layout.node_zone.len());
         let zones = layout.zone_region.len();
         debug_assert_eq!(layout.zone_latency.len(), zones * zones);
         let n = layout.node_zone.len();
@@ -97,7 +101,7 @@ impl Network {
             partitions: Vec::new(),
             added: Vec::new(),
             link_last: BTreeMap::new(),
-            rng,
+            rngs,
             layout,
         }
     }
@@ -142,9 +146,9 @@ impl Network {
             Jitter::None => now + delay,
             jitter => {
                 let extra = match jitter {
-                    Jitter::Uniform(max) => self.rng.random_range(0..=max.0),
+                    Jitter::Uniform(max) => self.rngs[from as usize].random_range(0..=max.0),
                     Jitter::Exponential(mean) => {
-                        let u: f64 = self.rng.random::<f64>();
+                        let u: f64 = self.rngs[from as usize].random::<f64>();
                         // Inverse-CDF sampling; `1 - u` is in (0, 1], so ln is finite.
                         super::rng::exponential(u, mean.0)
                     }
@@ -269,7 +273,9 @@ mod tests {
                 zone_latency,
                 jitter,
             },
-            component_rng(1, "network"),
+            (0..3)
+                .map(|i| component_rng(1, &format!("net/{i}")))
+                .collect(),
         )
     }
 

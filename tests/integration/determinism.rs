@@ -54,3 +54,34 @@ fn batch_results_do_not_depend_on_the_thread_count() {
         6
     );
 }
+
+#[test]
+fn adding_a_component_does_not_shift_the_others() {
+    // An extra RPC balancer sends probes and head queries every few seconds. With one shared
+    // jitter stream its messages would shift every other message's jitter; with a stream per
+    // sending node, PostgreSQL and Redis see exactly the same run.
+    let plain = topology("ftm-games", &[]);
+    let more = topology(
+        "ftm-games",
+        &[
+            (
+                "Node(name: \"rpc-lb-euw1\", region: \"europe-west1\"),",
+                "Node(name: \"rpc-lb-euw1\", region: \"europe-west1\"),\n        Node(name: \"rpc-lb-extra\", region: \"us-west-2\"),",
+            ),
+            (
+                "balancers: [\"rpc-lb-use1\", \"rpc-lb-usw2\", \"rpc-lb-euw1\"],",
+                "balancers: [\"rpc-lb-use1\", \"rpc-lb-usw2\", \"rpc-lb-euw1\", \"rpc-lb-extra\"],",
+            ),
+        ],
+    );
+    let edits = [("duration: \"30m\"", "duration: \"12m\"")];
+    let a = run(&plain, &shipped(&plain, "zone-loss", &edits));
+    let b = run(&more, &shipped(&more, "zone-loss", &edits));
+    assert_ne!(a.events, b.events, "the extra balancer did send messages");
+    for name in ["accounts", "game-state"] {
+        let (x, y) = (service(&a, &plain, name), service(&b, &more, name));
+        assert_eq!(x.writes, y.writes, "{name}");
+        assert_eq!(x.recovery, y.recovery, "{name}");
+        assert_eq!(x.first_success, y.first_success, "{name}");
+    }
+}

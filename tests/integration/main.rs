@@ -9,6 +9,7 @@ mod cli;
 mod determinism;
 mod properties;
 mod redis;
+mod rpc;
 mod rw1;
 mod safety;
 mod status_page;
