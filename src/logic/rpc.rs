@@ -143,7 +143,8 @@ impl RpcBalancer {
         self.checker.start(index, ctx);
     }
 
-    /// A restarted balancer forgets calls in flight and what it knew of the chain.
+    /// A restarted balancer forgets calls in flight and maintenance mode (it re-learns the
+    /// chain's head from its next polls); latency estimates are kept, like a warm config.
     pub fn crash(&mut self) {
         self.pending.clear();
         self.maintenance = false;
