@@ -4,8 +4,7 @@
 //! multi-zone services such as a load balancer), and the roles nodes play: database members,
 //! monitors/failover controllers, app servers, regional load balancers, health-checked DNS and
 //! client populations. Validation resolves every name to an index and loads the containment
-//! and dependency structure into a `petgraph` graph, used to reject dependency cycles and to
-//! answer "what does this client depend on" questions.
+//! and dependency structure into a `petgraph` graph, used to reject dependency cycles.
 
 use super::error::{InputError, Source};
 use super::{Dur, limits};
@@ -15,7 +14,7 @@ use crate::logic::quorum::StandbyRule;
 use crate::logic::replication::ReplicationMode;
 use crate::sim::network::{Jitter, NetworkLayout, Place};
 use crate::sim::time::SimDuration;
-use petgraph::graph::{DiGraph, NodeIndex as GraphIndex};
+use petgraph::graph::DiGraph;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -598,7 +597,6 @@ pub struct Topology {
     pub heartbeat: Vec<Option<(usize, u64)>>,
     pub layout: NetworkLayout,
     pub graph: DiGraph<Vertex, Edge>,
-    pub node_vertex: Vec<GraphIndex>,
 }
 
 #[derive(Clone, Debug)]
@@ -678,29 +676,6 @@ impl Topology {
             Place::Zone(z) => format!("zone {}", self.zones[z as usize].name),
             Place::Node(n) => format!("node {}", self.node_names[n as usize]),
         }
-    }
-
-    /// Every node a request from `node` may need, following dependency edges.
-    pub fn dependencies(&self, node: u32) -> Vec<u32> {
-        let start = self.node_vertex[node as usize];
-        let mut seen = vec![false; self.graph.node_count()];
-        let mut stack = vec![start];
-        let mut out = Vec::new();
-        while let Some(v) = stack.pop() {
-            for e in self.graph.edges_directed(v, petgraph::Direction::Outgoing) {
-                use petgraph::visit::EdgeRef;
-                if *e.weight() != Edge::DependsOn || seen[e.target().index()] {
-                    continue;
-                }
-                seen[e.target().index()] = true;
-                if let Vertex::Node(n) = self.graph[e.target()] {
-                    out.push(n);
-                }
-                stack.push(e.target());
-            }
-        }
-        out.sort_unstable();
-        out
     }
 }
 
@@ -1462,7 +1437,7 @@ impl<'a> Builder<'a> {
             }
         }
         // ---- graph ----
-        let (graph, node_vertex) = self.graph(
+        let graph = self.graph(
             &providers,
             &regions,
             &zones,
@@ -1496,7 +1471,6 @@ impl<'a> Builder<'a> {
             heartbeat,
             layout,
             graph,
-            node_vertex,
         })
     }
 
@@ -1648,7 +1622,7 @@ impl<'a> Builder<'a> {
         dns: &Option<DnsInfo>,
         clients: &[ClientInfo],
         cdns: &[CdnInfo],
-    ) -> Result<(DiGraph<Vertex, Edge>, Vec<GraphIndex>), InputError> {
+    ) -> Result<DiGraph<Vertex, Edge>, InputError> {
         let mut g = DiGraph::new();
         let pv: Vec<_> = (0..providers.len())
             .map(|p| g.add_node(Vertex::Provider(p as u16)))
@@ -1742,7 +1716,7 @@ impl<'a> Builder<'a> {
                 "this node depends on itself through its targets",
             ));
         }
-        Ok((g, nv))
+        Ok(g)
     }
 }
 
