@@ -14,6 +14,7 @@
 //! ([`AssetCatalog::asset_of`]), so no message needs to carry it and the same operation always
 //! asks for the same asset.
 
+use super::health_check::answer_probe;
 use super::{Context, Msg, NodeId, OpRef, Outcome, Route, Timer};
 use crate::sim::time::{SimDuration, SimTime};
 use std::collections::BTreeMap;
@@ -121,13 +122,7 @@ impl Edge {
         match msg {
             Msg::Request { op, route } => self.on_request(op, route, ctx),
             Msg::OriginReply { asset } => self.on_origin_reply(from, asset, ctx),
-            Msg::Probe { round } => ctx.send(
-                from,
-                Msg::ProbeReply {
-                    round,
-                    primary: false,
-                },
-            ),
+            Msg::Probe { round } => answer_probe(ctx, from, round, false),
             _ => {}
         }
     }

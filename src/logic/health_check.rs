@@ -129,6 +129,12 @@ impl HealthChecker {
     }
 }
 
+/// The probed side of a health check: answer `from`'s probe of `round`, saying whether this
+/// node is the primary (for role checks; `false` for anything that is merely alive).
+pub fn answer_probe(ctx: &mut impl Context, from: NodeId, round: u32, primary: bool) {
+    ctx.send(from, Msg::ProbeReply { round, primary });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

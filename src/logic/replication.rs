@@ -15,6 +15,7 @@
 //! checker needs to tell whether the write acknowledged at `(epoch, lsn)` survived, and it
 //! keeps memory flat however many writes a run makes.
 
+use super::health_check::answer_probe;
 use super::lease::HeartbeatPlan;
 use super::quorum::StandbyRule;
 use super::{
@@ -403,13 +404,7 @@ impl Replica {
                 last,
                 done,
             } => self.on_catch_up(from, epoch, first, last, done, ctx),
-            Msg::Probe { round } => ctx.send(
-                from,
-                Msg::ProbeReply {
-                    round,
-                    primary: self.is_primary(),
-                },
-            ),
+            Msg::Probe { round } => answer_probe(ctx, from, round, self.is_primary()),
             _ => {}
         }
     }

@@ -10,7 +10,7 @@
 //! - [`AppServer`]: forwards writes to the database node its HAProxy-style role check
 //!   believes is the primary, and relays the reply back.
 
-use super::health_check::HealthChecker;
+use super::health_check::{HealthChecker, answer_probe};
 use super::{Context, Msg, NO_NODE, NodeId, Note, OpRef, Outcome, Route, Timer};
 
 /// Health-checked DNS.
@@ -129,13 +129,7 @@ impl LoadBalancer {
             Msg::Probe { round } => {
                 let any = (0..self.checker.targets().len()).any(|i| self.checker.is_healthy(i));
                 if any {
-                    ctx.send(
-                        from,
-                        Msg::ProbeReply {
-                            round,
-                            primary: false,
-                        },
-                    );
+                    answer_probe(ctx, from, round, false);
                 }
             }
             Msg::ProbeReply { round, primary } => self.checker.on_reply(from, round, primary),
@@ -284,13 +278,7 @@ impl AppServer {
             Msg::SentinelSwitchMaster { epoch, master } => {
                 self.on_switch_master(from, epoch, master, ctx)
             }
-            Msg::Probe { round } => ctx.send(
-                from,
-                Msg::ProbeReply {
-                    round,
-                    primary: false,
-                },
-            ),
+            Msg::Probe { round } => answer_probe(ctx, from, round, false),
             Msg::ProbeReply { round, primary } => {
                 if let Some(c) = &mut self.checker {
                     c.on_reply(from, round, primary);

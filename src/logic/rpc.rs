@@ -12,7 +12,7 @@
 //! switches the platform's blockchain features to **maintenance mode** — calls are refused at
 //! once instead of hanging — and switches back when the head moves again.
 
-use super::health_check::HealthChecker;
+use super::health_check::{HealthChecker, answer_probe};
 use super::{Context, Msg, NO_NODE, NodeId, Note, OpRef, Outcome, Route, Timer};
 use crate::sim::time::{SimDuration, SimTime};
 use rand::RngExt;
@@ -79,13 +79,7 @@ impl RpcProvider {
                 let head = self.head(now);
                 ctx.send(from, Msg::HeadReply { head });
             }
-            Msg::Probe { round } => ctx.send(
-                from,
-                Msg::ProbeReply {
-                    round,
-                    primary: false,
-                },
-            ),
+            Msg::Probe { round } => answer_probe(ctx, from, round, false),
             _ => {}
         }
     }
@@ -194,13 +188,7 @@ impl RpcBalancer {
             Msg::RpcResult { op, ok, head } => self.on_result(from, op, ok, head, ctx),
             Msg::HeadReply { head } => self.saw_head(head, ctx),
             Msg::ProbeReply { round, primary } => self.checker.on_reply(from, round, primary),
-            Msg::Probe { round } => ctx.send(
-                from,
-                Msg::ProbeReply {
-                    round,
-                    primary: false,
-                },
-            ),
+            Msg::Probe { round } => answer_probe(ctx, from, round, false),
             _ => {}
         }
     }

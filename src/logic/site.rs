@@ -4,6 +4,7 @@
 //! separate infrastructure: its availability depends only on where its nodes run. Reads it
 //! answers are `Outcome::Served`, never counted as durable writes.
 
+use super::health_check::answer_probe;
 use super::{Context, Msg, NodeId, Outcome};
 
 /// One node of a static site.
@@ -23,13 +24,7 @@ impl StaticSite {
             ),
             // A static site also serves as a CDN origin.
             Msg::OriginFetch { asset } => ctx.send(from, Msg::OriginReply { asset }),
-            Msg::Probe { round } => ctx.send(
-                from,
-                Msg::ProbeReply {
-                    round,
-                    primary: false,
-                },
-            ),
+            Msg::Probe { round } => answer_probe(ctx, from, round, false),
             _ => {}
         }
     }
