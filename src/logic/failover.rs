@@ -276,6 +276,26 @@ impl Monitor {
                     self.decide(round, ctx);
                 }
             }
+            Msg::RestoreAppoint { epoch, primary } if epoch > self.epoch => {
+                let Some(cluster) = self.spec.failover.as_ref().map(|f| f.cluster.clone()) else {
+                    return;
+                };
+                let Some(m) = cluster.member_index(primary) else {
+                    return;
+                };
+                self.epoch = epoch;
+                self.primary = m;
+                self.primary_lsn = 0;
+                self.failing_over = false;
+                self.round = None;
+                ctx.send(
+                    primary,
+                    Msg::Promote {
+                        epoch,
+                        replicas: cluster.all_members() & !(1 << m),
+                    },
+                );
+            }
             _ => {}
         }
     }
@@ -297,7 +317,9 @@ impl Monitor {
         let Some(m) = policy.cluster.member_index(from) else {
             return;
         };
-        if self.failing_over {
+        // A member on a newer timeline than this controller knows was restored from backup:
+        // its appointment is on its way (`RestoreAppoint`); acting now could appoint another.
+        if self.failing_over || epoch > self.epoch {
             return;
         }
         let primary = policy.cluster.members[self.primary];
@@ -354,6 +376,7 @@ mod tests {
     const A: NodeId = 10;
     const B: NodeId = 11;
     const C: NodeId = 12;
+    const RUNBOOK: NodeId = 40;
 
     fn secs(s: u64) -> SimTime {
         SimTime::from_secs(s)
@@ -764,6 +787,34 @@ mod tests {
         beat(&mut m, &mut ctx, t, A, (9, 1, A));
         beat(&mut m, &mut ctx, t, B, (7, 1, NO_NODE));
         assert!(ctx.sent.is_empty(), "{:?}", ctx.sent);
+    }
+
+    #[test]
+    fn a_restore_appoints_its_primary_and_members_ahead_are_left_alone() {
+        let (mut m, mut ctx) = monitor(plain());
+        // B restored on timeline 5 before the appointment arrived: no instruction yet.
+        beat(&mut m, &mut ctx, secs(100), B, (10, 5, NO_NODE));
+        assert!(ctx.take_sent().is_empty());
+        m.on_message(
+            RUNBOOK,
+            Msg::RestoreAppoint {
+                epoch: 5,
+                primary: B,
+            },
+            &mut ctx,
+        );
+        assert_eq!(ctx.take_sent(), vec![promote(B, 5, 0b101)]);
+        assert_eq!(m.current_primary(), (5, 1));
+        // An older appointment changes nothing.
+        m.on_message(
+            RUNBOOK,
+            Msg::RestoreAppoint {
+                epoch: 4,
+                primary: A,
+            },
+            &mut ctx,
+        );
+        assert!(ctx.take_sent().is_empty());
     }
 
     #[test]

@@ -17,15 +17,21 @@
 //! | [`sentinel`] | Redis Sentinel: SDOWN/ODOWN by quorum, leader election by epoch, failover |
 //! | [`cdn`] | CDN edges: cached assets, origin groups with failover, stale-if-error |
 //! | [`rpc`] | blockchain RPC providers and the latency-aware balancer with maintenance mode |
+//! | [`backup`] | snapshots, full archives and WAL archiving to immutable object storage |
+//! | [`corruption`] | logical corruption: a bad transaction that replicates like any other |
+//! | [`restore`] | detecting corruption and restoring the latest clean backup (or PITR) |
 //! | [`periodic`] | phases of periodic timers (fixed offset, stagger, random) |
 
+pub mod backup;
 pub mod cdn;
+pub mod corruption;
 pub mod failover;
 pub mod health_check;
 pub mod lease;
 pub mod periodic;
 pub mod quorum;
 pub mod replication;
+pub mod restore;
 pub mod routing;
 pub mod rpc;
 pub mod sentinel;
@@ -231,6 +237,117 @@ pub enum Msg {
         epoch: Epoch,
         master: NodeId,
     },
+    // ---- backups (see `backup`) ----
+    /// One segment (`first..=last` of `epoch`) of backup `id`'s content: sent ahead of its
+    /// `BackupPut` on upload, and ahead of `BackupFetched` on download.
+    BackupSegment {
+        id: u32,
+        epoch: Epoch,
+        first: Lsn,
+        last: Lsn,
+    },
+    /// Store backup `id` (its segments came just before): a consistent copy of the data up to
+    /// `lsn`, `upload` bytes to transfer now, `full` bytes to transfer back on restore.
+    BackupPut {
+        id: u32,
+        kind: backup::BackupKind,
+        lsn: Lsn,
+        upload: u64,
+        full: u64,
+    },
+    /// The store's answer to a put (`ok: false`: refused, e.g. an overwrite inside retention).
+    BackupStored {
+        id: u32,
+        ok: bool,
+    },
+    /// Delete backup `id` (refused inside the retention period of immutable storage).
+    BackupDelete {
+        id: u32,
+    },
+    /// List the complete backups of `datastore`.
+    BackupList {
+        datastore: u8,
+    },
+    BackupListing {
+        id: u32,
+        kind: backup::BackupKind,
+        lsn: Lsn,
+        taken_at: SimTime,
+        full: u64,
+    },
+    /// End of a listing, with how far the datastore's WAL archive reaches (0: no archive).
+    BackupListingEnd {
+        datastore: u8,
+        wal_lsn: Lsn,
+    },
+    /// Download chunk `chunk` (`len` bytes) of backup `id` (or of a WAL archive).
+    BackupFetch {
+        id: u32,
+        chunk: u32,
+        len: u64,
+    },
+    BackupChunk {
+        id: u32,
+        chunk: u32,
+    },
+    /// After the last chunk: send the content of `id` between `from` (exclusive) and `upto`.
+    BackupContent {
+        id: u32,
+        from: Lsn,
+        upto: Lsn,
+    },
+    /// The content of `id` has been sent.
+    BackupFetched {
+        id: u32,
+    },
+    /// The store has no such backup (or the WAL archive does not reach that far).
+    BackupMissing {
+        id: u32,
+    },
+    /// Continuous WAL archiving (`archive_command`): entries `first..=last` of `epoch`.
+    WalArchive {
+        datastore: u8,
+        epoch: Epoch,
+        first: Lsn,
+        last: Lsn,
+    },
+    // ---- integrity and restore (see `restore`) ----
+    /// Ask a database member for its error counters (`full: false`, a cheap metrics scrape)
+    /// or to run an integrity check over its data (`full: true`).
+    IntegrityQuery {
+        full: bool,
+    },
+    /// `bad_lsn`: the first entry the integrity check found bad (0: clean or not checked);
+    /// `first_error`: when queries first failed on inconsistent data ([`SimTime::MAX`]: never).
+    IntegrityReport {
+        bad_lsn: Lsn,
+        epoch: Epoch,
+        primary: bool,
+        first_error: SimTime,
+    },
+    /// Maintenance for a restore: refuse (`on`) or accept writes again.
+    Freeze {
+        on: bool,
+    },
+    /// One segment of the restored data, sent ahead of `RestoreInstall`.
+    RestoreSegment {
+        epoch: Epoch,
+        first: Lsn,
+        last: Lsn,
+    },
+    /// Replace the data with the segments just sent (up to `lsn`) and start timeline `epoch`.
+    RestoreInstall {
+        epoch: Epoch,
+        lsn: Lsn,
+    },
+    RestoreInstalled {
+        epoch: Epoch,
+    },
+    /// To the failover controller: the restored cluster's primary is `primary`, in `epoch`.
+    RestoreAppoint {
+        epoch: Epoch,
+        primary: NodeId,
+    },
 }
 
 /// How a request ended, as seen by the server that answered.
@@ -280,6 +397,22 @@ pub enum Timer {
     SentinelFailoverDeadline { epoch: Epoch },
     /// The wait between two failover attempts is over: start one if the master is still down.
     SentinelRetryFailover,
+    // ---- backups and restore ----
+    /// A scheduled backup of `kind` is due.
+    BackupDue { kind: backup::BackupKind },
+    /// Archive the WAL written since the last time (`archive_timeout`).
+    WalArchiveDue,
+    /// The store finished receiving backup `id`.
+    UploadDone { id: u32 },
+    /// The store has chunk `chunk` of `id` ready for `to`.
+    ChunkReady { to: NodeId, id: u32, chunk: u32 },
+    /// The restore runbook's metrics scrape.
+    ErrorScrape,
+    /// The restore runbook's scheduled integrity check.
+    IntegrityCheck,
+    /// A runbook step is due (a fixed step ended, or answers were awaited long enough);
+    /// `token` tells a current step from a superseded one.
+    RunbookStep { token: u32 },
 }
 
 /// Observations recorded for the timeline and the checkers.
@@ -319,6 +452,37 @@ pub enum Note {
     OriginFailover { from: NodeId, to: NodeId },
     /// The platform's blockchain features entered (`on`) or left maintenance mode.
     Maintenance { on: bool },
+    // ---- backups, corruption and restore ----
+    /// A store holds backup `id` of `kind`, consistent up to `lsn`.
+    BackupStored {
+        id: u32,
+        kind: backup::BackupKind,
+        lsn: Lsn,
+    },
+    /// A backup could not be stored (refused, or no answer from the store).
+    BackupFailed { id: u32 },
+    /// Immutable storage refused to delete (`delete`) or overwrite backup `id` inside its
+    /// retention period.
+    RetentionRefused { id: u32, delete: bool },
+    /// A bad transaction (a logical corruption of `ppm` parts per million of the rows) was
+    /// committed at `lsn`; it replicates like any other.
+    CorruptionInjected { lsn: Lsn, ppm: u32 },
+    /// The runbook found the corruption: by an integrity check, or from user errors.
+    CorruptionDetected { lsn: Lsn, by_users: bool },
+    /// A restore began: backup `id` from store `source`, replayed up to `target`.
+    RestoreStarted {
+        source: NodeId,
+        id: u32,
+        target: Lsn,
+    },
+    /// A source failed during the restore; the runbook turns to the next.
+    RestoreSourceFailed { source: NodeId, id: u32 },
+    /// A fixed step of the restore finished.
+    RestoreStep { step: restore::Step },
+    /// The restored data (up to `lsn`) is live again, as timeline `epoch`.
+    Restored { epoch: Epoch, lsn: Lsn },
+    /// No clean backup could be restored.
+    RestoreImpossible,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -326,6 +490,8 @@ pub enum DemoteReason {
     LeaseExpired,
     FencedByReplica,
     DemotedByController,
+    /// Its data was replaced by a restore.
+    Restored,
 }
 
 /// What a state machine may do. Implemented by the simulation kernel's glue, and by test

@@ -15,6 +15,7 @@
 //! checker needs to tell whether the write acknowledged at `(epoch, lsn)` survived, and it
 //! keeps memory flat however many writes a run makes.
 
+use super::corruption::{BadTransaction, first_damage, touches};
 use super::health_check::answer_probe;
 use super::lease::HeartbeatPlan;
 use super::quorum::StandbyRule;
@@ -114,6 +115,29 @@ impl Log {
         debug_assert!(i > 0);
         Some(self.segments[i - 1].0)
     }
+    /// The entries in `(after, upto]` as `(epoch, first, last)` runs, one per segment: how a
+    /// range of the log travels in messages.
+    pub fn runs(&self, after: Lsn, upto: Lsn) -> Vec<(Epoch, Lsn, Lsn)> {
+        let upto = upto.min(self.last);
+        let mut out = Vec::new();
+        for (i, &(epoch, first)) in self.segments.iter().enumerate() {
+            let last = self.segments.get(i + 1).map_or(self.last, |s| s.1 - 1);
+            let (a, b) = (first.max(after + 1), last.min(upto));
+            if a <= b {
+                out.push((epoch, a, b));
+            }
+        }
+        out
+    }
+    /// Appends the run `first..=last` of `epoch`, discarding anything at or above `first`
+    /// first (a newer history replaces an older one from that point).
+    pub fn put_run(&mut self, epoch: Epoch, first: Lsn, last: Lsn) {
+        if first == 0 || last < first || first > self.last + 1 {
+            return;
+        }
+        self.truncate(first - 1);
+        self.append_many(epoch, last - first + 1);
+    }
     /// Discards every entry above `lsn`.
     pub fn truncate(&mut self, lsn: Lsn) {
         if lsn >= self.last {
@@ -193,6 +217,15 @@ pub struct Replica {
     role: Role,
     /// A catch-up being received, installed when complete.
     incoming: Log,
+    /// Restored data being received, installed on `RestoreInstall`.
+    restoring: Log,
+    /// What the bad transactions of this datastore are (their content, in effect): the data
+    /// is damaged while the log holds one of them.
+    bad: Vec<BadTransaction>,
+    /// When a query first failed on damaged data ([`SimTime::MAX`]: never).
+    first_error: SimTime,
+    /// Writes refused for maintenance (a restore in progress).
+    frozen: bool,
     // Observations for the checkers.
     spans: Vec<CommitSpan>,
 }
@@ -211,8 +244,48 @@ impl Replica {
             log: Log::default(),
             epoch: 1,
             incoming: Log::default(),
+            restoring: Log::default(),
+            bad: Vec::new(),
+            first_error: SimTime::MAX,
+            frozen: false,
             spans: Vec::new(),
         }
+    }
+
+    /// The commit point, while primary (what a backup may contain).
+    pub fn committed(&self) -> Option<Lsn> {
+        match &self.role {
+            Role::Primary(p) => Some(p.committed),
+            Role::Replica { .. } => None,
+        }
+    }
+
+    /// Learns what a bad transaction is (every member knows what each entry contains).
+    pub fn know_bad_transaction(&mut self, bad: BadTransaction) {
+        if !self.bad.contains(&bad) {
+            self.bad.push(bad);
+        }
+    }
+
+    /// The first bad transaction this member's data holds.
+    pub fn damage(&self) -> Option<BadTransaction> {
+        first_damage(&self.bad, &self.log)
+    }
+
+    /// Commits a transaction no client asked for (a bad migration run by hand), through the
+    /// normal write path: it replicates like any other. Returns its position when primary.
+    pub fn commit_internal(&mut self, ctx: &mut impl Context) -> Option<(Epoch, Lsn)> {
+        let Role::Primary(p) = &self.role else {
+            return None;
+        };
+        let epoch = p.epoch;
+        let op = OpRef {
+            client: NO_NODE,
+            seq: 0,
+            service: 0,
+        };
+        self.on_write(op, Route::DIRECT, ctx);
+        Some((epoch, self.log.last()))
     }
 
     pub fn log(&self) -> &Log {
@@ -405,14 +478,62 @@ impl Replica {
                 done,
             } => self.on_catch_up(from, epoch, first, last, done, ctx),
             Msg::Probe { round } => answer_probe(ctx, from, round, self.is_primary()),
+            Msg::IntegrityQuery { full } => ctx.send(
+                from,
+                Msg::IntegrityReport {
+                    bad_lsn: if full {
+                        self.damage().map_or(0, |b| b.lsn)
+                    } else {
+                        0
+                    },
+                    epoch: self.epoch,
+                    primary: self.is_primary(),
+                    first_error: self.first_error,
+                },
+            ),
+            Msg::Freeze { on } => self.frozen = on,
+            Msg::RestoreSegment { epoch, first, last } => {
+                if first == 1 {
+                    self.restoring = Log::default();
+                }
+                self.restoring.put_run(epoch, first, last);
+            }
+            Msg::RestoreInstall { epoch, lsn } if epoch > self.epoch => {
+                self.step_down(DemoteReason::Restored, ctx);
+                let mut restored = std::mem::take(&mut self.restoring);
+                restored.truncate(lsn);
+                self.log = restored;
+                self.epoch = epoch;
+                self.frozen = false;
+                self.first_error = SimTime::MAX;
+                self.role = Role::Replica {
+                    primary: NO_NODE,
+                    catching_up: false,
+                };
+                ctx.send(from, Msg::RestoreInstalled { epoch });
+            }
             _ => {}
         }
     }
 
     fn on_write(&mut self, op: OpRef, route: Route, ctx: &mut impl Context) {
-        let Role::Primary(p) = &mut self.role else {
+        if !matches!(self.role, Role::Primary(_)) || self.frozen {
             reply(ctx, op, route, Outcome::Refused);
             return;
+        }
+        // A query on the damaged rows fails (constraint errors, impossible values): the
+        // application reports an error, and the first one is what users notice.
+        if !self.bad.is_empty()
+            && op.client != NO_NODE
+            && let Some(b) = self.damage()
+            && touches(op.client, op.seq, b.ppm)
+        {
+            self.first_error = self.first_error.min(ctx.now());
+            reply(ctx, op, route, Outcome::Refused);
+            return;
+        }
+        let Role::Primary(p) = &mut self.role else {
+            unreachable!("checked above");
         };
         let epoch = p.epoch;
         let lsn = self.log.append(epoch);
@@ -724,6 +845,9 @@ fn record_commit(spans: &mut Vec<CommitSpan>, epoch: Epoch, now: SimTime) {
 
 /// Answers a request along the path it came by.
 fn reply(ctx: &mut impl Context, op: OpRef, route: Route, outcome: Outcome) {
+    if op.client == NO_NODE {
+        return; // an internal transaction: nobody waits for it
+    }
     let to = if route.app != NO_NODE {
         route.app
     } else {
@@ -892,6 +1016,28 @@ mod tests {
         let epochs: Vec<Epoch> = (1..=7).map(|l| log.epoch_at(l).unwrap()).collect();
         assert_eq!(epochs, [1, 1, 2, 2, 2, 2, 4]);
         assert_eq!((log.epoch_at(0), log.epoch_at(8)), (None, None));
+    }
+
+    #[test]
+    fn log_runs_cover_a_range_segment_by_segment_and_put_run_rebuilds_it() {
+        let log = runs(&[(1, 3), (2, 2), (4, 5)]);
+        assert_eq!(log.runs(0, 10), vec![(1, 1, 3), (2, 4, 5), (4, 6, 10)]);
+        assert_eq!(log.runs(2, 7), vec![(1, 3, 3), (2, 4, 5), (4, 6, 7)]);
+        assert_eq!(log.runs(10, 20), vec![]);
+        let mut copy = Log::default();
+        for (e, a, b) in log.runs(0, 7) {
+            copy.put_run(e, a, b);
+        }
+        assert_eq!(copy.last(), 7);
+        assert_eq!(copy.epoch_at(7), Some(4));
+        // A newer history from LSN 5 replaces the old one there; a gap is refused.
+        copy.put_run(5, 5, 6);
+        assert_eq!(
+            (copy.last(), copy.epoch_at(4), copy.epoch_at(5)),
+            (6, Some(2), Some(5))
+        );
+        copy.put_run(6, 9, 9);
+        assert_eq!(copy.last(), 6);
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //! writes made after `t0` (a split brain's) do not move the RPO; lost writes acknowledged after
 //! `t0` are counted separately (`acked_after_t0`), and a target of RPO 0 fails on any loss.
 
+use crate::logic::corruption::{BadTransaction, first_damage};
 use crate::logic::replication::Log;
 use crate::logic::{Epoch, Lsn};
 use crate::sim::time::{SimDuration, SimTime};
@@ -35,6 +36,25 @@ impl FinalData<'_> {
             FinalData::AnyOf(logs) => logs.iter().any(|l| l.epoch_at(lsn) == Some(epoch)),
         }
     }
+
+    /// The first bad transaction the final data still holds (`bad`: all that were committed).
+    pub fn damage(&self, bad: &[BadTransaction]) -> Option<BadTransaction> {
+        match self {
+            FinalData::Primary(log) => first_damage(bad, log),
+            FinalData::AnyOf(logs) => logs.iter().filter_map(|l| first_damage(bad, l)).min(),
+        }
+    }
+}
+
+/// Why an acknowledged write is missing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LossCause {
+    /// Lost with machines: an asynchronous failover, a split brain.
+    Infrastructure,
+    /// Discarded by a restore to a recovery point before it.
+    Restore,
+    /// Destroyed by a logical corruption that is still in the data.
+    Corruption,
 }
 
 /// Lost writes of one run.
@@ -42,6 +62,10 @@ impl FinalData<'_> {
 pub struct LostWrites {
     pub count: u64,
     pub acked_after_t0: u64,
+    /// Of `count`: discarded by restoring a backup (logical corruption's recovery).
+    pub by_restore: u64,
+    /// Of `count`: destroyed by a corruption never repaired.
+    pub by_corruption: u64,
     /// When the earliest lost write was sent.
     #[serde(skip)]
     pub earliest_sent: Option<SimTime>,
@@ -49,8 +73,13 @@ pub struct LostWrites {
 
 impl LostWrites {
     #[inline]
-    pub fn add(&mut self, sent: SimTime, acked_at: SimTime, t0: Option<SimTime>) {
+    pub fn add(&mut self, sent: SimTime, acked_at: SimTime, t0: Option<SimTime>, cause: LossCause) {
         self.count += 1;
+        match cause {
+            LossCause::Infrastructure => {}
+            LossCause::Restore => self.by_restore += 1,
+            LossCause::Corruption => self.by_corruption += 1,
+        }
         if t0.is_some_and(|t| acked_at >= t) {
             self.acked_after_t0 += 1;
         }
@@ -63,11 +92,18 @@ impl LostWrites {
     pub fn merge(&mut self, other: &LostWrites) {
         self.count += other.count;
         self.acked_after_t0 += other.acked_after_t0;
+        self.by_restore += other.by_restore;
+        self.by_corruption += other.by_corruption;
         if let Some(e) = other.earliest_sent
             && self.earliest_sent.is_none_or(|x| e < x)
         {
             self.earliest_sent = Some(e);
         }
+    }
+
+    /// Lost with machines (neither a restore's nor a corruption's).
+    pub fn by_infrastructure(&self) -> u64 {
+        self.count - self.by_restore - self.by_corruption
     }
 
     /// RPO from the incident start `t0` (zero when nothing was lost).
@@ -88,11 +124,15 @@ mod tests {
         let t0 = Some(SimTime::from_secs(600));
         let ms = SimTime::from_millis;
         let mut l = LostWrites::default();
-        l.add(ms(599_950), ms(599_960), t0);
+        l.add(ms(599_950), ms(599_960), t0, LossCause::Infrastructure);
         // Made before the fault, acknowledged after it: still data lost from before t0.
-        l.add(ms(599_930), ms(600_010), t0);
-        l.add(ms(650_000), ms(650_010), t0);
+        l.add(ms(599_930), ms(600_010), t0, LossCause::Restore);
+        l.add(ms(650_000), ms(650_010), t0, LossCause::Corruption);
         assert_eq!(l.count, 3);
+        assert_eq!(
+            (l.by_restore, l.by_corruption, l.by_infrastructure()),
+            (1, 1, 1)
+        );
         assert_eq!(l.acked_after_t0, 2);
         assert_eq!(l.rpo(t0), SimDuration::from_millis(70));
         assert_eq!(LostWrites::default().rpo(t0), SimDuration::ZERO);

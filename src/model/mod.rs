@@ -52,3 +52,71 @@ impl serde::Serialize for Dur {
         duration_serde::serialize(&self.0, s)
     }
 }
+
+/// A human-written size inside RON (`"60GiB"`, `"4KiB"`), in bytes; a rate is a size per
+/// second (`"250MiB/s"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Size(pub u64);
+
+/// Parses `"<number><unit>"` with units B, KB, MB, GB, TB (powers of 1000) or KiB, MiB, GiB,
+/// TiB (powers of 1024); a trailing `/s` is allowed (a rate). Fractions are allowed
+/// (`"1.5GiB"`) and rounded to whole bytes.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let t = t.strip_suffix("/s").unwrap_or(t).trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let value: f64 = num
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size (write it like \"60GiB\" or \"250MiB/s\")"))?;
+    let mult: f64 = match unit.trim() {
+        "B" | "" => 1.0,
+        "KB" => 1e3,
+        "MB" => 1e6,
+        "GB" => 1e9,
+        "TB" => 1e12,
+        "KiB" => 1024.0,
+        "MiB" => 1024.0 * 1024.0,
+        "GiB" => 1024.0 * 1024.0 * 1024.0,
+        "TiB" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        other => {
+            return Err(format!(
+                "unknown unit `{other}` in `{text}` (use B, KB, MB, GB, TB, KiB, MiB, GiB or TiB)"
+            ));
+        }
+    };
+    let bytes = value * mult;
+    if !bytes.is_finite() || bytes >= u64::MAX as f64 {
+        return Err(format!("`{text}` is too large"));
+    }
+    Ok(bytes.round() as u64)
+}
+
+impl<'de> serde::Deserialize<'de> for Size {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        parse_size(&s).map(Size).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_and_rates_parse_in_both_unit_systems() {
+        assert_eq!(parse_size("4KiB"), Ok(4096));
+        assert_eq!(parse_size("60GiB"), Ok(60 << 30));
+        assert_eq!(parse_size("250MiB/s"), Ok(250 << 20));
+        assert_eq!(parse_size("1.5 GB"), Ok(1_500_000_000));
+        assert_eq!(parse_size("512"), Ok(512));
+        assert!(
+            parse_size("12 parsecs")
+                .unwrap_err()
+                .contains("unknown unit")
+        );
+        assert!(parse_size("lots").is_err());
+    }
+}

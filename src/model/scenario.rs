@@ -94,6 +94,11 @@ pub enum FaultKind {
     ChainHalt(String),
     /// One RPC provider fails this share of calls (0 < rate ≤ 1).
     RpcErrors { provider: String, rate: f64 },
+    /// A bad transaction (a faulty migration, an `UPDATE` without `WHERE`) damages this share
+    /// of a datastore's rows (0 < share ≤ 1); it commits on the primary and replicates.
+    TableCorruption { datastore: String, share: f64 },
+    /// Someone (ransomware, a mistaken cleanup script) tries to delete every backup in a store.
+    BackupDeletion(String),
     /// Messages to or from `a` (or between `a` and `b`) take `extra` longer.
     Latency {
         a: PlaceRef,
@@ -211,7 +216,10 @@ impl Fault {
                 },
                 NetFault::RemoveLatency { id },
             ),
-            FaultKind::ChainHalt(_) | FaultKind::RpcErrors { .. } => (
+            FaultKind::ChainHalt(_)
+            | FaultKind::RpcErrors { .. }
+            | FaultKind::TableCorruption { .. }
+            | FaultKind::BackupDeletion(_) => (
                 NetFault::Process { id, on: true },
                 NetFault::Process { id, on: false },
             ),
@@ -616,6 +624,31 @@ fn resolve_fault(
             }
             (Place::Node(node), None, SimDuration::ZERO)
         }
+        FaultKind::TableCorruption { datastore, share } => {
+            let d = topo
+                .datastores
+                .iter()
+                .find(|d| &d.name == datastore)
+                .ok_or_else(|| src.invalid("TableCorruption", datastore, "no such datastore"))?;
+            if !(*share > 0.0 && *share <= 1.0) {
+                return Err(src.invalid(
+                    "share",
+                    datastore,
+                    "the damaged share of the rows is in (0, 1]",
+                ));
+            }
+            (Place::Node(d.members[d.primary]), None, SimDuration::ZERO)
+        }
+        FaultKind::BackupDeletion(store) => {
+            let b = topo
+                .backup_stores
+                .iter()
+                .find(|b| &b.name == store)
+                .ok_or_else(|| {
+                    src.invalid("BackupDeletion", store, "no such store in `backup_stores`")
+                })?;
+            (Place::Node(b.node), None, SimDuration::ZERO)
+        }
         FaultKind::Latency { a, b, extra } => {
             if extra.0.is_zero() {
                 return Err(src.invalid(
@@ -661,6 +694,13 @@ fn describe(
         FaultKind::ProviderOutage(p) => format!("provider {p} outage"),
         FaultKind::NodeCrash(n) => format!("node {n} crashed"),
         FaultKind::ChainHalt(c) => format!("chain halt behind RPC group {c}"),
+        FaultKind::TableCorruption { datastore, share } => format!(
+            "bad transaction damages {:.0}% of {datastore}'s rows (replicated to every member)",
+            share * 100.0
+        ),
+        FaultKind::BackupDeletion(store) => {
+            format!("attempt to delete every backup in store {store}")
+        }
         FaultKind::RpcErrors { provider, rate } => {
             format!(
                 "RPC provider {provider} fails {:.0}% of calls",

@@ -7,7 +7,8 @@
 //! and dependency structure into a `petgraph` graph, used to reject dependency cycles.
 
 use super::error::{InputError, Source};
-use super::{Dur, limits};
+use super::{Dur, Size, limits};
+use crate::logic::backup::{Cron, StoreSpec};
 use crate::logic::health_check::HealthCheckSpec;
 use crate::logic::periodic::Phase;
 use crate::logic::quorum::StandbyRule;
@@ -50,6 +51,141 @@ pub struct TopologyFile {
     pub cdns: Vec<CdnDef>,
     #[serde(default)]
     pub rpc: Vec<RpcDef>,
+    /// Object stores for backups (immutable, with retention).
+    #[serde(default)]
+    pub backup_stores: Vec<BackupStoreDef>,
+}
+
+/// An object store holding backups: an S3 bucket with Object Lock, a cold-storage archive.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "BackupStore")]
+pub struct BackupStoreDef {
+    pub name: String,
+    /// The node standing for the store (placed where the bucket is).
+    pub node: String,
+    /// Object Lock retention: deletes and overwrites are refused for this long.
+    pub retention: Dur,
+    /// Transfer rate each way (`"250MiB/s"`).
+    pub throughput: Size,
+    /// Wait before a download's first byte (cold-storage retrieval).
+    #[serde(default)]
+    pub first_byte: Dur,
+}
+
+#[derive(Clone, Debug)]
+pub struct BackupStoreInfo {
+    pub name: String,
+    pub node: u32,
+    pub spec: StoreSpec,
+}
+
+/// A schedule: the store and when (`every`, first `at` from the start of the run).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupScheduleDef {
+    pub store: String,
+    pub every: Dur,
+    #[serde(default)]
+    pub at: Dur,
+}
+
+/// Continuous WAL archiving (`archive_command`, `archive_timeout`): enables point-in-time
+/// recovery.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WalArchiveDef {
+    pub store: String,
+    pub archive_timeout: Dur,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CronDef {
+    pub every: Dur,
+    #[serde(default)]
+    pub at: Dur,
+}
+
+fn default_scrape() -> Dur {
+    Dur(SimDuration::from_secs(60))
+}
+fn default_answer_timeout() -> Dur {
+    Dur(SimDuration::from_secs(30))
+}
+fn default_chunk() -> Size {
+    Size(1 << 30)
+}
+
+/// How the team notices a logical corruption and restores: the steps of the runbook.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecoveryDef {
+    /// Where the runbook is driven from (the operators' tooling).
+    pub node: String,
+    /// Scheduled integrity checks.
+    pub integrity_check: CronDef,
+    /// How often error metrics are scraped.
+    #[serde(default = "default_scrape")]
+    pub metrics_scrape: Dur,
+    /// From the first user-visible error to the team acting on user reports.
+    pub user_report_after: Dur,
+    /// Getting an instance to restore onto.
+    pub provision: Dur,
+    /// Redeploying configuration and code from version control.
+    pub redeploy: Dur,
+    /// Checking the restored data before switching.
+    pub verify: Dur,
+    /// Download chunk size.
+    #[serde(default = "default_chunk")]
+    pub chunk: Size,
+    /// How long to wait for answers before going on (listings, installs).
+    #[serde(default = "default_answer_timeout")]
+    pub answer_timeout: Dur,
+    /// A download chunk that takes longer: the store is abandoned for the next.
+    pub chunk_timeout: Dur,
+}
+
+/// A datastore's backups.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupDef {
+    /// Size of the data at the start of the run.
+    pub data_size: Size,
+    /// Bytes each write adds.
+    pub write_size: Size,
+    #[serde(default)]
+    pub snapshots: Option<BackupScheduleDef>,
+    #[serde(default)]
+    pub archive: Option<BackupScheduleDef>,
+    #[serde(default)]
+    pub wal_archive: Option<WalArchiveDef>,
+    #[serde(default)]
+    pub recovery: Option<RecoveryDef>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RecoveryInfo {
+    pub node: u32,
+    pub integrity_check: Cron,
+    pub metrics_scrape: SimDuration,
+    pub user_report_after: SimDuration,
+    pub provision: SimDuration,
+    pub redeploy: SimDuration,
+    pub verify: SimDuration,
+    pub chunk: u64,
+    pub answer_timeout: SimDuration,
+    pub chunk_timeout: SimDuration,
+}
+
+/// A datastore's backups, resolved (stores by index into `backup_stores`).
+#[derive(Clone, Debug)]
+pub struct BackupInfo {
+    pub data_size: u64,
+    pub write_size: u64,
+    pub snapshots: Option<(usize, Cron)>,
+    pub archive: Option<(usize, Cron)>,
+    pub wal_archive: Option<(usize, SimDuration)>,
+    pub recovery: Option<RecoveryInfo>,
 }
 
 fn default_block_time() -> Dur {
@@ -316,6 +452,9 @@ pub struct DatastoreDef {
     /// Redis Sentinel-style failover by a quorum of sentinels. Exactly one of the two.
     #[serde(default)]
     pub sentinel: Option<SentinelDef>,
+    /// Snapshots, archives, WAL archiving and the restore runbook.
+    #[serde(default)]
+    pub backup: Option<BackupDef>,
 }
 
 fn default_down_after() -> Dur {
@@ -475,6 +614,12 @@ pub enum Role {
     RpcBalancer(usize),
     /// Serves a static site.
     Site,
+    /// Holds backups: `backup_stores[k]`.
+    BackupStore(usize),
+    /// Drives the restore runbook of a datastore.
+    Recovery {
+        datastore: usize,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -502,6 +647,7 @@ pub struct DatastoreInfo {
     pub synchronous_mode_strict: bool,
     pub wal_sender_timeout: SimDuration,
     pub fencing: Vec<Fencing>,
+    pub backup: Option<BackupInfo>,
 }
 
 #[derive(Clone, Debug)]
@@ -592,6 +738,7 @@ pub struct Topology {
     pub services: Vec<ServiceInfo>,
     pub cdns: Vec<CdnInfo>,
     pub rpcs: Vec<RpcInfo>,
+    pub backup_stores: Vec<BackupStoreInfo>,
     /// The monitor each watched node heartbeats to, and its position among all heartbeating
     /// nodes (for staggered phases).
     pub heartbeat: Vec<Option<(usize, u64)>>,
@@ -885,6 +1032,37 @@ impl<'a> Builder<'a> {
                 heartbeat_phase: m.heartbeat_phase,
             });
         }
+        // ---- backup stores ----
+        let mut backup_stores: Vec<BackupStoreInfo> = Vec::new();
+        for (k, b) in f.backup_stores.iter().enumerate() {
+            if backup_stores.iter().any(|x| x.name == b.name) {
+                return Err(self.err("backup_stores", &b.name, "this store is defined twice"));
+            }
+            let node = node_of("backup_stores", &b.node)?;
+            assign(&mut roles, node, Role::BackupStore(k), "backup_stores")?;
+            if b.throughput.0 == 0 {
+                return Err(self.err(
+                    "throughput",
+                    &b.name,
+                    "a store's throughput must be greater than zero",
+                ));
+            }
+            backup_stores.push(BackupStoreInfo {
+                name: b.name.clone(),
+                node,
+                spec: StoreSpec {
+                    retention: positive(src, "retention", b.retention, "retention")?,
+                    throughput: b.throughput.0,
+                    first_byte: b.first_byte.0,
+                },
+            });
+        }
+        let store_of = |near: &str, name: &str| -> Result<usize, InputError> {
+            backup_stores
+                .iter()
+                .position(|b| b.name == name)
+                .ok_or_else(|| self.err(near, name, "no such store in `backup_stores`"))
+        };
         // ---- datastores ----
         let mut datastores = Vec::new();
         // Replication knobs for datastores whose failover is not Patroni-style.
@@ -1011,6 +1189,122 @@ impl<'a> Builder<'a> {
                     assign(&mut roles, n, Role::Sentinel { datastore: di }, "sentinel")?;
                 }
             }
+            let backup = match &d.backup {
+                None => None,
+                Some(b) => {
+                    let schedule =
+                        |near: &str, s: &BackupScheduleDef| -> Result<(usize, Cron), InputError> {
+                            Ok((
+                                store_of(near, &s.store)?,
+                                Cron {
+                                    every: positive(src, "every", s.every, "a backup interval")?,
+                                    phase: s.at.0,
+                                },
+                            ))
+                        };
+                    let snapshots = b
+                        .snapshots
+                        .as_ref()
+                        .map(|s| schedule("snapshots", s))
+                        .transpose()?;
+                    let archive = b
+                        .archive
+                        .as_ref()
+                        .map(|s| schedule("archive", s))
+                        .transpose()?;
+                    let wal_archive = b
+                        .wal_archive
+                        .as_ref()
+                        .map(|w| -> Result<_, InputError> {
+                            Ok((
+                                store_of("wal_archive", &w.store)?,
+                                positive(
+                                    src,
+                                    "archive_timeout",
+                                    w.archive_timeout,
+                                    "archive_timeout",
+                                )?,
+                            ))
+                        })
+                        .transpose()?;
+                    if snapshots.is_none() && archive.is_none() {
+                        return Err(self.err(
+                            "backup",
+                            &d.name,
+                            "a backup policy needs `snapshots` or `archive` (WAL alone cannot be restored)",
+                        ));
+                    }
+                    let recovery = match &b.recovery {
+                        None => None,
+                        Some(r) => {
+                            if sentinel.is_some() {
+                                return Err(self.err(
+                                    "recovery",
+                                    &d.name,
+                                    "restore is modelled for controller-managed datastores; Sentinel would fight the restored primary",
+                                ));
+                            }
+                            let node = node_of("recovery", &r.node)?;
+                            assign(
+                                &mut roles,
+                                node,
+                                Role::Recovery { datastore: di },
+                                "recovery",
+                            )?;
+                            if r.chunk.0 == 0 {
+                                return Err(self.err(
+                                    "chunk",
+                                    &d.name,
+                                    "the chunk size must be greater than zero",
+                                ));
+                            }
+                            Some(RecoveryInfo {
+                                node,
+                                integrity_check: Cron {
+                                    every: positive(
+                                        src,
+                                        "every",
+                                        r.integrity_check.every,
+                                        "the integrity check interval",
+                                    )?,
+                                    phase: r.integrity_check.at.0,
+                                },
+                                metrics_scrape: positive(
+                                    src,
+                                    "metrics_scrape",
+                                    r.metrics_scrape,
+                                    "metrics_scrape",
+                                )?,
+                                user_report_after: r.user_report_after.0,
+                                provision: r.provision.0,
+                                redeploy: r.redeploy.0,
+                                verify: r.verify.0,
+                                chunk: r.chunk.0,
+                                answer_timeout: positive(
+                                    src,
+                                    "answer_timeout",
+                                    r.answer_timeout,
+                                    "answer_timeout",
+                                )?,
+                                chunk_timeout: positive(
+                                    src,
+                                    "chunk_timeout",
+                                    r.chunk_timeout,
+                                    "chunk_timeout",
+                                )?,
+                            })
+                        }
+                    };
+                    Some(BackupInfo {
+                        data_size: b.data_size.0,
+                        write_size: b.write_size.0,
+                        snapshots,
+                        archive,
+                        wal_archive,
+                        recovery,
+                    })
+                }
+            };
             datastores.push(DatastoreInfo {
                 name: d.name.clone(),
                 members,
@@ -1034,6 +1328,7 @@ impl<'a> Builder<'a> {
                 } else {
                     failover.fencing.clone()
                 },
+                backup,
             });
         }
         let datastore_of = |near: &str, name: &str| -> Result<usize, InputError> {
@@ -1468,6 +1763,7 @@ impl<'a> Builder<'a> {
             services,
             cdns,
             rpcs,
+            backup_stores,
             heartbeat,
             layout,
             graph,

@@ -75,6 +75,52 @@ pub struct ServiceReport {
     pub rpo_s: Percentiles,
     /// Summed over all runs.
     pub writes: WriteCounts,
+    /// Lost acknowledged writes by cause, summed over all runs: what separates an
+    /// infrastructure failure (replication's promise) from a logical corruption (backups').
+    pub lost_by_cause: LostByCause,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct LostByCause {
+    /// Lost with machines: asynchronous failover, split brain.
+    pub infrastructure: u64,
+    /// Discarded by restoring a backup after a logical corruption.
+    pub restore: u64,
+    /// Destroyed by a logical corruption still in the data.
+    pub corruption: u64,
+}
+
+impl LostByCause {
+    fn add(&mut self, l: &crate::measure::durability::LostWrites) {
+        self.infrastructure += l.by_infrastructure();
+        self.restore += l.by_restore;
+        self.corruption += l.by_corruption;
+    }
+
+    /// One phrase naming the causes, e.g. "1,234 discarded by the restore (logical
+    /// corruption)"; empty when nothing was lost.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if self.infrastructure > 0 {
+            parts.push(format!(
+                "{} lost with machines (infrastructure failure)",
+                self.infrastructure
+            ));
+        }
+        if self.restore > 0 {
+            parts.push(format!(
+                "{} discarded by restoring a backup (logical corruption)",
+                self.restore
+            ));
+        }
+        if self.corruption > 0 {
+            parts.push(format!(
+                "{} destroyed by a corruption never repaired",
+                self.corruption
+            ));
+        }
+        parts.join(", ")
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -150,6 +196,13 @@ fn run_failures(topo: &Topology, r: &RunResult, s: &Scenario) -> Vec<(Option<usi
                 r.seed, sv.lost.count
             ));
         }
+        if sv.lost.count > 0
+            && let Some(last) = mine.last_mut()
+        {
+            let mut by = LostByCause::default();
+            by.add(&sv.lost);
+            last.push_str(&format!(": {}", by.describe()));
+        }
         why.extend(mine.into_iter().map(|m| (Some(sv.service), m)));
     }
     for v in &r.safety_violations {
@@ -175,8 +228,10 @@ fn services(
             continue;
         }
         let mut writes = WriteCounts::default();
+        let mut lost_by_cause = LostByCause::default();
         for (_, x) in &mine {
             writes.merge(&x.writes);
+            lost_by_cause.add(&x.lost);
         }
         let (rto_target, rpo_target) = s.service_targets[k];
         out.push(ServiceReport {
@@ -200,6 +255,7 @@ fn services(
                     .collect::<Vec<_>>(),
             ),
             writes,
+            lost_by_cause,
         });
     }
     out

@@ -81,6 +81,9 @@ pub fn render(report: &SuiteReport) -> String {
                     "",
                     if sv.passed { "pass" } else { "fail" }
                 );
+                if sv.writes.acked_lost > 0 {
+                    let _ = writeln!(out, "{:<24}lost: {}", "", sv.lost_by_cause.describe());
+                }
             }
         }
     }

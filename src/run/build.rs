@@ -3,11 +3,13 @@
 
 use super::world::{GameDayWorld, Process, ProcessFault};
 use crate::logic::ServiceId;
+use crate::logic::backup::{BackupAgent, BackupPlan, BackupStore};
 use crate::logic::cdn::{AssetCatalog, CdnSpec, Edge};
 use crate::logic::failover::{FailoverPolicy, Monitor, MonitorSpec};
 use crate::logic::health_check::HealthChecker;
 use crate::logic::lease::HeartbeatPlan;
 use crate::logic::replication::{ClusterSpec, Replica};
+use crate::logic::restore::{RecoveryRunbook, RecoverySpec};
 use crate::logic::routing::{AppServer, Backend, Gslb, LoadBalancer, SentinelView};
 use crate::logic::rpc::{BalancerSpec, RpcBalancer, RpcProvider};
 use crate::logic::sentinel::{Sentinel, SentinelSpec};
@@ -18,7 +20,7 @@ use crate::model::topology::{Connect, Fencing, Role, Topology};
 use crate::sim::kernel::NetFault;
 use crate::sim::network::Network;
 use crate::sim::rng::component_rng;
-use crate::sim::time::SimTime;
+use crate::sim::time::{SimDuration, SimTime};
 use std::sync::Arc;
 
 /// Everything one run needs before the kernel starts.
@@ -154,6 +156,73 @@ pub fn assemble(topo: &Topology, scenario: &Scenario, run_seed: u64) -> Assembly
             .collect()
     };
 
+    // Backups: the plan each member's agent follows, and each datastore's restore runbook.
+    let backup_plans: Vec<Option<Arc<BackupPlan>>> = topo
+        .datastores
+        .iter()
+        .enumerate()
+        .map(|(di, d)| {
+            d.backup.as_ref().map(|b| {
+                let store = |k: usize| topo.backup_stores[k].node;
+                Arc::new(BackupPlan {
+                    datastore: di as u8,
+                    snapshot: b.snapshots.map(|(k, c)| (store(k), c)),
+                    archive: b.archive.map(|(k, c)| (store(k), c)),
+                    wal: b.wal_archive.map(|(k, t)| (store(k), t)),
+                    data_size: b.data_size,
+                    write_size: b.write_size,
+                    upload_timeout: b
+                        .snapshots
+                        .or(b.archive)
+                        .map(|(_, c)| c.every)
+                        .unwrap_or(SimDuration::from_secs(3600)),
+                })
+            })
+        })
+        .collect();
+    let recovery_spec = |di: usize| -> Arc<RecoverySpec> {
+        let d = &topo.datastores[di];
+        let b = d
+            .backup
+            .as_ref()
+            .expect("validated: a recovery node implies a backup policy");
+        let r = b.recovery.as_ref().expect("validated");
+        // Restore sources in preference order: the snapshot store (fast, recent), then the
+        // archive (another provider, slower), then the WAL store if it is a third.
+        let mut sources: Vec<u32> = Vec::new();
+        for k in [
+            b.snapshots.map(|s| s.0),
+            b.archive.map(|s| s.0),
+            b.wal_archive.map(|s| s.0),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let node = topo.backup_stores[k].node;
+            if !sources.contains(&node) {
+                sources.push(node);
+            }
+        }
+        Arc::new(RecoverySpec {
+            datastore: di as u8,
+            members: d.members.clone(),
+            controller: d.controller.map(|c| topo.monitors[c].node),
+            sources,
+            pitr: b.wal_archive.is_some(),
+            data_size: b.data_size,
+            write_size: b.write_size,
+            chunk: r.chunk,
+            integrity_check: r.integrity_check,
+            scrape_every: r.metrics_scrape,
+            user_report_after: r.user_report_after,
+            provision: r.provision,
+            redeploy: r.redeploy,
+            verify: r.verify,
+            answer_timeout: r.answer_timeout,
+            chunk_timeout: r.chunk_timeout,
+        })
+    };
+    let mut agents = Vec::with_capacity(n);
     let mut processes = Vec::with_capacity(n);
     let mut plain_heartbeats = Vec::with_capacity(n);
     let mut phase_index = vec![0u64; n];
@@ -166,8 +235,20 @@ pub fn assemble(topo: &Topology, scenario: &Scenario, run_seed: u64) -> Assembly
         } else {
             hb
         });
+        agents.push(match role {
+            Role::DatabaseMember { datastore, member } => backup_plans[datastore]
+                .as_ref()
+                .map(|p| BackupAgent::new(p.clone(), member)),
+            _ => None,
+        });
         let process = match role {
             Role::Plain => Process::Plain,
+            Role::BackupStore(k) => {
+                Process::BackupStore(BackupStore::new(topo.backup_stores[k].spec))
+            }
+            Role::Recovery { datastore } => {
+                Process::Recovery(RecoveryRunbook::new(recovery_spec(datastore)))
+            }
             Role::DatabaseMember { datastore, member } => {
                 Process::Replica(Replica::new(clusters[datastore].clone(), member, hb))
             }
@@ -333,6 +414,22 @@ pub fn assemble(topo: &Topology, scenario: &Scenario, run_seed: u64) -> Assembly
                 node: topo.node(provider).expect("validated"),
                 ppm: (rate * 1_000_000.0).round() as u32,
             }),
+            FaultKind::TableCorruption { datastore, share } => Some(ProcessFault::Corrupt {
+                datastore: topo
+                    .datastores
+                    .iter()
+                    .position(|d| &d.name == datastore)
+                    .expect("validated"),
+                ppm: (share * 1_000_000.0).round() as u32,
+            }),
+            FaultKind::BackupDeletion(store) => Some(ProcessFault::DeleteBackups {
+                node: topo
+                    .backup_stores
+                    .iter()
+                    .find(|b| &b.name == store)
+                    .expect("validated")
+                    .node,
+            }),
             _ => None,
         })
         .collect();
@@ -351,6 +448,9 @@ pub fn assemble(topo: &Topology, scenario: &Scenario, run_seed: u64) -> Assembly
             outages: Vec::new(),
             faults_applied: Vec::new(),
             process_faults,
+            agents,
+            datastore_members: topo.datastores.iter().map(|d| d.members.clone()).collect(),
+            bad_transactions: vec![Vec::new(); topo.datastores.len()],
         },
         network,
         faults,

@@ -2,14 +2,19 @@
 //! final state and the notes they made, never predicted.
 
 use super::world::{GameDayWorld, Process};
+use crate::logic::backup::BackupKind;
+use crate::logic::corruption::{BadTransaction, touches};
 use crate::logic::replication::{ClusterSpec, ReplicationMode};
+use crate::logic::restore::Step;
+use crate::logic::{Epoch, Lsn};
 use crate::logic::{NodeId, Note};
-use crate::measure::durability::{FinalData, LostWrites};
+use crate::measure::durability::{FinalData, LossCause, LostWrites};
 use crate::measure::history::OpStatus;
 use crate::measure::outcome::{WriteCounts, verdict};
 use crate::measure::safety::{Promotion, check_durability, check_primaries};
 use crate::measure::steady_state::{Recovery, SuccessSeries, recovery};
 use crate::model::scenario::Scenario;
+use crate::model::topology::Role;
 use crate::model::topology::Topology;
 use crate::sim::kernel::RunStats;
 use crate::sim::network::Network;
@@ -148,9 +153,27 @@ pub fn judge(
         })
         .collect();
     let mut lost_per_cluster = vec![LostWrites::default(); clusters.len()];
-    for p in &world.processes {
+    // Restores each datastore went through (`(new epoch, recovery point)`), and the damage
+    // still in its final data.
+    let mut restores: Vec<Vec<(Epoch, Lsn)>> = vec![Vec::new(); clusters.len()];
+    for &(_, node, note) in notes {
+        if let (Note::Restored { epoch, lsn }, Role::Recovery { datastore }) =
+            (note, topo.roles[node as usize])
+        {
+            restores[datastore].push((epoch, lsn));
+        }
+    }
+    let damage: Vec<Option<BadTransaction>> = finals
+        .iter()
+        .zip(&world.bad_transactions)
+        .map(|(f, bad)| {
+            let bad: Vec<BadTransaction> = bad.iter().map(|b| b.1).collect();
+            f.damage(&bad)
+        })
+        .collect();
+    for (node, p) in world.processes.iter().enumerate() {
         let Process::Clients(c) = p else { continue };
-        for op in c.history().ops() {
+        for (seq, op) in c.history().ops().iter().enumerate() {
             let svc = c.spec().streams[op.stream as usize].service as usize;
             let cluster = topo.services[svc].datastore;
             let (writes, series, first, lost, used) = &mut per[svc];
@@ -165,12 +188,25 @@ pub fn judge(
                 *first = Some(op.done);
             }
             // A static site's reads have nothing durable to lose.
-            if let Some(cluster) = cluster
-                && !finals[cluster].holds(op.epoch, op.lsn)
+            let Some(cluster) = cluster else { continue };
+            let cause = if finals[cluster].holds(op.epoch, op.lsn) {
+                // Present, unless a corruption still in the data destroyed its row.
+                match damage[cluster] {
+                    Some(d) if op.lsn < d.lsn && touches(node as u32, seq as u32, d.ppm) => {
+                        LossCause::Corruption
+                    }
+                    _ => continue,
+                }
+            } else if restores[cluster]
+                .iter()
+                .any(|&(e, l)| op.epoch < e && op.lsn > l)
             {
-                lost.add(op.sent, op.done, t0);
-                lost_per_cluster[cluster].add(op.sent, op.done, t0);
-            }
+                LossCause::Restore
+            } else {
+                LossCause::Infrastructure
+            };
+            lost.add(op.sent, op.done, t0, cause);
+            lost_per_cluster[cluster].add(op.sent, op.done, t0, cause);
         }
     }
     // Without faults the whole run is judged: a system broken from the start must not pass.
@@ -239,11 +275,13 @@ pub fn judge(
             .map(|(_, n, _)| topo.node_zone[*n as usize])
             .collect();
         let synchronous = matches!(c.mode, ReplicationMode::Synchronous(rule) if rule.k() > 0);
+        // A restore discards writes on purpose and a corruption destroys them whatever the
+        // replication: the checker is about what replication promised.
         violations.extend(check_durability(
             &c.name,
             synchronous,
             zones_hit.len(),
-            lost_per_cluster[k].count,
+            lost_per_cluster[k].by_infrastructure(),
         ));
     }
     if stats.budget_exhausted {
@@ -276,8 +314,115 @@ pub fn judge(
     // Many nodes making the same move (sixteen resolver caches, fourteen app servers) make
     // one line: the first one, and how many followed.
     let mut groups: BTreeMap<(&'static str, String), (usize, usize)> = BTreeMap::new();
+    let mut backups: BTreeMap<u32, (SimTime, BackupKind)> = BTreeMap::new();
     for &(at, node, note) in notes {
         let (kind, group, detail) = match note {
+            Note::BackupStored { id, kind, lsn } => {
+                backups.insert(id, (at, kind));
+                (
+                    "backup",
+                    None,
+                    format!(
+                        "{} stored a {} (up to LSN {lsn})",
+                        name(node),
+                        kind_name(kind)
+                    ),
+                )
+            }
+            Note::BackupFailed { id } => (
+                "backup_failed",
+                None,
+                format!("backup {id:#x} was not stored (refused or no answer from its store)"),
+            ),
+            Note::RetentionRefused { id, delete } => (
+                "retention",
+                Some(format!("{delete}")),
+                format!(
+                    "{} refused to {} {}: inside its retention period",
+                    name(node),
+                    if delete { "delete" } else { "overwrite" },
+                    describe_backup(&backups, id)
+                ),
+            ),
+            Note::CorruptionInjected { lsn, ppm } => (
+                "corruption",
+                None,
+                format!(
+                    "{} committed a bad transaction at LSN {lsn} damaging {:.1}% of the rows; it replicates",
+                    name(node),
+                    ppm as f64 / 10_000.0
+                ),
+            ),
+            Note::CorruptionDetected { lsn, by_users } => {
+                detected = detected.or(after_t0(at).then_some(at));
+                (
+                    "detected",
+                    None,
+                    format!(
+                        "{} found the corruption (from LSN {lsn}) {}; writes frozen",
+                        name(node),
+                        if by_users {
+                            "after user reports"
+                        } else {
+                            "by a scheduled integrity check"
+                        }
+                    ),
+                )
+            }
+            Note::RestoreStarted { source, id, target } => {
+                let what = describe_backup(&backups, id);
+                (
+                    "restore",
+                    None,
+                    format!(
+                        "{} restores {what} from {}, up to LSN {target}",
+                        name(node),
+                        name(source)
+                    ),
+                )
+            }
+            Note::RestoreSourceFailed { source, id } => (
+                "restore",
+                None,
+                format!(
+                    "{} gave up on {} at {}: trying the next source",
+                    name(node),
+                    describe_backup(&backups, id),
+                    name(source)
+                ),
+            ),
+            Note::RestoreStep { step } => (
+                "restore",
+                None,
+                format!(
+                    "{}: {}",
+                    name(node),
+                    match step {
+                        Step::Provisioned => "instance provisioned",
+                        Step::Downloaded => "backup downloaded",
+                        Step::Replayed => "WAL replayed to the recovery target",
+                        Step::Redeployed =>
+                            "configuration and code redeployed from version control",
+                        Step::Verified => "restored data verified",
+                    }
+                ),
+            ),
+            Note::Restored { epoch, lsn } => {
+                promoted = promoted.or(after_t0(at).then_some(at));
+                (
+                    "restored",
+                    None,
+                    format!(
+                        "{} switched to the restored data (up to LSN {lsn}) as epoch {epoch}",
+                        name(node)
+                    ),
+                )
+            }
+            Note::RestoreImpossible => (
+                "restore",
+                None,
+                format!("{} found no clean backup to restore", name(node)),
+            ),
             Note::Detected { node: dead } => {
                 detected = detected.or(after_t0(at).then_some(at));
                 (
@@ -466,6 +611,21 @@ pub fn judge(
         rerouted,
         safety_violations: violations,
         timeline,
+    }
+}
+
+fn kind_name(k: BackupKind) -> &'static str {
+    match k {
+        BackupKind::Snapshot => "snapshot",
+        BackupKind::Archive => "full archive",
+    }
+}
+
+/// "the snapshot stored at 2046 s", from the backups stored so far in the run.
+fn describe_backup(backups: &BTreeMap<u32, (SimTime, BackupKind)>, id: u32) -> String {
+    match backups.get(&id) {
+        Some((at, k)) => format!("the {} stored at {:.0} s", kind_name(*k), at.as_secs_f64()),
+        None => format!("backup {id:#x}"),
     }
 }
 

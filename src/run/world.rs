@@ -4,10 +4,13 @@
 //! [`Ctx`] to the logic's [`Context`] trait (adding the node's own random stream) and routes
 //! each message or timer to the state machine on that node.
 
+use crate::logic::backup::{BackupAgent, BackupStore};
 use crate::logic::cdn::Edge;
+use crate::logic::corruption::BadTransaction;
 use crate::logic::failover::Monitor;
 use crate::logic::lease::HeartbeatPlan;
 use crate::logic::replication::Replica;
+use crate::logic::restore::RecoveryRunbook;
 use crate::logic::routing::{AppServer, Gslb, LoadBalancer};
 use crate::logic::rpc::{RpcBalancer, RpcProvider};
 use crate::logic::sentinel::Sentinel;
@@ -34,6 +37,8 @@ pub enum Process {
     Edge(Edge),
     RpcProvider(RpcProvider),
     RpcBalancer(RpcBalancer),
+    BackupStore(BackupStore),
+    Recovery(RecoveryRunbook),
 }
 
 /// A fault on processes, applied by the world when the kernel fires it (indexed by the
@@ -44,6 +49,10 @@ pub enum ProcessFault {
     ChainHalt { providers: Vec<NodeIndex> },
     /// One provider fails `ppm` parts per million of its calls.
     Errors { node: NodeIndex, ppm: u32 },
+    /// A bad transaction damaging `ppm` of the rows is committed on the datastore's primary.
+    Corrupt { datastore: usize, ppm: u32 },
+    /// Every backup of the store at `node` is asked to be deleted.
+    DeleteBackups { node: NodeIndex },
 }
 
 pub struct GameDayWorld {
@@ -57,6 +66,12 @@ pub struct GameDayWorld {
     pub outages: Vec<(SimTime, NodeIndex, bool)>,
     pub faults_applied: Vec<(SimTime, NetFault)>,
     pub process_faults: Vec<Option<ProcessFault>>,
+    /// The backup agent beside each database member (by node).
+    pub agents: Vec<Option<BackupAgent>>,
+    /// Members of each datastore (by datastore index).
+    pub datastore_members: Vec<Vec<NodeIndex>>,
+    /// Bad transactions committed in each datastore, as `(when, what)`.
+    pub bad_transactions: Vec<Vec<(SimTime, BadTransaction)>>,
 }
 
 /// The logic's view of the kernel context, with the node's own random stream.
@@ -102,9 +117,17 @@ impl GameDayWorld {
         if let Some(plan) = self.plain_heartbeats[i] {
             plan.arm(true, &mut ctx);
         }
+        if let Some(agent) = &mut self.agents[i] {
+            agent.start(&mut ctx);
+        }
         match &mut self.processes[i] {
             Process::RpcBalancer(x) => x.start(index, &mut ctx),
-            Process::Plain | Process::Site(_) | Process::Edge(_) | Process::RpcProvider(_) => {}
+            Process::Recovery(x) => x.start(&mut ctx),
+            Process::Plain
+            | Process::Site(_)
+            | Process::Edge(_)
+            | Process::RpcProvider(_)
+            | Process::BackupStore(_) => {}
             Process::Replica(r) => {
                 if restart {
                     r.restart(&mut ctx)
@@ -145,8 +168,13 @@ impl World for GameDayWorld {
             rng: &mut self.rngs[i],
         };
         match &mut self.processes[i] {
-            Process::Replica(r) => r.on_message(from, msg, &mut ctx),
+            Process::Replica(r) => match (msg, &mut self.agents[i]) {
+                (Msg::BackupStored { .. }, Some(agent)) => agent.on_message(msg, &mut ctx),
+                _ => r.on_message(from, msg, &mut ctx),
+            },
             Process::Monitor(m) => m.on_message(from, msg, &mut ctx),
+            Process::BackupStore(x) => x.on_message(from, msg, &mut ctx),
+            Process::Recovery(x) => x.on_message(from, msg, &mut ctx),
             Process::Clients(c) => c.on_message(from, msg, &mut ctx),
             Process::App(a) => a.on_message(from, msg, &mut ctx),
             Process::LoadBalancer(l) => l.on_message(from, msg, &mut ctx),
@@ -174,8 +202,15 @@ impl World for GameDayWorld {
             return;
         }
         match &mut self.processes[i] {
-            Process::Replica(r) => r.on_timer(timer, &mut ctx),
+            Process::Replica(r) => match (timer, &mut self.agents[i]) {
+                (Timer::BackupDue { .. } | Timer::WalArchiveDue, Some(agent)) => {
+                    agent.on_timer(timer, r.log(), r.committed(), &mut ctx)
+                }
+                _ => r.on_timer(timer, &mut ctx),
+            },
             Process::Monitor(m) => m.on_timer(timer, &mut ctx),
+            Process::BackupStore(x) => x.on_timer(timer, &mut ctx),
+            Process::Recovery(x) => x.on_timer(timer, &mut ctx),
             Process::Clients(c) => c.on_timer(timer, &mut ctx),
             Process::App(a) => a.on_timer(timer, &mut ctx),
             Process::LoadBalancer(l) => l.on_timer(timer, &mut ctx),
@@ -226,7 +261,67 @@ impl World for GameDayWorld {
                         x.set_error_rate(if on { *ppm } else { 0 });
                     }
                 }
+                // Acted on with a context, in `on_process_fault`.
+                ProcessFault::Corrupt { .. } | ProcessFault::DeleteBackups { .. } => {}
             }
+        }
+    }
+
+    fn process_fault_nodes(&self, id: u32) -> Vec<NodeIndex> {
+        match self.process_faults.get(id as usize) {
+            Some(Some(ProcessFault::Corrupt { datastore, .. })) => {
+                self.datastore_members[*datastore].clone()
+            }
+            Some(Some(ProcessFault::DeleteBackups { node })) => vec![*node],
+            _ => Vec::new(),
+        }
+    }
+
+    fn on_process_fault(&mut self, node: NodeIndex, id: u32, on: bool, k: &mut Ctx<'_, Self>) {
+        if !on {
+            return; // neither a committed transaction nor a delete attempt can be undone
+        }
+        let i = node as usize;
+        let mut ctx = NodeCtx {
+            k,
+            rng: &mut self.rngs[i],
+        };
+        match self.process_faults.get(id as usize) {
+            Some(Some(ProcessFault::Corrupt { datastore, ppm })) => {
+                let datastore = *datastore;
+                // Only one member commits it: the first live one that is primary (several only
+                // in a split brain, and then the first is enough to show the damage spread).
+                if self.bad_transactions[datastore]
+                    .iter()
+                    .any(|(at, _)| *at == ctx.now())
+                {
+                    return;
+                }
+                let Process::Replica(r) = &mut self.processes[i] else {
+                    return;
+                };
+                let Some((epoch, lsn)) = r.commit_internal(&mut ctx) else {
+                    return;
+                };
+                ctx.note(Note::CorruptionInjected { lsn, ppm: *ppm });
+                let bad = BadTransaction {
+                    lsn,
+                    epoch,
+                    ppm: *ppm,
+                };
+                self.bad_transactions[datastore].push((ctx.now(), bad));
+                for &m in &self.datastore_members[datastore] {
+                    if let Process::Replica(r) = &mut self.processes[m as usize] {
+                        r.know_bad_transaction(bad);
+                    }
+                }
+            }
+            Some(Some(ProcessFault::DeleteBackups { .. })) => {
+                if let Process::BackupStore(x) = &mut self.processes[i] {
+                    x.delete_all(&mut ctx);
+                }
+            }
+            _ => {}
         }
     }
 }

@@ -73,6 +73,17 @@ pub trait World {
         Self: Sized;
     /// A network fault was applied or lifted (for the timeline).
     fn on_fault(&mut self, _fault: &NetFault, _now: SimTime) {}
+    /// The nodes a process fault acts on through [`World::on_process_fault`].
+    fn process_fault_nodes(&self, _id: u32) -> Vec<NodeIndex> {
+        Vec::new()
+    }
+    /// Process fault `id` is applied (`on`) or lifted on `node`, which is up: unlike
+    /// [`World::on_fault`], the process may act (send, set timers, note).
+    fn on_process_fault(&mut self, _node: NodeIndex, _id: u32, _on: bool, _ctx: &mut Ctx<'_, Self>)
+    where
+        Self: Sized,
+    {
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -307,7 +318,15 @@ impl<W: World> Simulation<W> {
                 self.network.remove_latency(id);
                 Vec::new()
             }
-            NetFault::Process { .. } => Vec::new(),
+            NetFault::Process { id, on } => {
+                for node in world.process_fault_nodes(id) {
+                    if self.network.is_up(node) {
+                        let mut ctx = self.ctx(now, node);
+                        world.on_process_fault(node, id, on, &mut ctx);
+                    }
+                }
+                Vec::new()
+            }
         };
         for node in changed {
             if self.network.is_up(node) {
