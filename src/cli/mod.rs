@@ -23,7 +23,7 @@ use std::process::ExitCode;
     version,
     about = "Deterministic chaos-engineering GameDay simulator: injects faults into a multi-region topology, runs real failover and replication logic under simulated time, and measures RTO/RPO from what simulated clients saw.",
     long_about = None,
-    after_help = "With no command, runs the built-in GameDay suite (zone loss, region loss) on the reference topology `ftm-games` and writes results under reports/.\n\nExamples:\n  gameday run scenarios/zone-loss.ron --runs 20\n  gameday check scenarios/*.ron --format json\n  gameday validate topologies/ftm-games.ron scenarios/region-loss.ron"
+    after_help = "With no command, runs the built-in GameDay suite on the reference topology `ftm-games` (zone loss, table corruption with backup restore, region loss, cloud-provider outage, Redis region and zone loss, RPC provider outage, RPC latency spike, chain halt, CDN origin loss, partition between regions) and writes results under reports/.\n\nExamples:\n  gameday run scenarios/zone-loss.ron --runs 20\n  gameday check scenarios/*.ron --format json\n  gameday validate topologies/ftm-games.ron scenarios/region-loss.ron"
 )]
 pub struct Cli {
     #[command(subcommand)]

@@ -10,14 +10,51 @@ use crate::model::scenario::ParsedScenario;
 use crate::model::topology::Topology;
 use std::path::Path;
 
+/// Every GameDay of the reference DR plan, in the plan's order.
 const SUITE: &[(&str, &str)] = &[
     (
         "scenarios/zone-loss.ron",
         include_str!("../../scenarios/zone-loss.ron"),
     ),
     (
+        "scenarios/table-corruption.ron",
+        include_str!("../../scenarios/table-corruption.ron"),
+    ),
+    (
         "scenarios/region-loss.ron",
         include_str!("../../scenarios/region-loss.ron"),
+    ),
+    (
+        "scenarios/cloud-provider-outage.ron",
+        include_str!("../../scenarios/cloud-provider-outage.ron"),
+    ),
+    (
+        "scenarios/redis-region-loss.ron",
+        include_str!("../../scenarios/redis-region-loss.ron"),
+    ),
+    (
+        "scenarios/redis-zone-loss.ron",
+        include_str!("../../scenarios/redis-zone-loss.ron"),
+    ),
+    (
+        "scenarios/rpc-provider-outage.ron",
+        include_str!("../../scenarios/rpc-provider-outage.ron"),
+    ),
+    (
+        "scenarios/rpc-latency-spike.ron",
+        include_str!("../../scenarios/rpc-latency-spike.ron"),
+    ),
+    (
+        "scenarios/chain-halt.ron",
+        include_str!("../../scenarios/chain-halt.ron"),
+    ),
+    (
+        "scenarios/cdn-origin-loss.ron",
+        include_str!("../../scenarios/cdn-origin-loss.ron"),
+    ),
+    (
+        "scenarios/region-partition.ron",
+        include_str!("../../scenarios/region-partition.ron"),
     ),
 ];
 

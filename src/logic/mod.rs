@@ -406,6 +406,9 @@ pub enum Timer {
     UploadDone { id: u32 },
     /// The store has chunk `chunk` of `id` ready for `to`.
     ChunkReady { to: NodeId, id: u32, chunk: u32 },
+    /// An app server finished its own work on a request (see `routing::Capacity`) and
+    /// passes it on; `lb` is the balancer it came through.
+    Served { op: OpRef, lb: NodeId },
     /// The restore runbook's metrics scrape.
     ErrorScrape,
     /// The restore runbook's scheduled integrity check.

@@ -12,6 +12,7 @@
 
 use super::health_check::{HealthChecker, answer_probe};
 use super::{Context, Msg, NO_NODE, NodeId, Note, OpRef, Outcome, Route, Timer};
+use crate::sim::time::{SimDuration, SimTime};
 
 /// Health-checked DNS.
 pub struct Gslb {
@@ -148,6 +149,21 @@ pub struct AppServer {
     /// Per Sentinel-managed datastore this app uses: its sentinels, and the newest master
     /// they announced with its epoch (Redis clients follow `+switch-master` the same way).
     sentinel_masters: Vec<SentinelView>,
+    capacity: Option<Capacity>,
+    /// When each worker is next free (with a capacity).
+    workers_free: Vec<SimTime>,
+}
+
+/// What one app server can handle: `workers` requests at a time, `service_time` each (its
+/// own CPU work before it calls a backend). A request that would queue longer than
+/// `max_queue` is shed at once with an error, as a server with a bounded accept queue does,
+/// so a region that receives more than it can serve shows errors, and queueing shows as
+/// latency before that.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capacity {
+    pub workers: u32,
+    pub service_time: SimDuration,
+    pub max_queue: SimDuration,
 }
 
 /// What an app server knows of one Sentinel-managed datastore.
@@ -178,6 +194,8 @@ impl AppServer {
             current: NO_NODE,
             backends: Vec::new(),
             sentinel_masters: Vec::new(),
+            capacity: None,
+            workers_free: Vec::new(),
         };
         app.current = app.primary().unwrap_or(NO_NODE);
         app
@@ -218,6 +236,20 @@ impl AppServer {
         }
     }
 
+    /// Limits how much this server handles (see [`Capacity`]).
+    pub fn with_capacity(mut self, capacity: Option<Capacity>) -> Self {
+        self.workers_free = vec![SimTime::ZERO; capacity.map_or(0, |c| c.workers as usize)];
+        self.capacity = capacity;
+        self
+    }
+
+    /// The server lost its in-memory queue: every worker is free again.
+    pub fn crash(&mut self) {
+        self.workers_free
+            .iter_mut()
+            .for_each(|w| *w = SimTime::ZERO);
+    }
+
     fn backend(&self, service: crate::logic::ServiceId) -> Backend {
         if self.backends.is_empty() {
             return Backend::RoleChecked;
@@ -243,6 +275,11 @@ impl AppServer {
     }
 
     pub fn on_timer(&mut self, timer: Timer, ctx: &mut impl Context) {
+        if let Timer::Served { op, lb } = timer {
+            let route = Route { lb, app: ctx.me() };
+            self.forward(op, route, ctx);
+            return;
+        }
         if let Some(c) = &mut self.checker
             && c.on_timer(timer, ctx)
         {
@@ -263,16 +300,30 @@ impl AppServer {
                     lb: route.lb,
                     app: ctx.me(),
                 };
-                let target = match self.backend(op.service) {
-                    Backend::RoleChecked => self.primary(),
-                    Backend::Sentinel(k) => Some(self.sentinel_masters[k as usize].master),
-                    Backend::Rpc(balancer) => Some(balancer),
-                    Backend::Unserved => None,
+                let Some(cap) = self.capacity else {
+                    self.forward(op, route, ctx);
+                    return;
                 };
-                match target {
-                    Some(db) => ctx.send(db, Msg::Request { op, route }),
-                    None => reply_back(ctx, op, route, Outcome::Refused),
+                // The worker free soonest takes it, unless the wait is past the queue bound.
+                let now = ctx.now();
+                let (w, free) = self
+                    .workers_free
+                    .iter()
+                    .copied()
+                    .enumerate()
+                    .min_by_key(|&(i, t)| (t, i))
+                    .expect("a capacity has at least one worker");
+                let start = free.max(now);
+                if start.saturating_since(now) > cap.max_queue {
+                    reply_back(ctx, op, route, Outcome::Refused);
+                    return;
                 }
+                let done = start + cap.service_time;
+                self.workers_free[w] = done;
+                ctx.set_timer(
+                    done.saturating_since(now),
+                    Timer::Served { op, lb: route.lb },
+                );
             }
             Msg::Reply { op, route, outcome } => reply_back(ctx, op, route, outcome),
             Msg::SentinelSwitchMaster { epoch, master } => {
@@ -285,6 +336,22 @@ impl AppServer {
                 }
             }
             _ => {}
+        }
+    }
+}
+
+impl AppServer {
+    /// Sends a request on to its backend, or refuses it when there is none.
+    fn forward(&mut self, op: OpRef, route: Route, ctx: &mut impl Context) {
+        let target = match self.backend(op.service) {
+            Backend::RoleChecked => self.primary(),
+            Backend::Sentinel(k) => Some(self.sentinel_masters[k as usize].master),
+            Backend::Rpc(balancer) => Some(balancer),
+            Backend::Unserved => None,
+        };
+        match target {
+            Some(db) => ctx.send(db, Msg::Request { op, route }),
+            None => reply_back(ctx, op, route, Outcome::Refused),
         }
     }
 }

@@ -26,6 +26,9 @@ pub enum FinalData<'a> {
     Primary(&'a Log),
     /// No live primary: any live member's log counts.
     AnyOf(Vec<&'a Log>),
+    /// No member is reachable at the end: the data is on stopped machines, neither proven
+    /// lost nor present. Writes are not counted lost; the judge reports them as unreachable.
+    Unreachable,
 }
 
 impl FinalData<'_> {
@@ -34,6 +37,7 @@ impl FinalData<'_> {
         match self {
             FinalData::Primary(log) => log.epoch_at(lsn) == Some(epoch),
             FinalData::AnyOf(logs) => logs.iter().any(|l| l.epoch_at(lsn) == Some(epoch)),
+            FinalData::Unreachable => true,
         }
     }
 
@@ -42,6 +46,7 @@ impl FinalData<'_> {
         match self {
             FinalData::Primary(log) => first_damage(bad, log),
             FinalData::AnyOf(logs) => logs.iter().filter_map(|l| first_damage(bad, l)).min(),
+            FinalData::Unreachable => None,
         }
     }
 }

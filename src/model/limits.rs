@@ -21,3 +21,5 @@ pub const EVENT_BUDGET_DEFAULT: u64 = 500_000_000;
 pub const CACHES_MAX: u32 = 4_096;
 /// Faults in one scenario.
 pub const FAULTS_MAX: usize = 10_000;
+/// Parallel workers of one app server.
+pub const WORKERS_MAX: u32 = 4_096;

@@ -13,6 +13,7 @@ use crate::logic::health_check::HealthCheckSpec;
 use crate::logic::periodic::Phase;
 use crate::logic::quorum::StandbyRule;
 use crate::logic::replication::ReplicationMode;
+use crate::logic::routing::Capacity;
 use crate::sim::network::{Jitter, NetworkLayout, Place};
 use crate::sim::time::SimDuration;
 use petgraph::graph::DiGraph;
@@ -528,6 +529,19 @@ pub struct AppTierDef {
     /// Datastores whose master the app servers learn from their sentinels.
     #[serde(default)]
     pub via_sentinel: Vec<String>,
+    /// What one app server can handle; without it, unlimited.
+    #[serde(default)]
+    pub capacity: Option<CapacityDef>,
+}
+
+/// One app server's capacity: `workers` requests in parallel, each taking `service_time`;
+/// a request that would wait longer than `max_queue` is shed at once (HTTP 503).
+#[derive(Debug, Deserialize, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+pub struct CapacityDef {
+    pub workers: u32,
+    pub service_time: Dur,
+    pub max_queue: Dur,
 }
 
 #[derive(Debug, Deserialize)]
@@ -657,6 +671,7 @@ pub struct AppTierInfo {
     /// Sentinel-managed datastores this tier reaches through their sentinels.
     pub via_sentinel: Vec<usize>,
     pub check: Option<HealthCheckSpec>,
+    pub capacity: Option<Capacity>,
 }
 
 #[derive(Clone, Debug)]
@@ -1378,11 +1393,34 @@ impl<'a> Builder<'a> {
             if via_sentinel.len() > u8::MAX as usize {
                 return Err(self.err("via_sentinel", "", "at most 255 datastores"));
             }
+            let capacity = match t.capacity {
+                None => None,
+                Some(c) => {
+                    if c.workers == 0 || c.workers > limits::WORKERS_MAX {
+                        return Err(self.err(
+                            "workers",
+                            &t.nodes.join(","),
+                            format!("an app server needs 1 to {} workers", limits::WORKERS_MAX),
+                        ));
+                    }
+                    Some(Capacity {
+                        workers: c.workers,
+                        service_time: positive(
+                            src,
+                            "service_time",
+                            c.service_time,
+                            "service_time",
+                        )?,
+                        max_queue: c.max_queue.0,
+                    })
+                }
+            };
             apps.push(AppTierInfo {
                 nodes,
                 datastore,
                 via_sentinel,
                 check,
+                capacity,
             });
         }
         // ---- load balancers ----

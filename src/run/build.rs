@@ -323,7 +323,11 @@ pub fn assemble(topo: &Topology, scenario: &Scenario, run_seed: u64) -> Assembly
                         }
                     })
                     .collect();
-                Process::App(AppServer::new(checker).with_backends(backends, views))
+                Process::App(
+                    AppServer::new(checker)
+                        .with_backends(backends, views)
+                        .with_capacity(t.capacity),
+                )
             }
             Role::LoadBalancer(li) => {
                 let l = &topo.load_balancers[li];

@@ -4,6 +4,7 @@
 use super::world::{GameDayWorld, Process};
 use crate::logic::backup::BackupKind;
 use crate::logic::corruption::{BadTransaction, touches};
+use crate::logic::replication::Log;
 use crate::logic::replication::{ClusterSpec, ReplicationMode};
 use crate::logic::restore::Step;
 use crate::logic::{Epoch, Lsn};
@@ -153,6 +154,8 @@ pub fn judge(
         })
         .collect();
     let mut lost_per_cluster = vec![LostWrites::default(); clusters.len()];
+    // Acknowledged writes of datastores with no member reachable at the end.
+    let mut unreachable = vec![0u64; clusters.len()];
     // Restores each datastore went through (`(new epoch, recovery point)`), and the damage
     // still in its final data.
     let mut restores: Vec<Vec<(Epoch, Lsn)>> = vec![Vec::new(); clusters.len()];
@@ -189,6 +192,10 @@ pub fn judge(
             }
             // A static site's reads have nothing durable to lose.
             let Some(cluster) = cluster else { continue };
+            if matches!(finals[cluster], FinalData::Unreachable) {
+                unreachable[cluster] += 1;
+                continue;
+            }
             let cause = if finals[cluster].holds(op.epoch, op.lsn) {
                 // Present, unless a corruption still in the data destroyed its row.
                 match damage[cluster] {
@@ -592,6 +599,18 @@ pub fn judge(
             });
         }
     }
+    for (k, &n) in unreachable.iter().enumerate() {
+        if n > 0 {
+            timeline.push(TimelineEntry {
+                at_s: end,
+                kind: "unreachable",
+                detail: format!(
+                    "no member of {} is reachable at the end of the run: its {n} acknowledged writes are on stopped machines (not counted as lost; lost for good if they never return)",
+                    clusters[k].name
+                ),
+            });
+        }
+    }
     timeline.sort_by_key(|e| e.at_s);
 
     RunResult {
@@ -644,6 +663,13 @@ fn final_data<'a>(c: &ClusterSpec, world: &'a GameDayWorld, network: &Network) -
         .max_by_key(|r| r.epoch());
     match primary {
         Some(p) => FinalData::Primary(p.log()),
-        None => FinalData::AnyOf(replicas.map(|r| r.log()).collect()),
+        None => {
+            let logs: Vec<&Log> = replicas.map(|r| r.log()).collect();
+            if logs.is_empty() {
+                FinalData::Unreachable
+            } else {
+                FinalData::AnyOf(logs)
+            }
+        }
     }
 }

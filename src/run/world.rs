@@ -231,6 +231,7 @@ impl World for GameDayWorld {
             Process::Sentinel(x) => x.crash(),
             Process::Edge(x) => x.crash(),
             Process::RpcBalancer(x) => x.crash(),
+            Process::App(x) => x.crash(),
             // Routers and clients keep their small volatile views (health, caches) across a
             // crash: a simplification noted in docs/ARCHITECTURE.md.
             _ => {}
