@@ -634,6 +634,45 @@ mod tests {
     }
 
     #[test]
+    fn app_capacity_queues_then_sheds_what_would_wait_too_long() {
+        let (a, mut ctx) = app([true, false, false], (1, 1));
+        let ms = SimDuration::from_millis;
+        let mut a = a.with_capacity(Some(Capacity {
+            workers: 2,
+            service_time: ms(40),
+            max_queue: ms(50),
+        }));
+        // Two start at once, two queue (40 ms ≤ 50 ms), the fifth would wait 80 ms: shed.
+        for seq in 0..5 {
+            a.on_message(LB, request(seq, FORWARDED), &mut ctx);
+        }
+        assert_eq!(ctx.take_sent(), vec![(LB, reply(4, VIA, Outcome::Refused))]);
+        let due: Vec<(SimTime, Timer)> = std::mem::take(&mut ctx.timers);
+        let at: Vec<u64> = due.iter().map(|(t, _)| t.as_nanos() / 1_000_000).collect();
+        assert_eq!(at, vec![40, 40, 80, 80]);
+        // Work done: each goes on to the primary, in the order it was served.
+        for (t, timer) in due {
+            ctx.at(t);
+            a.on_timer(timer, &mut ctx);
+        }
+        let sent: Vec<(NodeId, Msg)> = ctx.take_sent();
+        assert_eq!(
+            sent,
+            (0..4).map(|s| (10, request(s, VIA))).collect::<Vec<_>>()
+        );
+        // Later, with the workers idle again, nothing waits.
+        ctx.at(SimTime::from_secs(1));
+        a.on_message(LB, request(9, FORWARDED), &mut ctx);
+        assert_eq!(
+            ctx.timers,
+            vec![(
+                SimTime::from_millis(1040),
+                Timer::Served { op: op(9), lb: LB }
+            )]
+        );
+    }
+
+    #[test]
     fn app_without_a_primary_refuses_back_along_the_route() {
         let (mut a, mut ctx) = app([false; 3], (1, 1));
         assert_eq!(

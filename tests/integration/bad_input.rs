@@ -309,3 +309,36 @@ fn sentinel_settings_are_checked() {
         &["`redis`", "replicates asynchronously"],
     );
 }
+
+#[test]
+fn backup_and_capacity_settings_are_checked() {
+    let text = ftm_with(&[("data_size: \"60GiB\"", "data_size: \"60 parsecs\"")]);
+    rejected(
+        "size.ron",
+        &text,
+        &["unknown unit `parsecs`", &line_of(&text, "60 parsecs")],
+    );
+    let text = ftm_with(&[(
+        "snapshots: Some((store: \"backup-vault\"",
+        "snapshots: Some((store: \"nowhere-vault\"",
+    )]);
+    rejected(
+        "store.ron",
+        &text,
+        &["`nowhere-vault`", "no such store in `backup_stores`"],
+    );
+    let text = ftm_with(&[("throughput: \"15MiB/s\"", "throughput: \"0B/s\"")]);
+    rejected("throughput.ron", &text, &["`cold-archive`", "throughput"]);
+    let text = ftm_with(&[("workers: 4,", "workers: 0,")]);
+    rejected("workers.ron", &text, &["workers"]);
+    let text = zone_loss_with(&[(
+        "kind: ZoneLoss(\"us-east-1a\")",
+        "kind: TableCorruption(datastore: \"postgres\", share: 1.5)",
+    )]);
+    rejected("share.ron", &text, &["`postgres`", "(0, 1]"]);
+    let text = zone_loss_with(&[(
+        "kind: ZoneLoss(\"us-east-1a\")",
+        "kind: BackupDeletion(\"attic\")",
+    )]);
+    rejected("deletion.ron", &text, &["`attic`", "no such store"]);
+}
