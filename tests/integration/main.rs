@@ -7,6 +7,7 @@ mod bad_input;
 mod cdn;
 mod cli;
 mod determinism;
+mod outages;
 mod properties;
 mod redis;
 mod rpc;
