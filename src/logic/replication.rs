@@ -273,11 +273,15 @@ impl Replica {
     }
 
     /// Commits a transaction no client asked for (a bad migration run by hand), through the
-    /// normal write path: it replicates like any other. Returns its position when primary.
+    /// normal write path: it replicates like any other. Returns its position when primary and
+    /// not frozen (maintenance refuses it like any write).
     pub fn commit_internal(&mut self, ctx: &mut impl Context) -> Option<(Epoch, Lsn)> {
         let Role::Primary(p) = &self.role else {
             return None;
         };
+        if self.frozen {
+            return None;
+        }
         let epoch = p.epoch;
         let op = OpRef {
             client: NO_NODE,
@@ -1841,5 +1845,273 @@ mod tests {
             following: NO_NODE,
         };
         assert_eq!(ctx.take_sent(), vec![(MON, beat)]);
+    }
+
+    // ---- corruption, freezing and restore ----
+
+    const RUNBOOK: NodeId = 80;
+
+    fn integrity(node: &mut Replica, ctx: &mut Recorder, full: bool) -> Msg {
+        node.on_message(RUNBOOK, Msg::IntegrityQuery { full }, ctx);
+        let (to, msg) = ctx.sent.pop().expect("an answer");
+        assert_eq!(to, RUNBOOK);
+        msg
+    }
+
+    /// A primary that committed `good` client writes (seq 0..good) and then a bad
+    /// transaction damaging `ppm` of the rows, which every member knows about.
+    fn corrupted(good: u32, ppm: u32) -> (Replica, Recorder, BadTransaction) {
+        let (mut p, mut ctx) = primary(asynchronous(SimDuration::ZERO));
+        for seq in 0..good {
+            write(&mut p, &mut ctx, seq);
+        }
+        let (epoch, lsn) = p.commit_internal(&mut ctx).expect("primary");
+        assert_eq!((epoch, lsn), (1, good as Lsn + 1));
+        let bad = BadTransaction { lsn, epoch, ppm };
+        p.know_bad_transaction(bad);
+        p.know_bad_transaction(bad);
+        ctx.sent.clear();
+        (p, ctx, bad)
+    }
+
+    #[test]
+    fn a_frozen_primary_refuses_writes_until_thawed() {
+        let (mut p, mut ctx) = primary(asynchronous(SimDuration::ZERO));
+        write(&mut p, &mut ctx, 0);
+        ctx.sent.clear();
+        p.on_message(RUNBOOK, Msg::Freeze { on: true }, &mut ctx);
+        write(&mut p, &mut ctx, 1);
+        assert_eq!(ctx.take_sent(), vec![refused(1)]);
+        assert_eq!(p.log().last(), 1);
+        assert!(p.is_primary(), "frozen, not demoted");
+        p.on_message(RUNBOOK, Msg::Freeze { on: false }, &mut ctx);
+        write(&mut p, &mut ctx, 2);
+        assert_eq!(replies(&ctx), vec![committed(2, 1, 2)]);
+    }
+
+    #[test]
+    fn writes_on_damaged_rows_fail_and_the_first_failure_is_remembered() {
+        let ppm = 250_000;
+        let (mut p, mut ctx, bad) = corrupted(3, ppm);
+        assert_eq!(p.damage(), Some(bad));
+        assert_eq!(
+            integrity(&mut p, &mut ctx, true),
+            Msg::IntegrityReport {
+                bad_lsn: 4,
+                epoch: 1,
+                primary: true,
+                first_error: SimTime::MAX
+            },
+            "no query has failed yet"
+        );
+        let mut lsn = 4;
+        let mut first_error = None;
+        for seq in 10..200 {
+            let t = ms(1000 + seq as u64);
+            ctx.at(t);
+            write(&mut p, &mut ctx, seq);
+            let expected = if touches(CLIENT, seq, ppm) {
+                first_error.get_or_insert(t);
+                refused(seq)
+            } else {
+                lsn += 1;
+                committed(seq, 1, lsn)
+            };
+            assert_eq!(replies(&ctx), vec![expected], "seq {seq}");
+            ctx.sent.clear();
+        }
+        let first_error = first_error.expect("a quarter of 190 keys includes one");
+        assert_eq!(p.log().last(), lsn);
+        assert!(lsn > 4 + 100, "most writes commit");
+        // A cheap scrape reports the first error but runs no check; a full check finds both.
+        assert_eq!(
+            integrity(&mut p, &mut ctx, false),
+            Msg::IntegrityReport {
+                bad_lsn: 0,
+                epoch: 1,
+                primary: true,
+                first_error
+            }
+        );
+        assert_eq!(
+            integrity(&mut p, &mut ctx, true),
+            Msg::IntegrityReport {
+                bad_lsn: 4,
+                epoch: 1,
+                primary: true,
+                first_error
+            }
+        );
+    }
+
+    #[test]
+    fn a_member_without_the_bad_entry_has_no_damage_to_report() {
+        let bad = BadTransaction {
+            lsn: 3,
+            epoch: 1,
+            ppm: 1_000_000,
+        };
+        let (mut r, mut ctx) = standby(asynchronous(SimDuration::ZERO), 1);
+        r.know_bad_transaction(bad);
+        let ship = Msg::Ship {
+            epoch: 1,
+            first: 1,
+            last: 2,
+        };
+        r.on_message(P, ship, &mut ctx);
+        ctx.sent.clear();
+        let clean = Msg::IntegrityReport {
+            bad_lsn: 0,
+            epoch: 1,
+            primary: false,
+            first_error: SimTime::MAX,
+        };
+        assert_eq!(integrity(&mut r, &mut ctx, true), clean);
+        r.on_message(P, Msg::Replicate { epoch: 1, lsn: 3 }, &mut ctx);
+        ctx.sent.clear();
+        assert_eq!(
+            integrity(&mut r, &mut ctx, true),
+            Msg::IntegrityReport {
+                bad_lsn: 3,
+                epoch: 1,
+                primary: false,
+                first_error: SimTime::MAX
+            },
+            "it replicated"
+        );
+    }
+
+    #[test]
+    fn a_restore_install_replaces_the_log_bumps_the_epoch_and_demotes_the_primary() {
+        let ppm = 1_000_000;
+        let (mut p, mut ctx, _) = corrupted(5, ppm);
+        ctx.at(ms(1000));
+        write(&mut p, &mut ctx, 7);
+        assert_eq!(ctx.take_sent(), vec![refused(7)]);
+        p.on_message(RUNBOOK, Msg::Freeze { on: true }, &mut ctx);
+        // Segments of the restored data, then the install (up to 4: entry 5 is cut off).
+        for (epoch, first, last) in [(1, 1, 2), (1, 3, 5)] {
+            let seg = Msg::RestoreSegment { epoch, first, last };
+            p.on_message(RUNBOOK, seg, &mut ctx);
+        }
+        assert!(
+            p.is_primary() && ctx.sent.is_empty(),
+            "nothing before the install"
+        );
+        // An install that is not a newer timeline is ignored.
+        p.on_message(RUNBOOK, Msg::RestoreInstall { epoch: 1, lsn: 4 }, &mut ctx);
+        assert!(p.is_primary() && ctx.sent.is_empty());
+        p.on_message(RUNBOOK, Msg::RestoreInstall { epoch: 3, lsn: 4 }, &mut ctx);
+        assert_eq!(
+            ctx.take_sent(),
+            vec![(RUNBOOK, Msg::RestoreInstalled { epoch: 3 })]
+        );
+        assert_eq!(
+            ctx.notes,
+            vec![Note::Demoted {
+                epoch: 1,
+                reason: DemoteReason::Restored
+            }]
+        );
+        assert!(!p.is_primary());
+        assert_eq!(p.epoch(), 3);
+        assert_eq!((p.log().segments(), p.log().last()), (&[(1, 1)][..], 4));
+        assert_eq!(p.damage(), None, "restored from before the bad transaction");
+        assert_eq!(
+            integrity(&mut p, &mut ctx, true),
+            Msg::IntegrityReport {
+                bad_lsn: 0,
+                epoch: 3,
+                primary: false,
+                first_error: SimTime::MAX
+            },
+            "the old errors are forgotten"
+        );
+        // Appointed on the new timeline: thawed, it writes after the recovery point.
+        p.on_message(MON, promote(3, 0b110), &mut ctx);
+        ctx.sent.clear();
+        write(&mut p, &mut ctx, 8);
+        assert_eq!(replies(&ctx), vec![committed(8, 3, 5)]);
+        assert_eq!(p.log().segments(), &[(1, 1), (3, 5)]);
+    }
+
+    #[test]
+    fn a_restore_install_rebuilds_a_standby_from_the_first_segment() {
+        let (mut r, mut ctx) = standby(sync(StandbyRule::Any(1)), 1);
+        let ship = Msg::Ship {
+            epoch: 1,
+            first: 1,
+            last: 9,
+        };
+        r.on_message(P, ship, &mut ctx);
+        // A first attempt's segments, abandoned, then a complete set from LSN 1.
+        let seg = |epoch, first, last| Msg::RestoreSegment { epoch, first, last };
+        r.on_message(RUNBOOK, seg(2, 1, 7), &mut ctx);
+        r.on_message(RUNBOOK, seg(1, 1, 3), &mut ctx);
+        r.on_message(RUNBOOK, seg(2, 4, 6), &mut ctx);
+        ctx.sent.clear();
+        r.on_message(RUNBOOK, Msg::RestoreInstall { epoch: 4, lsn: 6 }, &mut ctx);
+        assert_eq!(
+            ctx.take_sent(),
+            vec![(RUNBOOK, Msg::RestoreInstalled { epoch: 4 })]
+        );
+        assert!(
+            ctx.notes.is_empty(),
+            "a standby has nothing to step down from"
+        );
+        assert_eq!(
+            (r.log().segments(), r.log().last(), r.epoch()),
+            (&[(1, 1), (2, 4)][..], 6, 4)
+        );
+    }
+
+    #[test]
+    fn an_internal_transaction_is_never_answered() {
+        // Synchronous: it waits for the quorum like any write, then commits silently.
+        let (mut p, mut ctx) = primary(sync(StandbyRule::Any(1)));
+        assert_eq!(p.commit_internal(&mut ctx), Some((1, 1)));
+        let rep = Msg::Replicate { epoch: 1, lsn: 1 };
+        assert_eq!(ctx.take_sent(), vec![(S1, rep), (S2, rep)]);
+        write(&mut p, &mut ctx, 0);
+        ctx.sent.clear();
+        ack(&mut p, &mut ctx, S1, 1, 2);
+        assert_eq!(ctx.take_sent(), vec![committed(0, 1, 2)]);
+        assert_eq!(p.commit_spans()[0].commits, 2);
+        // Demoted with it pending: nobody is told either.
+        assert_eq!(p.commit_internal(&mut ctx), Some((1, 3)));
+        ctx.sent.clear();
+        p.on_message(MON, Msg::Demote { epoch: 2 }, &mut ctx);
+        assert!(ctx.sent.is_empty());
+        // Even on damaged rows, with every row damaged.
+        let (mut p, mut ctx, _) = corrupted(0, 1_000_000);
+        assert_eq!(p.commit_internal(&mut ctx), Some((1, 2)));
+        let rep = Msg::Replicate { epoch: 1, lsn: 2 };
+        assert_eq!(ctx.take_sent(), vec![(S1, rep), (S2, rep)]);
+        assert_eq!(
+            integrity(&mut p, &mut ctx, false),
+            Msg::IntegrityReport {
+                bad_lsn: 0,
+                epoch: 1,
+                primary: true,
+                first_error: SimTime::MAX
+            },
+            "an internal transaction is no user error"
+        );
+        // A standby commits nothing.
+        let (mut r, mut ctx) = standby(sync(StandbyRule::Any(1)), 1);
+        assert_eq!(r.commit_internal(&mut ctx), None);
+        assert!(ctx.sent.is_empty() && r.log().last() == 0);
+    }
+
+    #[test]
+    fn a_frozen_primary_commits_no_internal_transaction_either() {
+        let (mut p, mut ctx) = primary(asynchronous(SimDuration::ZERO));
+        write(&mut p, &mut ctx, 0);
+        p.on_message(RUNBOOK, Msg::Freeze { on: true }, &mut ctx);
+        ctx.sent.clear();
+        // Refused like any write: it must not claim the last client write's position.
+        assert_eq!(p.commit_internal(&mut ctx), None);
+        assert_eq!(p.log().last(), 1);
+        assert!(ctx.sent.is_empty());
     }
 }

@@ -528,3 +528,857 @@ impl RecoveryRunbook {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logic::testing::Recorder;
+
+    const ME: NodeId = 60;
+    const MON: NodeId = 70;
+    /// The members: the primary and two standbys.
+    const P: NodeId = 10;
+    const S1: NodeId = 11;
+    const S2: NodeId = 12;
+    /// The stores, in preference order.
+    const VAULT: NodeId = 50;
+    const COLD: NodeId = 51;
+    const DS: u8 = 3;
+    const CHUNK: u64 = 1000;
+    const WRITE: u64 = 100;
+    const BAD: Lsn = 100;
+
+    fn secs(s: u64) -> SimTime {
+        SimTime::from_secs(s)
+    }
+
+    fn d(s: u64) -> SimDuration {
+        SimDuration::from_secs(s)
+    }
+
+    fn spec(pitr: bool, controller: Option<NodeId>) -> RecoverySpec {
+        RecoverySpec {
+            datastore: DS,
+            members: vec![P, S1, S2],
+            controller,
+            sources: vec![VAULT, COLD],
+            pitr,
+            data_size: 2000,
+            write_size: WRITE,
+            chunk: CHUNK,
+            integrity_check: Cron {
+                every: d(3600),
+                phase: d(3000),
+            },
+            scrape_every: d(60),
+            user_report_after: d(900),
+            provision: d(240),
+            redeploy: d(180),
+            verify: d(120),
+            answer_timeout: d(30),
+            chunk_timeout: d(600),
+        }
+    }
+
+    /// A started runbook with its start effects cleared.
+    fn runbook(spec: RecoverySpec) -> (RecoveryRunbook, Recorder) {
+        let mut rb = RecoveryRunbook::new(Arc::new(spec));
+        let mut ctx = Recorder::new(ME);
+        rb.start(&mut ctx);
+        assert_eq!(
+            ctx.timers,
+            vec![
+                (secs(3000), Timer::IntegrityCheck),
+                (secs(60), Timer::ErrorScrape)
+            ]
+        );
+        ctx.timers.clear();
+        (rb, ctx)
+    }
+
+    fn report(
+        rb: &mut RecoveryRunbook,
+        ctx: &mut Recorder,
+        from: NodeId,
+        bad_lsn: Lsn,
+        epoch: Epoch,
+        primary: bool,
+        first_error: SimTime,
+    ) {
+        let msg = Msg::IntegrityReport {
+            bad_lsn,
+            epoch,
+            primary,
+            first_error,
+        };
+        rb.on_message(from, msg, ctx);
+    }
+
+    /// The latest runbook step armed, as `(due, token)`.
+    fn last_step(ctx: &Recorder) -> (SimTime, u32) {
+        ctx.timers
+            .iter()
+            .rev()
+            .find_map(|&(at, t)| match t {
+                Timer::RunbookStep { token } => Some((at, token)),
+                _ => None,
+            })
+            .expect("a runbook step is armed")
+    }
+
+    /// Fires the latest runbook step at its due time.
+    fn step(rb: &mut RecoveryRunbook, ctx: &mut Recorder) {
+        let (at, token) = last_step(ctx);
+        ctx.at(at);
+        rb.on_timer(Timer::RunbookStep { token }, ctx);
+    }
+
+    fn sent_to(ctx: &Recorder, to: NodeId) -> Vec<Msg> {
+        ctx.sent
+            .iter()
+            .filter(|(n, _)| *n == to)
+            .map(|(_, m)| *m)
+            .collect()
+    }
+
+    fn fetches(ctx: &Recorder) -> Vec<(NodeId, u32, u32, u64)> {
+        ctx.sent
+            .iter()
+            .filter_map(|&(to, m)| match m {
+                Msg::BackupFetch { id, chunk, len } => Some((to, id, chunk, len)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The scheduled integrity check runs and finds damage from `BAD` on every member; the
+    /// answers are awaited, then the corruption is declared. Members are on epoch 2 (one
+    /// standby has seen epoch 3).
+    fn detect_by_check(rb: &mut RecoveryRunbook, ctx: &mut Recorder) {
+        ctx.at(secs(3000));
+        rb.on_timer(Timer::IntegrityCheck, ctx);
+        report(rb, ctx, P, BAD, 2, true, SimTime::MAX);
+        report(rb, ctx, S1, BAD, 3, false, SimTime::MAX);
+        report(rb, ctx, S2, BAD, 2, false, SimTime::MAX);
+        step(rb, ctx);
+        assert_eq!(
+            ctx.notes,
+            vec![Note::CorruptionDetected {
+                lsn: BAD,
+                by_users: false
+            }]
+        );
+        ctx.notes.clear();
+        ctx.sent.clear();
+    }
+
+    /// `source` lists `backups` as `(id, lsn, full)` and how far its WAL archive reaches.
+    fn listing(
+        rb: &mut RecoveryRunbook,
+        ctx: &mut Recorder,
+        source: NodeId,
+        backups: &[(u32, Lsn, u64)],
+        wal_lsn: Lsn,
+    ) {
+        for &(id, lsn, full) in backups {
+            let msg = Msg::BackupListing {
+                id,
+                kind: crate::logic::backup::BackupKind::Snapshot,
+                lsn,
+                taken_at: SimTime::ZERO,
+                full,
+            };
+            rb.on_message(source, msg, ctx);
+        }
+        let end = Msg::BackupListingEnd {
+            datastore: DS,
+            wal_lsn,
+        };
+        rb.on_message(source, end, ctx);
+    }
+
+    /// Detects, lists both stores and returns the `RestoreStarted` note.
+    fn plan(
+        pitr: bool,
+        vault: &[(u32, Lsn, u64)],
+        vault_wal: Lsn,
+        cold: &[(u32, Lsn, u64)],
+        cold_wal: Lsn,
+    ) -> Note {
+        let (mut rb, mut ctx) = runbook(spec(pitr, Some(MON)));
+        detect_by_check(&mut rb, &mut ctx);
+        listing(&mut rb, &mut ctx, VAULT, vault, vault_wal);
+        assert!(ctx.notes.is_empty(), "waits for every store's listing");
+        listing(&mut rb, &mut ctx, COLD, cold, cold_wal);
+        assert_eq!(ctx.notes.len(), 1, "{:?}", ctx.notes);
+        ctx.notes[0]
+    }
+
+    fn started(source: NodeId, id: u32, target: Lsn) -> Note {
+        Note::RestoreStarted { source, id, target }
+    }
+
+    /// Answers every chunk request as it comes, until the runbook asks for the content.
+    fn serve_chunks(rb: &mut RecoveryRunbook, ctx: &mut Recorder, store: NodeId) -> usize {
+        let mut served = 0;
+        loop {
+            let Some(&(to, Msg::BackupFetch { id, chunk, .. })) = ctx.sent.last() else {
+                return served;
+            };
+            assert_eq!(to, store);
+            served += 1;
+            ctx.now += d(5);
+            rb.on_message(store, Msg::BackupChunk { id, chunk }, ctx);
+        }
+    }
+
+    // ---- noticing ----
+
+    #[test]
+    fn a_scheduled_integrity_check_finds_the_damage_freezes_writes_and_lists_backups() {
+        let (mut rb, mut ctx) = runbook(spec(false, Some(MON)));
+        ctx.at(secs(3000));
+        rb.on_timer(Timer::IntegrityCheck, &mut ctx);
+        let full = Msg::IntegrityQuery { full: true };
+        assert_eq!(ctx.take_sent(), vec![(P, full), (S1, full), (S2, full)]);
+        assert_eq!(ctx.timers, vec![(secs(6600), Timer::IntegrityCheck)]);
+        ctx.timers.clear();
+        report(&mut rb, &mut ctx, P, BAD, 2, true, SimTime::MAX);
+        // Nothing is declared before the other answers had their time.
+        assert!(ctx.notes.is_empty() && ctx.sent.is_empty());
+        assert_eq!(last_step(&ctx).0, secs(3030));
+        report(&mut rb, &mut ctx, S1, BAD, 2, false, SimTime::MAX);
+        step(&mut rb, &mut ctx);
+        assert_eq!(
+            ctx.notes,
+            vec![Note::CorruptionDetected {
+                lsn: BAD,
+                by_users: false
+            }]
+        );
+        let freeze = Msg::Freeze { on: true };
+        let list = Msg::BackupList { datastore: DS };
+        assert_eq!(
+            ctx.take_sent(),
+            vec![
+                (P, freeze),
+                (S1, freeze),
+                (S2, freeze),
+                (VAULT, list),
+                (COLD, list)
+            ]
+        );
+        // While a restore is under way, neither checks nor scrapes ask the members again.
+        ctx.at(secs(6600));
+        rb.on_timer(Timer::IntegrityCheck, &mut ctx);
+        rb.on_timer(Timer::ErrorScrape, &mut ctx);
+        assert!(ctx.sent.is_empty());
+    }
+
+    #[test]
+    fn a_clean_check_or_a_standby_alone_declares_nothing() {
+        let (mut rb, mut ctx) = runbook(spec(false, Some(MON)));
+        ctx.at(secs(3000));
+        rb.on_timer(Timer::IntegrityCheck, &mut ctx);
+        report(&mut rb, &mut ctx, P, 0, 1, true, SimTime::MAX);
+        // A standby still holding old damage (down during a restore) is not a new incident.
+        report(&mut rb, &mut ctx, S1, BAD, 1, false, SimTime::MAX);
+        assert!(ctx.timers.iter().all(|(_, t)| *t == Timer::IntegrityCheck));
+        assert!(ctx.notes.is_empty());
+    }
+
+    #[test]
+    fn user_reports_are_acted_on_at_the_first_scrape_after_the_delay() {
+        let (mut rb, mut ctx) = runbook(spec(false, Some(MON)));
+        let scrape = Msg::IntegrityQuery { full: false };
+        ctx.at(secs(60));
+        rb.on_timer(Timer::ErrorScrape, &mut ctx);
+        assert_eq!(
+            ctx.take_sent(),
+            vec![(P, scrape), (S1, scrape), (S2, scrape)]
+        );
+        assert_eq!(ctx.timers, vec![(secs(120), Timer::ErrorScrape)]);
+        // Errors reported by a standby (it is not production) are ignored.
+        report(&mut rb, &mut ctx, S1, 0, 1, false, secs(10));
+        report(&mut rb, &mut ctx, P, 0, 1, true, SimTime::MAX);
+        ctx.at(secs(960));
+        rb.on_timer(Timer::ErrorScrape, &mut ctx);
+        assert_eq!(
+            ctx.take_sent(),
+            vec![(P, scrape), (S1, scrape), (S2, scrape)]
+        );
+        // The primary's users hit errors from 1000 s: acted on from 1900 s.
+        ctx.at(secs(1020));
+        report(&mut rb, &mut ctx, P, 0, 1, true, secs(1000));
+        for t in [1080, 1860] {
+            ctx.at(secs(t));
+            rb.on_timer(Timer::ErrorScrape, &mut ctx);
+            assert_eq!(
+                ctx.take_sent(),
+                vec![(P, scrape), (S1, scrape), (S2, scrape)],
+                "at {t} s"
+            );
+            // A later report of a later error does not move the first one.
+            report(&mut rb, &mut ctx, P, 0, 1, true, secs(t));
+        }
+        assert!(ctx.notes.is_empty());
+        ctx.timers.clear();
+        ctx.at(secs(1920));
+        rb.on_timer(Timer::ErrorScrape, &mut ctx);
+        // The team runs the integrity check by hand to find the extent.
+        let full = Msg::IntegrityQuery { full: true };
+        assert_eq!(ctx.take_sent(), vec![(P, full), (S1, full), (S2, full)]);
+        assert!(ctx.notes.is_empty());
+        report(&mut rb, &mut ctx, P, BAD, 1, true, secs(1000));
+        step(&mut rb, &mut ctx);
+        assert_eq!(ctx.now, secs(1950));
+        assert_eq!(
+            ctx.notes,
+            vec![Note::CorruptionDetected {
+                lsn: BAD,
+                by_users: true
+            }]
+        );
+        assert!(ctx.sent.contains(&(P, Msg::Freeze { on: true })));
+    }
+
+    #[test]
+    fn user_errors_without_damage_go_back_to_watching() {
+        let (mut rb, mut ctx) = runbook(spec(false, Some(MON)));
+        ctx.at(secs(60));
+        report(&mut rb, &mut ctx, P, 0, 1, true, secs(30));
+        ctx.at(secs(960));
+        rb.on_timer(Timer::ErrorScrape, &mut ctx);
+        assert!(ctx.sent.contains(&(P, Msg::IntegrityQuery { full: true })));
+        report(&mut rb, &mut ctx, P, 0, 1, true, secs(30));
+        ctx.take_sent();
+        step(&mut rb, &mut ctx);
+        assert!(ctx.notes.is_empty() && ctx.sent.is_empty());
+        // Watching again: the scheduled check runs.
+        ctx.at(secs(3000));
+        rb.on_timer(Timer::IntegrityCheck, &mut ctx);
+        assert_eq!(sent_to(&ctx, P), vec![Msg::IntegrityQuery { full: true }]);
+    }
+
+    // ---- choosing ----
+
+    #[test]
+    fn the_newest_clean_backup_of_the_first_store_that_has_one_is_chosen() {
+        let vault = [(1, 40, 2500), (2, 90, 2500), (3, BAD, 2500), (4, 120, 2500)];
+        let cold = [(5, 95, 2500)];
+        // The vault's newest backup before the damage, though the cold store has a newer one.
+        assert_eq!(plan(false, &vault, 0, &cold, 0), started(VAULT, 2, 90));
+        // A backup taken at or after the bad transaction holds it: never chosen.
+        let damaged = [(3, BAD, 2500), (4, 120, 2500)];
+        assert_eq!(plan(false, &damaged, 0, &cold, 0), started(COLD, 5, 95));
+        assert_eq!(
+            plan(false, &damaged, 0, &[(6, BAD, 2500)], 0),
+            Note::RestoreImpossible
+        );
+    }
+
+    #[test]
+    fn point_in_time_recovery_replays_to_just_before_the_damage_when_the_archive_reaches() {
+        let vault = [(2, 90, 2500)];
+        let cold = [(5, 95, 2500)];
+        assert_eq!(
+            plan(true, &vault, 150, &cold, 0),
+            started(VAULT, 2, BAD - 1)
+        );
+        assert_eq!(
+            plan(true, &vault, BAD - 1, &cold, 0),
+            started(VAULT, 2, BAD - 1)
+        );
+        // The archive stops short of the target: the backup is the recovery point.
+        assert_eq!(plan(true, &vault, BAD - 2, &cold, 0), started(VAULT, 2, 90));
+        // Without PITR an archive is not replayed.
+        assert_eq!(plan(false, &vault, 150, &cold, 0), started(VAULT, 2, 90));
+        // Only the chosen store's archive counts.
+        assert_eq!(plan(true, &[], 150, &cold, 0), started(COLD, 5, 95));
+        assert_eq!(plan(true, &[], 0, &cold, 150), started(COLD, 5, BAD - 1));
+        // A backup just before the damage needs nothing replayed.
+        assert_eq!(
+            plan(true, &[(7, BAD - 1, 2500)], 150, &[], 0),
+            started(VAULT, 7, BAD - 1)
+        );
+    }
+
+    #[test]
+    fn a_store_that_never_lists_is_left_out_after_the_answer_timeout() {
+        let (mut rb, mut ctx) = runbook(spec(true, Some(MON)));
+        detect_by_check(&mut rb, &mut ctx);
+        listing(&mut rb, &mut ctx, COLD, &[(5, 95, 2500)], 0);
+        assert!(ctx.notes.is_empty());
+        // Listings from a store that is not a source, or arriving late, count for nothing.
+        listing(&mut rb, &mut ctx, 99, &[(8, 99, 2500)], 150);
+        step(&mut rb, &mut ctx);
+        assert_eq!(ctx.notes, vec![started(COLD, 5, 95)]);
+        listing(&mut rb, &mut ctx, VAULT, &[(2, 98, 2500)], 150);
+        assert_eq!(ctx.notes.len(), 1);
+    }
+
+    // ---- restoring ----
+
+    #[test]
+    fn a_restore_downloads_chunk_by_chunk_then_redeploys_verifies_and_installs() {
+        let (mut rb, mut ctx) = runbook(spec(false, Some(MON)));
+        detect_by_check(&mut rb, &mut ctx);
+        let detected = ctx.now;
+        listing(&mut rb, &mut ctx, VAULT, &[(2, 90, 2500)], 0);
+        listing(&mut rb, &mut ctx, COLD, &[], 0);
+        assert_eq!(ctx.notes, vec![started(VAULT, 2, 90)]);
+        assert!(ctx.sent.is_empty(), "nothing to download onto yet");
+        ctx.notes.clear();
+        assert_eq!(last_step(&ctx).0, detected + d(240));
+        step(&mut rb, &mut ctx);
+        assert_eq!(
+            ctx.notes,
+            vec![Note::RestoreStep {
+                step: Step::Provisioned
+            }]
+        );
+        assert_eq!(fetches(&ctx), vec![(VAULT, 2, 0, 1000)]);
+        assert_eq!(serve_chunks(&mut rb, &mut ctx, VAULT), 3);
+        // ceil(2500 / 1000) chunks, the last one short.
+        assert_eq!(
+            fetches(&ctx),
+            vec![(VAULT, 2, 0, 1000), (VAULT, 2, 1, 1000), (VAULT, 2, 2, 500)]
+        );
+        assert_eq!(
+            ctx.sent.last(),
+            Some(&(
+                VAULT,
+                Msg::BackupContent {
+                    id: 2,
+                    from: 0,
+                    upto: 90
+                }
+            ))
+        );
+        ctx.sent.clear();
+        ctx.notes.clear();
+        for (epoch, first, last) in [(1, 1, 60), (2, 61, 90)] {
+            let seg = Msg::BackupSegment {
+                id: 2,
+                epoch,
+                first,
+                last,
+            };
+            rb.on_message(VAULT, seg, &mut ctx);
+        }
+        rb.on_message(VAULT, Msg::BackupFetched { id: 2 }, &mut ctx);
+        assert_eq!(
+            ctx.notes,
+            vec![Note::RestoreStep {
+                step: Step::Downloaded
+            }]
+        );
+        let fetched = ctx.now;
+        assert_eq!(last_step(&ctx).0, fetched + d(180));
+        step(&mut rb, &mut ctx);
+        assert_eq!(last_step(&ctx).0, fetched + d(300));
+        assert!(ctx.sent.is_empty());
+        step(&mut rb, &mut ctx);
+        assert_eq!(
+            &ctx.notes[1..],
+            &[
+                Note::RestoreStep {
+                    step: Step::Redeployed
+                },
+                Note::RestoreStep {
+                    step: Step::Verified
+                }
+            ]
+        );
+        ctx.notes.clear();
+        // A new timeline above every epoch any member reported (a standby had seen 3).
+        let install = [
+            Msg::RestoreSegment {
+                epoch: 1,
+                first: 1,
+                last: 60,
+            },
+            Msg::RestoreSegment {
+                epoch: 2,
+                first: 61,
+                last: 90,
+            },
+            Msg::RestoreInstall { epoch: 4, lsn: 90 },
+        ];
+        for m in [P, S1, S2] {
+            assert_eq!(sent_to(&ctx, m), install, "to {m}");
+        }
+        assert_eq!(ctx.take_sent().len(), 9);
+        // Every member installed: the controller appoints the former primary.
+        rb.on_message(P, Msg::RestoreInstalled { epoch: 4 }, &mut ctx);
+        rb.on_message(S1, Msg::RestoreInstalled { epoch: 3 }, &mut ctx);
+        rb.on_message(S2, Msg::RestoreInstalled { epoch: 4 }, &mut ctx);
+        assert!(ctx.sent.is_empty(), "S1's answer is for another epoch");
+        rb.on_message(S1, Msg::RestoreInstalled { epoch: 4 }, &mut ctx);
+        assert_eq!(
+            ctx.take_sent(),
+            vec![(
+                MON,
+                Msg::RestoreAppoint {
+                    epoch: 4,
+                    primary: P
+                }
+            )]
+        );
+        assert_eq!(ctx.notes, vec![Note::Restored { epoch: 4, lsn: 90 }]);
+        // Back to watching, and its pending step is stale.
+        step(&mut rb, &mut ctx);
+        assert!(ctx.sent.is_empty() && ctx.notes.len() == 1);
+        ctx.at(secs(6600));
+        rb.on_timer(Timer::IntegrityCheck, &mut ctx);
+        assert_eq!(sent_to(&ctx, P), vec![Msg::IntegrityQuery { full: true }]);
+    }
+
+    #[test]
+    fn point_in_time_recovery_replays_the_wal_archive_after_the_backup() {
+        let (mut rb, mut ctx) = runbook(spec(true, Some(MON)));
+        detect_by_check(&mut rb, &mut ctx);
+        listing(&mut rb, &mut ctx, VAULT, &[(2, 90, 2500)], 150);
+        listing(&mut rb, &mut ctx, COLD, &[], 0);
+        step(&mut rb, &mut ctx);
+        serve_chunks(&mut rb, &mut ctx, VAULT);
+        let seg = Msg::BackupSegment {
+            id: 2,
+            epoch: 2,
+            first: 1,
+            last: 90,
+        };
+        rb.on_message(VAULT, seg, &mut ctx);
+        ctx.sent.clear();
+        rb.on_message(VAULT, Msg::BackupFetched { id: 2 }, &mut ctx);
+        // Nine entries of 100 bytes: one chunk of the WAL archive.
+        let wal = crate::logic::backup::wal_id(DS);
+        assert_eq!(fetches(&ctx), vec![(VAULT, wal, 0, 900)]);
+        assert_eq!(serve_chunks(&mut rb, &mut ctx, VAULT), 1);
+        assert_eq!(
+            ctx.sent.last(),
+            Some(&(
+                VAULT,
+                Msg::BackupContent {
+                    id: wal,
+                    from: 90,
+                    upto: BAD - 1
+                }
+            ))
+        );
+        let seg = Msg::BackupSegment {
+            id: wal,
+            epoch: 2,
+            first: 91,
+            last: 99,
+        };
+        rb.on_message(VAULT, seg, &mut ctx);
+        rb.on_message(VAULT, Msg::BackupFetched { id: wal }, &mut ctx);
+        assert_eq!(
+            &ctx.notes[ctx.notes.len() - 2..],
+            &[
+                Note::RestoreStep {
+                    step: Step::Downloaded
+                },
+                Note::RestoreStep {
+                    step: Step::Replayed
+                }
+            ]
+        );
+        ctx.sent.clear();
+        step(&mut rb, &mut ctx);
+        step(&mut rb, &mut ctx);
+        assert_eq!(
+            sent_to(&ctx, S2),
+            vec![
+                Msg::RestoreSegment {
+                    epoch: 2,
+                    first: 1,
+                    last: 99
+                },
+                Msg::RestoreInstall {
+                    epoch: 4,
+                    lsn: BAD - 1
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn a_chunk_timeout_abandons_the_store_for_the_next_one() {
+        let (mut rb, mut ctx) = runbook(spec(false, Some(MON)));
+        detect_by_check(&mut rb, &mut ctx);
+        listing(&mut rb, &mut ctx, VAULT, &[(1, 40, 2500), (2, 90, 2500)], 0);
+        listing(&mut rb, &mut ctx, COLD, &[(5, 60, 1500)], 0);
+        step(&mut rb, &mut ctx);
+        ctx.at(ctx.now + d(5));
+        rb.on_message(VAULT, Msg::BackupChunk { id: 2, chunk: 0 }, &mut ctx);
+        assert_eq!(fetches(&ctx).len(), 2);
+        ctx.notes.clear();
+        ctx.sent.clear();
+        // Chunk 1 never comes.
+        let (due, _) = last_step(&ctx);
+        assert_eq!(due, ctx.now + d(600));
+        step(&mut rb, &mut ctx);
+        // The whole store is suspect: not its older backup but the next store's.
+        assert_eq!(
+            ctx.notes,
+            vec![
+                Note::RestoreSourceFailed {
+                    source: VAULT,
+                    id: 2
+                },
+                started(COLD, 5, 60)
+            ]
+        );
+        // Already provisioned: the download starts at once.
+        assert_eq!(fetches(&ctx), vec![(COLD, 5, 0, 1000)]);
+        ctx.sent.clear();
+        // The abandoned store's late chunk is ignored.
+        rb.on_message(VAULT, Msg::BackupChunk { id: 2, chunk: 1 }, &mut ctx);
+        assert!(ctx.sent.is_empty());
+        rb.on_message(COLD, Msg::BackupChunk { id: 5, chunk: 0 }, &mut ctx);
+        rb.on_message(COLD, Msg::BackupChunk { id: 5, chunk: 1 }, &mut ctx);
+        assert_eq!(
+            ctx.sent.last(),
+            Some(&(
+                COLD,
+                Msg::BackupContent {
+                    id: 5,
+                    from: 0,
+                    upto: 60
+                }
+            ))
+        );
+        // It fails too (the content never comes): nothing clean is left anywhere.
+        ctx.notes.clear();
+        ctx.sent.clear();
+        step(&mut rb, &mut ctx);
+        assert_eq!(
+            ctx.notes,
+            vec![
+                Note::RestoreSourceFailed {
+                    source: COLD,
+                    id: 5
+                },
+                Note::RestoreImpossible
+            ]
+        );
+        let thaw = Msg::Freeze { on: false };
+        assert_eq!(ctx.take_sent(), vec![(P, thaw), (S1, thaw), (S2, thaw)]);
+        // It has given up: later answers and steps change nothing.
+        rb.on_message(COLD, Msg::BackupFetched { id: 5 }, &mut ctx);
+        ctx.at(secs(6600));
+        rb.on_timer(Timer::IntegrityCheck, &mut ctx);
+        assert!(ctx.sent.is_empty() && ctx.notes.len() == 2);
+    }
+
+    #[test]
+    fn a_missing_backup_abandons_the_store_for_the_next_one() {
+        let (mut rb, mut ctx) = runbook(spec(false, Some(MON)));
+        detect_by_check(&mut rb, &mut ctx);
+        listing(&mut rb, &mut ctx, VAULT, &[(2, 90, 2500)], 0);
+        listing(&mut rb, &mut ctx, COLD, &[(5, 60, 2500)], 0);
+        step(&mut rb, &mut ctx);
+        ctx.notes.clear();
+        // Another backup's answer is not this one's.
+        rb.on_message(VAULT, Msg::BackupMissing { id: 9 }, &mut ctx);
+        assert!(ctx.notes.is_empty());
+        rb.on_message(VAULT, Msg::BackupMissing { id: 2 }, &mut ctx);
+        assert_eq!(
+            ctx.notes,
+            vec![
+                Note::RestoreSourceFailed {
+                    source: VAULT,
+                    id: 2
+                },
+                started(COLD, 5, 60)
+            ]
+        );
+        assert_eq!(fetches(&ctx).last(), Some(&(COLD, 5, 0, 1000)));
+        // Missing at the content stage (deleted between the chunks and the content) as well.
+        serve_chunks(&mut rb, &mut ctx, COLD);
+        ctx.notes.clear();
+        rb.on_message(COLD, Msg::BackupMissing { id: 5 }, &mut ctx);
+        assert_eq!(
+            ctx.notes,
+            vec![
+                Note::RestoreSourceFailed {
+                    source: COLD,
+                    id: 5
+                },
+                Note::RestoreImpossible
+            ]
+        );
+    }
+
+    #[test]
+    fn stale_runbook_steps_are_ignored() {
+        let (mut rb, mut ctx) = runbook(spec(false, Some(MON)));
+        ctx.at(secs(3000));
+        rb.on_timer(Timer::IntegrityCheck, &mut ctx);
+        report(&mut rb, &mut ctx, P, BAD, 1, true, SimTime::MAX);
+        let (_, investigating) = last_step(&ctx);
+        step(&mut rb, &mut ctx);
+        let (_, listing_token) = last_step(&ctx);
+        listing(&mut rb, &mut ctx, VAULT, &[(2, 90, 2500)], 0);
+        listing(&mut rb, &mut ctx, COLD, &[], 0);
+        let (_, provisioning) = last_step(&ctx);
+        step(&mut rb, &mut ctx);
+        let (_, chunk0) = last_step(&ctx);
+        rb.on_message(VAULT, Msg::BackupChunk { id: 2, chunk: 0 }, &mut ctx);
+        let (sent, notes) = (ctx.sent.len(), ctx.notes.len());
+        // Every older step fires late: none of them is the current one.
+        for token in [investigating, listing_token, provisioning, chunk0, 0] {
+            rb.on_timer(Timer::RunbookStep { token }, &mut ctx);
+        }
+        assert_eq!((ctx.sent.len(), ctx.notes.len()), (sent, notes));
+        // A chunk answered twice is not asked for again.
+        rb.on_message(VAULT, Msg::BackupChunk { id: 2, chunk: 0 }, &mut ctx);
+        assert_eq!(ctx.sent.len(), sent);
+        // The current one still counts.
+        step(&mut rb, &mut ctx);
+        assert_eq!(
+            ctx.notes.last(),
+            Some(&Note::RestoreImpossible),
+            "the only store failed"
+        );
+    }
+
+    // ---- switching ----
+
+    /// Runs a restore of the vault's backup 2 (up to 90) to the point of installing.
+    fn installing(spec: RecoverySpec) -> (RecoveryRunbook, Recorder) {
+        let mut rb = RecoveryRunbook::new(Arc::new(spec));
+        let mut ctx = Recorder::new(ME);
+        rb.start(&mut ctx);
+        detect_by_check(&mut rb, &mut ctx);
+        listing(&mut rb, &mut ctx, VAULT, &[(2, 90, 2500)], 0);
+        listing(&mut rb, &mut ctx, COLD, &[], 0);
+        step(&mut rb, &mut ctx);
+        serve_chunks(&mut rb, &mut ctx, VAULT);
+        let seg = Msg::BackupSegment {
+            id: 2,
+            epoch: 1,
+            first: 1,
+            last: 90,
+        };
+        rb.on_message(VAULT, seg, &mut ctx);
+        rb.on_message(VAULT, Msg::BackupFetched { id: 2 }, &mut ctx);
+        step(&mut rb, &mut ctx);
+        step(&mut rb, &mut ctx);
+        assert!(
+            ctx.sent
+                .contains(&(S1, Msg::RestoreInstall { epoch: 4, lsn: 90 }))
+        );
+        ctx.sent.clear();
+        ctx.notes.clear();
+        (rb, ctx)
+    }
+
+    #[test]
+    fn without_a_controller_the_runbook_promotes_the_restored_primary_itself() {
+        let (mut rb, mut ctx) = installing(spec(false, None));
+        for m in [S2, P, S1] {
+            rb.on_message(m, Msg::RestoreInstalled { epoch: 4 }, &mut ctx);
+        }
+        assert_eq!(
+            ctx.take_sent(),
+            vec![(
+                P,
+                Msg::Promote {
+                    epoch: 4,
+                    replicas: 0b110
+                }
+            )]
+        );
+        assert_eq!(ctx.notes, vec![Note::Restored { epoch: 4, lsn: 90 }]);
+    }
+
+    #[test]
+    fn members_that_do_not_answer_are_left_out_and_nobody_answering_installs_again() {
+        // Nobody answers: install again.
+        let (mut rb, mut ctx) = installing(spec(false, None));
+        step(&mut rb, &mut ctx);
+        assert!(ctx.notes.is_empty());
+        assert_eq!(
+            sent_to(&ctx, P).last(),
+            Some(&Msg::RestoreInstall { epoch: 4, lsn: 90 })
+        );
+        ctx.sent.clear();
+        // The former primary never answers: the first member that did is promoted, and the
+        // replica set is who installed.
+        rb.on_message(S2, Msg::RestoreInstalled { epoch: 4 }, &mut ctx);
+        rb.on_message(S1, Msg::RestoreInstalled { epoch: 4 }, &mut ctx);
+        assert!(ctx.sent.is_empty());
+        step(&mut rb, &mut ctx);
+        assert_eq!(
+            ctx.take_sent(),
+            vec![(
+                S1,
+                Msg::Promote {
+                    epoch: 4,
+                    replicas: 0b100
+                }
+            )]
+        );
+        assert_eq!(ctx.notes, vec![Note::Restored { epoch: 4, lsn: 90 }]);
+
+        // With a controller, it appoints.
+        let (mut rb, mut ctx) = installing(spec(false, Some(MON)));
+        rb.on_message(S2, Msg::RestoreInstalled { epoch: 4 }, &mut ctx);
+        step(&mut rb, &mut ctx);
+        assert_eq!(
+            ctx.take_sent(),
+            vec![(
+                MON,
+                Msg::RestoreAppoint {
+                    epoch: 4,
+                    primary: S2
+                }
+            )]
+        );
+    }
+
+    #[test]
+    fn the_next_restore_starts_a_newer_timeline() {
+        let (mut rb, mut ctx) = installing(spec(false, Some(MON)));
+        for m in [P, S1, S2] {
+            rb.on_message(m, Msg::RestoreInstalled { epoch: 4 }, &mut ctx);
+        }
+        ctx.sent.clear();
+        ctx.notes.clear();
+        ctx.timers.clear();
+        // Corrupted again later; members report the epoch they are on, or older.
+        ctx.at(secs(6600));
+        rb.on_timer(Timer::IntegrityCheck, &mut ctx);
+        report(&mut rb, &mut ctx, P, 150, 4, true, SimTime::MAX);
+        step(&mut rb, &mut ctx);
+        assert_eq!(
+            ctx.notes,
+            vec![Note::CorruptionDetected {
+                lsn: 150,
+                by_users: false
+            }]
+        );
+        listing(
+            &mut rb,
+            &mut ctx,
+            VAULT,
+            &[(2, 90, 2500), (3, 140, 2500)],
+            0,
+        );
+        listing(&mut rb, &mut ctx, COLD, &[], 0);
+        assert_eq!(ctx.notes.last(), Some(&started(VAULT, 3, 140)));
+        step(&mut rb, &mut ctx);
+        serve_chunks(&mut rb, &mut ctx, VAULT);
+        rb.on_message(VAULT, Msg::BackupFetched { id: 3 }, &mut ctx);
+        ctx.sent.clear();
+        step(&mut rb, &mut ctx);
+        step(&mut rb, &mut ctx);
+        assert!(
+            ctx.sent
+                .contains(&(P, Msg::RestoreInstall { epoch: 5, lsn: 0 }))
+        );
+    }
+}

@@ -6,7 +6,12 @@ use std::fmt::Write;
 fn dur(s: Option<f64>) -> String {
     match s {
         None => "not recovered".into(),
-        Some(x) if x >= 60.0 => format!("{}m{:04.1}s", (x / 60.0).floor(), x % 60.0),
+        // Rounded to tenths before splitting, so that 59.96 s past a minute reads as the next
+        // minute, not as "60.0s".
+        Some(x) if x >= 60.0 => {
+            let tenths = (x * 10.0).round() as u64;
+            format!("{}m{:04.1}s", tenths / 600, (tenths % 600) as f64 / 10.0)
+        }
         Some(x) => format!("{x:.3}s"),
     }
 }
@@ -124,4 +129,21 @@ pub fn render(report: &SuiteReport) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dur;
+
+    #[test]
+    fn durations_over_a_minute_read_as_minutes_and_tenths() {
+        assert_eq!(dur(None), "not recovered");
+        assert_eq!(dur(Some(35.0)), "35.000s");
+        assert_eq!(dur(Some(60.0)), "1m00.0s");
+        assert_eq!(dur(Some(1783.0)), "29m43.0s");
+        assert_eq!(dur(Some(7199.949718415)), "119m59.9s");
+        // Just under a whole minute rounds up to it, never to "60.0s".
+        assert_eq!(dur(Some(8399.984681429)), "140m00.0s");
+        assert_eq!(dur(Some(119.96)), "2m00.0s");
+    }
 }

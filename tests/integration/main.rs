@@ -3,6 +3,7 @@
 //! They read like runbooks: lose a zone, expect a promotion, expect no acknowledged write
 //! lost — and, for every checker, a deliberately broken setup that must make it fail.
 
+mod backup;
 mod bad_input;
 mod cdn;
 mod cli;
