@@ -502,6 +502,11 @@ impl Replica {
                 }
                 self.restoring.put_run(epoch, first, last);
             }
+            // The runbook installs again when acknowledgements were lost: the same timeline
+            // is already here, so only the answer is repeated.
+            Msg::RestoreInstall { epoch, .. } if epoch == self.epoch && !self.is_primary() => {
+                ctx.send(from, Msg::RestoreInstalled { epoch });
+            }
             Msg::RestoreInstall { epoch, lsn } if epoch > self.epoch => {
                 self.step_down(DemoteReason::Restored, ctx);
                 let mut restored = std::mem::take(&mut self.restoring);
@@ -2016,6 +2021,13 @@ mod tests {
         assert!(!p.is_primary());
         assert_eq!(p.epoch(), 3);
         assert_eq!((p.log().segments(), p.log().last()), (&[(1, 1)][..], 4));
+        // The runbook installs again (its acknowledgement was lost): answered, nothing redone.
+        p.on_message(RUNBOOK, Msg::RestoreInstall { epoch: 3, lsn: 4 }, &mut ctx);
+        assert_eq!(
+            ctx.take_sent(),
+            vec![(RUNBOOK, Msg::RestoreInstalled { epoch: 3 })]
+        );
+        assert_eq!(p.log().last(), 4);
         assert_eq!(p.damage(), None, "restored from before the bad transaction");
         assert_eq!(
             integrity(&mut p, &mut ctx, true),

@@ -8,7 +8,8 @@
 //!
 //! Recovery `tr` is the first bucket start after the first break (the first bucket at or
 //! after the incident start `t0` where steady state does not hold) from which steady state
-//! holds at every bucket start for the stability period (or to the last judged operation).
+//! holds at every bucket start for the stability period (or to the last judged operation, if
+//! that is at least one full window: a few good seconds at the very end prove nothing).
 //! RTO = `tr − t0`, at the resolution of the buckets; 0 when steady state never broke after
 //! `t0`; "not recovered" when no such `tr` exists. Because the threshold tolerates a small
 //! share of failures, `tr` can precede the first success by less than a bucket.
@@ -98,13 +99,14 @@ pub fn recovery(series: &SuccessSeries, rule: &SteadyState, t0: SimTime) -> Reco
         return Recovery::NeverBroke;
     };
     let stable = (rule.stability.0.div_ceil(res)) as usize;
+    let window = (rule.window.0.div_ceil(res)) as usize;
     // Scan backwards: `run[b]` = how many consecutive holding buckets start at b.
     let mut run = vec![0usize; n + 1];
     for b in (0..n).rev() {
         run[b] = if holds(b) { run[b + 1] + 1 } else { 0 };
     }
     (first_break..n)
-        .find(|&b| run[b] > 0 && (run[b] > stable || b + run[b] == n))
+        .find(|&b| run[b] > 0 && (run[b] > stable || (b + run[b] == n && run[b] >= window)))
         .map_or(Recovery::NotRecovered, |b| {
             Recovery::RecoveredAt(SimTime(b as u64 * res).max(t0))
         })
@@ -174,6 +176,21 @@ mod tests {
         assert_eq!(
             recovery(&s, &rule(), SimTime::from_secs(50)),
             Recovery::NotRecovered
+        );
+    }
+
+    #[test]
+    fn a_short_good_spell_at_the_very_end_is_not_a_recovery() {
+        // Failing until 195 s of a 200 s run: 5 good seconds, less than one 10 s window.
+        assert_eq!(
+            recovery(&series(200, 50, 195), &rule(), SimTime::from_secs(50)),
+            Recovery::NotRecovered
+        );
+        // A full window of good service before the end does count (the run ended too soon to
+        // see the whole stability period).
+        assert_eq!(
+            recovery(&series(200, 50, 185), &rule(), SimTime::from_secs(50)),
+            Recovery::RecoveredAt(SimTime::from_secs(185))
         );
     }
 

@@ -49,13 +49,11 @@ fn with_every_origin_gone_cached_assets_are_still_served_and_misses_fail() {
         "{:?}",
         a.writes
     );
-    // Steady state breaks while misses are common, then the cache (fresh for an hour) carries
-    // the Zipf-popular reads back above 99 % without any origin.
-    assert!(
-        matches!(a.recovery, Recovery::RecoveredAt(_)),
-        "{:?}",
-        a.recovery
-    );
+    // But not back to steady state: with 20,000 Zipf-popular assets the cold tail keeps about
+    // 3 % of reads missing (a 40-minute run shows the same), below the 99 % threshold. Only an
+    // origin brings it back. (An earlier version of the steady-state rule called the last
+    // few good seconds of the run a recovery.)
+    assert_eq!(a.recovery, Recovery::NotRecovered);
 }
 
 #[test]
