@@ -13,6 +13,7 @@ use serde::Serialize;
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Percentiles {
     pub p50: Option<f64>,
+    pub p90: Option<f64>,
     pub p95: Option<f64>,
     pub p99: Option<f64>,
     pub max: Option<f64>,
@@ -33,11 +34,67 @@ impl Percentiles {
         };
         Percentiles {
             p50: pick(0.50),
+            p90: pick(0.90),
             p95: pick(0.95),
             p99: pick(0.99),
             max: pick(1.0),
         }
     }
+}
+
+/// How often a target was met over the runs, with a 95 % Wilson score interval: with few runs
+/// the interval says how little a perfect record proves (8 of 8 is only "at least 68 %").
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Odds {
+    pub met: u32,
+    pub runs: u32,
+    pub p: f64,
+    pub lo: f64,
+    pub hi: f64,
+}
+
+impl Odds {
+    pub fn of(met: u32, runs: u32) -> Odds {
+        if runs == 0 {
+            return Odds {
+                met,
+                runs,
+                p: 0.0,
+                lo: 0.0,
+                hi: 1.0,
+            };
+        }
+        let n = runs as f64;
+        let p = met as f64 / n;
+        let z = 1.959_963_984_540_054_f64;
+        let z2 = z * z;
+        let centre = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
+        let half = z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / (1.0 + z2 / n);
+        Odds {
+            met,
+            runs,
+            p,
+            lo: (centre - half).max(0.0),
+            hi: (centre + half).min(1.0),
+        }
+    }
+}
+
+/// A service's success ratio over time in one run (the batch's first), for charts.
+#[derive(Clone, Debug, Serialize)]
+pub struct ServiceSeries {
+    pub resolution_s: f64,
+    /// Acknowledged and failed operations per bucket, by send time.
+    pub ok: Vec<u64>,
+    pub failed: Vec<u64>,
+}
+
+/// Per-run values behind the percentiles (in memory only: charts draw distributions).
+#[derive(Clone, Debug, Default)]
+pub struct Samples {
+    /// RTO in seconds per run; `None`: not recovered.
+    pub rto_s: Vec<Option<f64>>,
+    pub rpo_s: Vec<f64>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -78,6 +135,13 @@ pub struct ServiceReport {
     /// Lost acknowledged writes by cause, summed over all runs: what separates an
     /// infrastructure failure (replication's promise) from a logical corruption (backups').
     pub lost_by_cause: LostByCause,
+    /// How often the RTO target was met, and the RPO target (for RPO 0: nothing lost).
+    pub rto_met: Odds,
+    pub rpo_met: Odds,
+    /// The first run's success ratio over time.
+    pub series: Option<ServiceSeries>,
+    #[serde(skip)]
+    pub samples: Samples,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -234,6 +298,35 @@ fn services(
             lost_by_cause.add(&x.lost);
         }
         let (rto_target, rpo_target) = s.service_targets[k];
+        let samples = Samples {
+            rto_s: mine
+                .iter()
+                .map(|(r, x)| x.rto(r.t0).map(|d| d.as_secs_f64()))
+                .collect(),
+            rpo_s: mine
+                .iter()
+                .map(|(r, x)| x.lost.rpo(r.t0).as_secs_f64())
+                .collect(),
+        };
+        let n = mine.len() as u32;
+        let rto_met = mine
+            .iter()
+            .filter(|(r, x)| x.rto(r.t0).is_some_and(|d| d <= rto_target))
+            .count() as u32;
+        let rpo_met = mine
+            .iter()
+            .filter(|(r, x)| {
+                x.lost.rpo(r.t0) <= rpo_target && !(rpo_target.is_zero() && x.lost.count > 0)
+            })
+            .count() as u32;
+        let series = mine
+            .first()
+            .and_then(|(_, x)| x.series.as_ref())
+            .map(|ss| ServiceSeries {
+                resolution_s: ss.resolution.as_secs_f64(),
+                ok: ss.ok.clone(),
+                failed: ss.failed.clone(),
+            });
         out.push(ServiceReport {
             name: info.name.clone(),
             datastore: match (info.datastore, info.cdn, info.rpc) {
@@ -256,6 +349,10 @@ fn services(
             ),
             writes,
             lost_by_cause,
+            rto_met: Odds::of(rto_met, n),
+            rpo_met: Odds::of(rpo_met, n),
+            series,
+            samples,
         });
     }
     out
@@ -358,5 +455,45 @@ mod tests {
         let p = Percentiles::of(&[s(1), None, s(3), s(2)]);
         assert_eq!(p.p50, Some(2.0));
         assert_eq!(p.max, None);
+    }
+
+    #[test]
+    fn percentiles_use_the_nearest_rank_and_put_not_recovered_last() {
+        let secs = |v: &[u64]| -> Vec<Option<SimDuration>> {
+            v.iter().map(|&x| Some(SimDuration::from_secs(x))).collect()
+        };
+        // 1..=100: nearest rank p50 = 50, p90 = 90, p95 = 95, p99 = 99.
+        let p = Percentiles::of(&secs(&(1..=100).collect::<Vec<_>>()));
+        assert_eq!(
+            (p.p50, p.p90, p.p95, p.p99, p.max),
+            (Some(50.0), Some(90.0), Some(95.0), Some(99.0), Some(100.0))
+        );
+        // One "not recovered" in ten makes p95 and the max not recovered, not p90.
+        let mut v = secs(&[1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        v.push(None);
+        let p = Percentiles::of(&v);
+        assert_eq!(
+            (p.p50, p.p90, p.p95, p.max),
+            (Some(5.0), Some(9.0), None, None)
+        );
+        assert_eq!(Percentiles::of(&[]).max, None);
+    }
+
+    #[test]
+    fn wilson_intervals_match_published_values() {
+        // 8 of 8: p = 1, interval [0.676, 1] (Wilson 1927; e.g. Newcombe 1998, table I).
+        let o = Odds::of(8, 8);
+        assert_eq!(o.p, 1.0);
+        assert!((o.lo - 0.6756).abs() < 1e-3, "{o:?}");
+        assert_eq!(o.hi, 1.0);
+        // 81 of 263 (Newcombe's example): [0.2553, 0.3662].
+        let o = Odds::of(81, 263);
+        assert!(
+            (o.lo - 0.2553).abs() < 1e-3 && (o.hi - 0.3662).abs() < 1e-3,
+            "{o:?}"
+        );
+        // 0 of 10: [0, 0.2775].
+        let o = Odds::of(0, 10);
+        assert!(o.lo == 0.0 && (o.hi - 0.2775).abs() < 1e-3, "{o:?}");
     }
 }

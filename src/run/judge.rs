@@ -46,6 +46,8 @@ pub struct ServiceResult {
     pub recovery: Recovery,
     pub lost: LostWrites,
     pub first_success: Option<SimTime>,
+    /// Operations per bucket by send time (kept for a batch's first run only, for charts).
+    pub series: Option<SuccessSeries>,
 }
 
 impl ServiceResult {
@@ -230,6 +232,7 @@ pub fn judge(
                 recovery: recovery(&series, &scenario.steady_state, from),
                 lost,
                 first_success,
+                series: Some(series),
             }
         })
         .collect();
