@@ -10,7 +10,7 @@ use crate::model::InputError;
 use crate::model::scenario::{ParsedScenario, Scenario};
 use crate::model::topology::Topology;
 use crate::report::summary::summarize;
-use crate::report::{SuiteReport, text};
+use crate::report::{SuiteReport, junit, text};
 use crate::run::run_batch;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
@@ -70,6 +70,10 @@ struct RunArgs {
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
+    /// Also write JUnit XML here: one test suite per scenario, one test case per gate or
+    /// target (with the measured figure in the failure message) and one for the safety checks.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -213,6 +217,14 @@ fn run(args: RunArgs, gate: bool) -> Result<ExitCode, CliError> {
         serde_json::to_string_pretty(&report).map_err(|e| CliError::Output(e.to_string()))?;
     let table = text::render(&report);
     write_outputs(&args.out, &json, &table)?;
+    if let Some(path) = &args.junit {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| CliError::Output(format!("cannot write {}: {e}", path.display())))?;
+        }
+        std::fs::write(path, junit::render(&report))
+            .map_err(|e| CliError::Output(format!("cannot write {}: {e}", path.display())))?;
+    }
     // A closed pipe (`gameday run | head`) is not worth a panic: output errors are ignored.
     let mut stdout = std::io::stdout().lock();
     let _ = match args.format {

@@ -116,6 +116,59 @@ pub struct TargetsDef {
     /// Per-service targets overriding the two above: `{"game-state": (rto: "15m", rpo: "500ms")}`.
     #[serde(default)]
     pub services: std::collections::BTreeMap<String, ServiceTargetsDef>,
+    /// Statistical gates over the Monte Carlo runs (`Rto(p: 99, within: "15m")`,
+    /// `NoLoss(at_least: 0.999, service: Some("accounts"))`). Without gates, every run must
+    /// meet every target; with gates, the gates decide.
+    #[serde(default)]
+    pub gates: Vec<GateDef>,
+}
+
+/// A gate as written. `service: None` applies it to every service with a workload.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub enum GateDef {
+    /// The `p`-th percentile RTO (nearest rank; "not recovered" is worst) is at most `within`.
+    Rto {
+        p: f64,
+        within: Dur,
+        #[serde(default)]
+        service: Option<String>,
+    },
+    /// The `p`-th percentile RPO is at most `within`.
+    Rpo {
+        p: f64,
+        within: Dur,
+        #[serde(default)]
+        service: Option<String>,
+    },
+    /// At least this share of runs meet the service's RTO target.
+    RtoMet {
+        at_least: f64,
+        #[serde(default)]
+        service: Option<String>,
+    },
+    /// At least this share of runs meet the service's RPO target.
+    RpoMet {
+        at_least: f64,
+        #[serde(default)]
+        service: Option<String>,
+    },
+    /// At least this share of runs lose no acknowledged write (`P(RPO = 0)`).
+    NoLoss {
+        at_least: f64,
+        #[serde(default)]
+        service: Option<String>,
+    },
+}
+
+/// A validated gate.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Gate {
+    Rto { p: f64, within: SimDuration },
+    Rpo { p: f64, within: SimDuration },
+    RtoMet { at_least: f64 },
+    RpoMet { at_least: f64 },
+    NoLoss { at_least: f64 },
 }
 
 #[derive(Debug, Deserialize)]
@@ -249,6 +302,8 @@ pub struct Scenario {
     pub rpo_target: SimDuration,
     /// Targets per service of the topology (index = service), defaults filled in.
     pub service_targets: Vec<(SimDuration, SimDuration)>,
+    /// Statistical gates, each for one service (`None`: every service with a workload).
+    pub gates: Vec<(Gate, Option<usize>)>,
     pub steady_state: SteadyState,
 }
 
@@ -512,6 +567,76 @@ impl ParsedScenario {
                 ));
             }
         }
+        let mut gates = Vec::new();
+        for g in &f.targets.gates {
+            let (gate, service, word) = match g {
+                GateDef::Rto { p, within, service } => (
+                    Gate::Rto {
+                        p: *p,
+                        within: within.0,
+                    },
+                    service,
+                    "Rto",
+                ),
+                GateDef::Rpo { p, within, service } => (
+                    Gate::Rpo {
+                        p: *p,
+                        within: within.0,
+                    },
+                    service,
+                    "Rpo",
+                ),
+                GateDef::RtoMet { at_least, service } => (
+                    Gate::RtoMet {
+                        at_least: *at_least,
+                    },
+                    service,
+                    "RtoMet",
+                ),
+                GateDef::RpoMet { at_least, service } => (
+                    Gate::RpoMet {
+                        at_least: *at_least,
+                    },
+                    service,
+                    "RpoMet",
+                ),
+                GateDef::NoLoss { at_least, service } => (
+                    Gate::NoLoss {
+                        at_least: *at_least,
+                    },
+                    service,
+                    "NoLoss",
+                ),
+            };
+            match gate {
+                Gate::Rto { p, .. } | Gate::Rpo { p, .. } if !(p > 0.0 && p <= 100.0) => {
+                    return Err(src.invalid(word, &p.to_string(), "a percentile is in (0, 100]"));
+                }
+                Gate::RtoMet { at_least }
+                | Gate::RpoMet { at_least }
+                | Gate::NoLoss { at_least }
+                    if !(0.0..=1.0).contains(&at_least) =>
+                {
+                    return Err(src.invalid(
+                        word,
+                        &at_least.to_string(),
+                        "`at_least` is a share of runs in [0, 1]",
+                    ));
+                }
+                _ => {}
+            }
+            let service = match service {
+                None => None,
+                Some(name) => Some(topo.service(name).ok_or_else(|| {
+                    src.invalid(
+                        word,
+                        name,
+                        format!("no such service in topology `{}`", topo.name),
+                    )
+                })?),
+            };
+            gates.push((gate, service));
+        }
         let service_targets = topo
             .services
             .iter()
@@ -534,6 +659,7 @@ impl ParsedScenario {
             rto_target: f.targets.rto.0,
             rpo_target: f.targets.rpo.0,
             service_targets,
+            gates,
             steady_state: SteadyState {
                 window: ss.window.0,
                 threshold: ss.threshold,

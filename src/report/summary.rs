@@ -1,7 +1,7 @@
 //! Aggregating runs into the per-scenario result that every view renders.
 
 use crate::measure::outcome::WriteCounts;
-use crate::model::scenario::Scenario;
+use crate::model::scenario::{Gate, Scenario};
 use crate::model::topology::Topology;
 use crate::run::{RunResult, TimelineEntry};
 use crate::sim::rng::mix64;
@@ -97,6 +97,142 @@ pub struct Samples {
     pub rpo_s: Vec<f64>,
 }
 
+/// One gate (or, without gates, one service's target) judged over all runs: what `check`
+/// decides on and what each JUnit test case reports.
+#[derive(Clone, Debug, Serialize)]
+pub struct GateResult {
+    /// What is required, e.g. "accounts: p99 RTO ≤ 15m00.0s".
+    pub name: String,
+    pub service: String,
+    pub passed: bool,
+    /// What was measured, e.g. "p99 RTO 39.0 s over 8 runs".
+    pub measured: String,
+}
+
+/// Nearest-rank `p`-th percentile (0 < p ≤ 100) with `None` the worst value.
+pub fn nearest_rank(values: &[Option<f64>], p: f64) -> Option<Option<f64>> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut v = values.to_vec();
+    v.sort_by(|a, b| match (a, b) {
+        (None, None) => std::cmp::Ordering::Equal,
+        (None, _) => std::cmp::Ordering::Greater,
+        (_, None) => std::cmp::Ordering::Less,
+        (Some(x), Some(y)) => x.total_cmp(y),
+    });
+    let rank = ((p / 100.0 * v.len() as f64).ceil() as usize).clamp(1, v.len());
+    Some(v[rank - 1])
+}
+
+fn secs_text(x: Option<f64>) -> String {
+    match x {
+        None => "not recovered".to_string(),
+        Some(x) => SimDuration((x * 1e9).round() as u64).to_string(),
+    }
+}
+
+fn odds_text(o: &Odds) -> String {
+    format!(
+        "{} of {} runs ({:.1} %, 95 % interval {:.1}–{:.1} %)",
+        o.met,
+        o.runs,
+        o.p * 100.0,
+        o.lo * 100.0,
+        o.hi * 100.0
+    )
+}
+
+/// Judges the scenario's gates, or without gates each service's targets in every run.
+fn gate_results(s: &Scenario, services: &[ServiceReport], topo: &Topology) -> Vec<GateResult> {
+    let mut out = Vec::new();
+    if s.gates.is_empty() {
+        for sv in services {
+            let k = topo.service(&sv.name).expect("a reported service exists");
+            let (rto_t, rpo_t) = s.service_targets[k];
+            out.push(GateResult {
+                name: format!("{}: RTO ≤ {rto_t} in every run", sv.name),
+                service: sv.name.clone(),
+                passed: sv.rto_met.met == sv.rto_met.runs,
+                measured: format!(
+                    "max RTO {}; met in {}",
+                    secs_text(sv.rto_s.max),
+                    odds_text(&sv.rto_met)
+                ),
+            });
+            let what = if rpo_t.is_zero() {
+                "no acknowledged write lost".to_string()
+            } else {
+                format!("RPO ≤ {rpo_t}")
+            };
+            out.push(GateResult {
+                name: format!("{}: {what} in every run", sv.name),
+                service: sv.name.clone(),
+                passed: sv.rpo_met.met == sv.rpo_met.runs,
+                measured: format!(
+                    "max RPO {}, {} acknowledged writes lost; met in {}",
+                    secs_text(sv.rpo_s.max),
+                    sv.writes.acked_lost,
+                    odds_text(&sv.rpo_met)
+                ),
+            });
+        }
+        return out;
+    }
+    for &(gate, service) in &s.gates {
+        for sv in services {
+            if service.is_some_and(|k| topo.services[k].name != sv.name) {
+                continue;
+            }
+            let n = sv.samples.rto_s.len();
+            let (name, passed, measured) = match gate {
+                Gate::Rto { p, within } => {
+                    let v = nearest_rank(&sv.samples.rto_s, p).flatten();
+                    (
+                        format!("{}: p{p} RTO ≤ {within}", sv.name),
+                        v.is_some_and(|x| x <= within.as_secs_f64()),
+                        format!("p{p} RTO {} over {n} runs", secs_text(v)),
+                    )
+                }
+                Gate::Rpo { p, within } => {
+                    let all: Vec<Option<f64>> = sv.samples.rpo_s.iter().map(|&x| Some(x)).collect();
+                    let v = nearest_rank(&all, p).flatten();
+                    (
+                        format!("{}: p{p} RPO ≤ {within}", sv.name),
+                        v.is_some_and(|x| x <= within.as_secs_f64()),
+                        format!("p{p} RPO {} over {n} runs", secs_text(v)),
+                    )
+                }
+                Gate::RtoMet { at_least } => (
+                    format!("{}: P(RTO ≤ target) ≥ {at_least}", sv.name),
+                    sv.rto_met.p >= at_least,
+                    format!("met in {}", odds_text(&sv.rto_met)),
+                ),
+                Gate::RpoMet { at_least } => (
+                    format!("{}: P(RPO ≤ target) ≥ {at_least}", sv.name),
+                    sv.rpo_met.p >= at_least,
+                    format!("met in {}", odds_text(&sv.rpo_met)),
+                ),
+                Gate::NoLoss { at_least } => {
+                    let o = Odds::of(sv.no_loss_runs, n as u32);
+                    (
+                        format!("{}: P(RPO = 0) ≥ {at_least}", sv.name),
+                        o.p >= at_least,
+                        format!("no acknowledged write lost in {}", odds_text(&o)),
+                    )
+                }
+            };
+            out.push(GateResult {
+                name,
+                service: sv.name.clone(),
+                passed,
+                measured,
+            });
+        }
+    }
+    out
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Targets {
     pub rto_s: f64,
@@ -138,6 +274,8 @@ pub struct ServiceReport {
     /// How often the RTO target was met, and the RPO target (for RPO 0: nothing lost).
     pub rto_met: Odds,
     pub rpo_met: Odds,
+    /// Runs in which no acknowledged write was lost.
+    pub no_loss_runs: u32,
     /// The first run's success ratio over time.
     pub series: Option<ServiceSeries>,
     #[serde(skip)]
@@ -214,6 +352,8 @@ pub struct ScenarioReport {
     pub timeline: Vec<TimelineEntry>,
     /// Why the scenario failed, one line per missed target.
     pub failures: Vec<String>,
+    /// The gates judged over all runs (each service's targets when the scenario has none).
+    pub gates: Vec<GateResult>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -351,6 +491,7 @@ fn services(
             lost_by_cause,
             rto_met: Odds::of(rto_met, n),
             rpo_met: Odds::of(rpo_met, n),
+            no_loss_runs: mine.iter().filter(|(_, x)| x.lost.count == 0).count() as u32,
             series,
             samples,
         });
@@ -398,8 +539,31 @@ pub fn summarize(
         [one] => one.trace_hash,
         many => many.iter().fold(0u64, |h, r| mix64(h ^ r.trace_hash)),
     };
-    let services = services(topo, s, runs, &failures);
-    let failures: Vec<String> = failures.into_iter().map(|(_, f)| f).collect();
+    let mut services = services(topo, s, runs, &failures);
+    let gates = gate_results(s, &services, topo);
+    // With gates, they decide: a single run missing a target is a statistic, not a failure.
+    let failures: Vec<String> = if s.gates.is_empty() {
+        failures.into_iter().map(|(_, f)| f).collect()
+    } else {
+        for sv in &mut services {
+            sv.passed = gates
+                .iter()
+                .filter(|g| g.service == sv.name)
+                .all(|g| g.passed);
+        }
+        let mut f: Vec<String> = gates
+            .iter()
+            .filter(|g| !g.passed)
+            .map(|g| format!("gate {}: {}", g.name, g.measured))
+            .collect();
+        f.extend(
+            failures
+                .into_iter()
+                .filter(|(service, _)| service.is_none())
+                .map(|(_, line)| line),
+        );
+        f
+    };
     ScenarioReport {
         name: s.name.clone(),
         description: s.description.clone(),
@@ -427,6 +591,7 @@ pub fn summarize(
         per_run,
         timeline: runs.first().map(|r| r.timeline.clone()).unwrap_or_default(),
         failures,
+        gates,
     }
 }
 

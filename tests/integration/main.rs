@@ -8,6 +8,7 @@ mod bad_input;
 mod cdn;
 mod cli;
 mod determinism;
+mod gates;
 mod outages;
 mod properties;
 mod redis;

@@ -1,0 +1,115 @@
+//! JUnit XML for CI systems: one test suite per scenario, one test case per gate (or per
+//! service target) plus one for the safety checkers, with the measured figure in each
+//! failure's message so a CI page says what missed by how much.
+
+use super::summary::SuiteReport;
+use std::fmt::Write;
+
+/// Escapes text for an XML attribute or element.
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // Control characters are not allowed in XML 1.0.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub fn render(report: &SuiteReport) -> String {
+    let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let cases = |s: &super::summary::ScenarioReport| s.gates.len() + 1;
+    let total: usize = report.scenarios.iter().map(cases).sum();
+    let failed: usize = report
+        .scenarios
+        .iter()
+        .map(|s| {
+            s.gates.iter().filter(|g| !g.passed).count()
+                + usize::from(!s.safety_violations.is_empty())
+        })
+        .sum();
+    let _ = writeln!(
+        x,
+        "<testsuites name=\"gameday\" tests=\"{total}\" failures=\"{failed}\" errors=\"0\">"
+    );
+    for s in &report.scenarios {
+        let fails = s.gates.iter().filter(|g| !g.passed).count()
+            + usize::from(!s.safety_violations.is_empty());
+        let _ = writeln!(
+            x,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{fails}\" errors=\"0\">",
+            esc(&s.name),
+            cases(s)
+        );
+        let _ = writeln!(
+            x,
+            "    <properties><property name=\"topology\" value=\"{}\"/><property name=\"seed\" value=\"{}\"/><property name=\"runs\" value=\"{}\"/></properties>",
+            esc(&s.topology),
+            s.seed,
+            s.runs
+        );
+        let class = format!("gameday.{}", s.name);
+        for g in &s.gates {
+            let _ = write!(
+                x,
+                "    <testcase classname=\"{}\" name=\"{}\"",
+                esc(&class),
+                esc(&g.name)
+            );
+            if g.passed {
+                let _ = writeln!(
+                    x,
+                    ">\n      <system-out>{}</system-out>\n    </testcase>",
+                    esc(&g.measured)
+                );
+            } else {
+                let _ = writeln!(
+                    x,
+                    ">\n      <failure message=\"{}\" type=\"TargetMissed\">{}: {}</failure>\n    </testcase>",
+                    esc(&g.measured),
+                    esc(&g.name),
+                    esc(&g.measured)
+                );
+            }
+        }
+        let _ = write!(
+            x,
+            "    <testcase classname=\"{}\" name=\"safety checkers\"",
+            esc(&class)
+        );
+        if s.safety_violations.is_empty() {
+            let _ = writeln!(x, "/>");
+        } else {
+            let _ = writeln!(
+                x,
+                ">\n      <failure message=\"{}\" type=\"SafetyViolation\">{}</failure>\n    </testcase>",
+                esc(&s.safety_violations[0]),
+                esc(&s.safety_violations.join("\n"))
+            );
+        }
+        let _ = writeln!(x, "  </testsuite>");
+    }
+    let _ = writeln!(x, "</testsuites>");
+    x
+}
+
+#[cfg(test)]
+mod tests {
+    use super::esc;
+
+    #[test]
+    fn escapes_markup_and_control_characters() {
+        assert_eq!(
+            esc("a<b & \"c\" 'd'>"),
+            "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;"
+        );
+        assert_eq!(esc("x\u{1}y\nz"), "x y\nz");
+    }
+}
