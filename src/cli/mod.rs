@@ -4,6 +4,7 @@
 //! found a missed target or a safety violation; 2 on bad input or usage. Input errors are
 //! printed as one line naming the file, line, column and offending name.
 
+mod compare;
 pub mod suite;
 
 use crate::model::InputError;
@@ -39,6 +40,10 @@ enum Command {
     Run(RunArgs),
     /// Like `run`, then exit 1 if any target is missed or any safety check fails (for CI).
     Check(RunArgs),
+    /// Run the same scenarios and seeds on two topologies and show the differences.
+    Compare(CompareArgs),
+    /// Vary one topology parameter over values and show RTO/RPO against it.
+    Sweep(SweepArgs),
     /// Check topology and scenario files without running them.
     Validate {
         /// Topology or scenario files (RON).
@@ -64,9 +69,10 @@ struct RunArgs {
     /// Output format on standard output.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
-    /// Directory for results.json and summary.txt.
-    #[arg(long, default_value = "reports")]
-    out: PathBuf,
+    /// Directory for the report (results.json, summary.txt, summary.md, index.html, charts/).
+    /// Default: reports/<scenario name>, or reports/suite for several.
+    #[arg(long)]
+    out: Option<PathBuf>,
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
@@ -74,6 +80,52 @@ struct RunArgs {
     /// target (with the measured figure in the failure message) and one for the safety checks.
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
+}
+
+#[derive(Parser, Debug)]
+struct CompareArgs {
+    /// Scenario files (RON). None: the built-in suite.
+    scenarios: Vec<PathBuf>,
+    /// The two topologies, A then B: `--topology A.ron --topology B.ron`.
+    #[arg(long = "topology", required = true, num_args = 1)]
+    topologies: Vec<PathBuf>,
+    #[arg(long)]
+    seed: Option<u64>,
+    #[arg(long)]
+    runs: Option<u32>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Directory for compare.json and compare.txt.
+    #[arg(long, default_value = "reports/compare")]
+    out: PathBuf,
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Parser, Debug)]
+struct SweepArgs {
+    /// Scenario files (RON). None: the built-in suite.
+    scenarios: Vec<PathBuf>,
+    /// The parameter and its values: `PATH=v1,v2,…` with PATH such as `dns.ttl`,
+    /// `datastores[postgres].replication` or `apps[0].capacity.workers` (see docs/SCENARIOS.md).
+    /// Values are RON; bare words such as `30s` are taken as strings. Separate values that
+    /// contain commas with `;` instead.
+    #[arg(long, required = true)]
+    set: String,
+    /// The topology to vary (default: each scenario's own).
+    #[arg(long)]
+    topology: Option<PathBuf>,
+    #[arg(long)]
+    seed: Option<u64>,
+    #[arg(long)]
+    runs: Option<u32>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Directory for sweep.json and sweep.txt.
+    #[arg(long, default_value = "reports/sweep")]
+    out: PathBuf,
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -101,6 +153,8 @@ pub fn main() -> ExitCode {
         None => run(RunArgs::parse_from(["run"]), false),
         Some(Command::Run(a)) => run(a, false),
         Some(Command::Check(a)) => run(a, true),
+        Some(Command::Compare(a)) => compare::compare(a),
+        Some(Command::Sweep(a)) => compare::sweep(a),
         Some(Command::Validate { files }) => validate(&files),
     };
     match result {
@@ -136,20 +190,30 @@ enum CliError {
     Output(String),
 }
 
+/// The scenario files named, or the built-in suite.
+fn parse_scenarios(files: &[PathBuf]) -> Result<Vec<ParsedScenario>, InputError> {
+    if files.is_empty() {
+        suite::builtin_scenarios()
+    } else {
+        files.iter().map(|p| ParsedScenario::load(p)).collect()
+    }
+}
+
 /// Loads every scenario with its topology (or the override).
 fn load(args: &RunArgs) -> Result<Vec<(Topology, Scenario)>, InputError> {
     let override_topo = args.topology.as_deref().map(Topology::load).transpose()?;
-    let parsed: Vec<ParsedScenario> = if args.scenarios.is_empty() {
-        suite::builtin_scenarios()?
-    } else {
-        args.scenarios
-            .iter()
-            .map(|p| ParsedScenario::load(p))
-            .collect::<Result<_, _>>()?
-    };
+    load_with(&args.scenarios, override_topo.as_ref())
+}
+
+/// Loads scenarios, each on `topology` or, without it, on the topology it names.
+fn load_with(
+    files: &[PathBuf],
+    override_topo: Option<&Topology>,
+) -> Result<Vec<(Topology, Scenario)>, InputError> {
+    let parsed = parse_scenarios(files)?;
     let mut out = Vec::new();
     for p in parsed {
-        let topo = match &override_topo {
+        let topo = match override_topo {
             Some(t) => t.clone(),
             None => match suite::builtin_topology(&p)? {
                 Some(t) => t,
@@ -162,23 +226,23 @@ fn load(args: &RunArgs) -> Result<Vec<(Topology, Scenario)>, InputError> {
     Ok(out)
 }
 
-fn run(args: RunArgs, gate: bool) -> Result<ExitCode, CliError> {
-    let loaded = load(&args)?;
+/// Runs every loaded scenario (Monte Carlo batches in parallel), with a progress bar on a
+/// terminal unless `quiet` or under CI.
+fn execute(
+    loaded: &[(Topology, Scenario)],
+    seed: Option<u64>,
+    runs: Option<u32>,
+    quiet: bool,
+) -> Result<SuiteReport, CliError> {
     let show_progress =
-        !args.quiet && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+        !quiet && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
     let mut scenarios = Vec::new();
     // The suite's headline seed and runs: the command line's, else the first scenario's.
-    let master_seed = args
-        .seed
-        .or(loaded.first().map(|(_, s)| s.seed))
-        .unwrap_or(1);
-    let runs_shown = args
-        .runs
-        .or(loaded.first().map(|(_, s)| s.runs))
-        .unwrap_or(1);
-    for (topo, s) in &loaded {
-        let seed = args.seed.unwrap_or(s.seed);
-        let runs = args.runs.unwrap_or(s.runs);
+    let master_seed = seed.or(loaded.first().map(|(_, s)| s.seed)).unwrap_or(1);
+    let runs_shown = runs.or(loaded.first().map(|(_, s)| s.runs)).unwrap_or(1);
+    for (topo, s) in loaded {
+        let seed = seed.unwrap_or(s.seed);
+        let runs = runs.unwrap_or(s.runs);
         if runs == 0 || runs > crate::model::limits::RUNS_MAX {
             return Err(CliError::Output(format!(
                 "--runs must be between 1 and {}",
@@ -208,15 +272,24 @@ fn run(args: RunArgs, gate: bool) -> Result<ExitCode, CliError> {
         }
         scenarios.push(summarize(topo, s, seed, &results));
     }
-    let report = SuiteReport {
+    Ok(SuiteReport {
         seed: master_seed,
         runs: runs_shown,
         scenarios,
-    };
+    })
+}
+
+fn run(args: RunArgs, gate: bool) -> Result<ExitCode, CliError> {
+    let loaded = load(&args)?;
+    let report = execute(&loaded, args.seed, args.runs, args.quiet)?;
+    let out_dir = args.out.clone().unwrap_or_else(|| match &loaded[..] {
+        [(_, one)] => PathBuf::from("reports").join(&one.name),
+        _ => PathBuf::from("reports/suite"),
+    });
     let json =
         serde_json::to_string_pretty(&report).map_err(|e| CliError::Output(e.to_string()))?;
     let table = text::render(&report);
-    write_outputs(&args.out, &json, &table)?;
+    write_outputs(&out_dir, &json, &table)?;
     if let Some(path) = &args.junit {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
@@ -232,7 +305,7 @@ fn run(args: RunArgs, gate: bool) -> Result<ExitCode, CliError> {
         Format::Text => write!(
             stdout,
             "{table}\nresults written to {}\n",
-            args.out.join("results.json").display()
+            out_dir.join("results.json").display()
         ),
     };
     Ok(if gate && !report.passed() {

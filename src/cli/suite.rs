@@ -92,3 +92,15 @@ pub fn builtin_topology(p: &ParsedScenario) -> Result<Option<Topology>, InputErr
     }
     Ok(None)
 }
+
+/// The text of the topology a scenario names: its file, or the compiled-in copy.
+pub fn topology_source(p: &ParsedScenario) -> Result<Source, InputError> {
+    match p.topology_path() {
+        Ok(path) => Source::read(&path),
+        Err(e) => TOPOLOGIES
+            .iter()
+            .find(|(name, _, _)| p.file.topology == *name)
+            .map(|(_, path, text)| source(path, text))
+            .unwrap_or(Err(e)),
+    }
+}

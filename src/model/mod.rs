@@ -5,6 +5,7 @@
 
 pub mod error;
 pub mod limits;
+pub mod patch;
 pub mod scenario;
 pub mod topology;
 

@@ -7,6 +7,7 @@ mod backup;
 mod bad_input;
 mod cdn;
 mod cli;
+mod compare;
 mod determinism;
 mod gates;
 mod outages;
