@@ -16,6 +16,7 @@
 pub mod client;
 pub mod durability;
 pub mod history;
+pub mod lag;
 pub mod outcome;
 pub mod safety;
 pub mod steady_state;

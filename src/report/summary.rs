@@ -354,6 +354,8 @@ pub struct ScenarioReport {
     pub failures: Vec<String>,
     /// The gates judged over all runs (each service's targets when the scenario has none).
     pub gates: Vec<GateResult>,
+    /// The first run's replication lag per datastore and member.
+    pub replication_lag: Vec<crate::run::judge::DatastoreLag>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -592,6 +594,10 @@ pub fn summarize(
         timeline: runs.first().map(|r| r.timeline.clone()).unwrap_or_default(),
         failures,
         gates,
+        replication_lag: runs
+            .first()
+            .and_then(|r| r.replication_lag.clone())
+            .unwrap_or_default(),
     }
 }
 

@@ -11,6 +11,7 @@ use crate::logic::{Epoch, Lsn};
 use crate::logic::{NodeId, Note};
 use crate::measure::durability::{FinalData, LossCause, LostWrites};
 use crate::measure::history::OpStatus;
+use crate::measure::lag::lag_series;
 use crate::measure::outcome::{WriteCounts, verdict};
 use crate::measure::safety::{Promotion, check_durability, check_primaries};
 use crate::measure::steady_state::{Recovery, SuccessSeries, recovery};
@@ -74,6 +75,15 @@ fn worse(a: Recovery, b: Recovery) -> Recovery {
     }
 }
 
+/// Replication lag of one datastore's members over a run: the largest lag in each second.
+#[derive(Clone, Debug, Serialize)]
+pub struct DatastoreLag {
+    pub datastore: String,
+    pub resolution_s: f64,
+    /// `(member, lag in seconds per bucket)`.
+    pub members: Vec<(String, Vec<f64>)>,
+}
+
 /// Everything measured in one run.
 #[derive(Clone, Debug)]
 pub struct RunResult {
@@ -97,6 +107,8 @@ pub struct RunResult {
     pub rerouted: Option<SimTime>,
     pub safety_violations: Vec<String>,
     pub timeline: Vec<TimelineEntry>,
+    /// Per datastore (kept for a batch's first run only, for charts).
+    pub replication_lag: Option<Vec<DatastoreLag>>,
 }
 
 impl RunResult {
@@ -633,6 +645,29 @@ pub fn judge(
         rerouted,
         safety_violations: violations,
         timeline,
+        replication_lag: Some(
+            clusters
+                .iter()
+                .map(|c| {
+                    let points: Vec<_> = c
+                        .members
+                        .iter()
+                        .map(|&m| world.lag_marks[m as usize].points())
+                        .collect();
+                    let lag = lag_series(&points, SimDuration::from_secs(1), end);
+                    DatastoreLag {
+                        datastore: c.name.clone(),
+                        resolution_s: 1.0,
+                        members: c
+                            .members
+                            .iter()
+                            .zip(lag)
+                            .map(|(&m, l)| (name(m), l))
+                            .collect(),
+                    }
+                })
+                .collect(),
+        ),
     }
 }
 

@@ -71,6 +71,7 @@ pub fn run_batch(
             // Charts show the first run's series; thousands of runs need not keep theirs.
             if i > 0 {
                 r.services.iter_mut().for_each(|s| s.series = None);
+                r.replication_lag = None;
             }
             progress();
             r

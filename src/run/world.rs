@@ -17,6 +17,7 @@ use crate::logic::sentinel::Sentinel;
 use crate::logic::site::StaticSite;
 use crate::logic::{Context, Msg, NodeId, Note, Timer};
 use crate::measure::client::ClientPopulation;
+use crate::measure::lag::LagMarks;
 use crate::sim::kernel::{Ctx, NetFault, World};
 use crate::sim::network::NodeIndex;
 use crate::sim::time::{SimDuration, SimTime};
@@ -72,6 +73,18 @@ pub struct GameDayWorld {
     pub datastore_members: Vec<Vec<NodeIndex>>,
     /// Bad transactions committed in each datastore, as `(when, what)`.
     pub bad_transactions: Vec<Vec<(SimTime, BadTransaction)>>,
+    /// Each node's log position over time (database members only), for replication lag.
+    pub lag_marks: Vec<LagMarks>,
+}
+
+impl GameDayWorld {
+    /// Notes a database member's log position after it handled something.
+    #[inline]
+    fn mark_lag(&mut self, i: usize, now: SimTime) {
+        if let Process::Replica(r) = &self.processes[i] {
+            self.lag_marks[i].observe(now, r.log().last());
+        }
+    }
 }
 
 /// The logic's view of the kernel context, with the node's own random stream.
@@ -186,6 +199,8 @@ impl World for GameDayWorld {
             Process::RpcBalancer(x) => x.on_message(from, msg, &mut ctx),
             Process::Plain => {}
         }
+        let now = k.now();
+        self.mark_lag(i, now);
     }
 
     #[inline]
@@ -221,6 +236,8 @@ impl World for GameDayWorld {
             Process::RpcProvider(_) => {}
             Process::Plain | Process::Site(_) => {}
         }
+        let now = k.now();
+        self.mark_lag(i, now);
     }
 
     fn on_down(&mut self, node: NodeIndex, now: SimTime) {
@@ -305,6 +322,7 @@ impl World for GameDayWorld {
                     return;
                 };
                 ctx.note(Note::CorruptionInjected { lsn, ppm: *ppm });
+                self.lag_marks[i].observe(ctx.now(), lsn);
                 let bad = BadTransaction {
                     lsn,
                     epoch,
