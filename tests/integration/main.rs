@@ -13,6 +13,7 @@ mod gates;
 mod outages;
 mod properties;
 mod redis;
+mod report;
 mod rpc;
 mod rw1;
 mod safety;
