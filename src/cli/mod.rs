@@ -290,6 +290,12 @@ fn run(args: RunArgs, gate: bool) -> Result<ExitCode, CliError> {
         serde_json::to_string_pretty(&report).map_err(|e| CliError::Output(e.to_string()))?;
     let table = text::render(&report);
     write_outputs(&out_dir, &json, &table)?;
+    crate::report::html::write_report(&out_dir, &report).map_err(|e| {
+        CliError::Output(format!(
+            "cannot write the report to {}: {e}",
+            out_dir.display()
+        ))
+    })?;
     if let Some(path) = &args.junit {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
@@ -304,8 +310,8 @@ fn run(args: RunArgs, gate: bool) -> Result<ExitCode, CliError> {
         Format::Json => writeln!(stdout, "{json}"),
         Format::Text => write!(
             stdout,
-            "{table}\nresults written to {}\n",
-            out_dir.join("results.json").display()
+            "{table}\nreport written to {} (results.json, summary.md, charts/)\n",
+            out_dir.join("index.html").display()
         ),
     };
     Ok(if gate && !report.passed() {
