@@ -235,7 +235,7 @@ fn scenario(out: &mut String, s: &ScenarioReport, charts: &[Chart]) {
         if s.description.is_empty() {
             String::new()
         } else {
-            format!("{} — ", esc(&s.description))
+            format!("{} ", esc(&super::markdown::sentence(&s.description)))
         },
         esc(&s.topology),
         s.runs,

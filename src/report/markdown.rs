@@ -192,11 +192,23 @@ pub fn what_broke(sv: &ServiceReport) -> Option<String> {
         };
         let causes = sv.lost_by_cause.describe();
         if !causes.is_empty() {
-            p.push_str(&format!(": acknowledged writes {}", causes_words(&causes)));
+            p.push_str(&format!(": {}", acked_words(&causes)));
         }
         parts.push(p);
     }
     (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// "953307 discarded by …" → "953,307 acknowledged writes discarded by …".
+fn acked_words(causes: &str) -> String {
+    causes_words(causes)
+        .split(", ")
+        .map(|part| match part.split_once(' ') {
+            Some((n, rest)) => format!("{n} acknowledged writes {rest}"),
+            None => part.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// "953307 discarded by …" → "953,307 discarded by …" (numbers grouped for reading).
@@ -310,6 +322,16 @@ pub fn broken(report: &SuiteReport) -> Vec<(String, String)> {
         }
     }
     out
+}
+
+/// Text ending as a sentence does.
+pub fn sentence(s: &str) -> String {
+    let s = s.trim_end();
+    if s.ends_with(['.', '!', '?', ')']) {
+        s.to_string()
+    } else {
+        format!("{s}.")
+    }
 }
 
 /// "a", "a and b", "a, b and c".
@@ -428,7 +450,7 @@ fn scenario(out: &mut String, s: &ScenarioReport) {
         if s.description.is_empty() {
             String::new()
         } else {
-            format!(" {}", cell(&s.description))
+            format!(" {}", sentence(&cell(&s.description)))
         }
     );
     if !s.services.is_empty() {

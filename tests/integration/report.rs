@@ -1,6 +1,7 @@
 //! The report files: `index.html`, `summary.md` and the charts, from real runs.
 
 use crate::support::*;
+use gameday::model::scenario::ParsedScenario;
 use gameday::report::charts::{Chart, suite_charts};
 use gameday::report::html::write_report;
 use gameday::report::summary::{SuiteReport, summarize};
@@ -255,7 +256,15 @@ fn builtin_suite() {
     // GAMEDAY_REPORT_ONLY=zone-loss,region-loss: only those.
     let only = std::env::var("GAMEDAY_REPORT_ONLY").ok();
     let mut scenarios = Vec::new();
-    for p in gameday::cli::suite::builtin_scenarios().unwrap() {
+    // GAMEDAY_REPORT_FILES=scenarios/rw1.ron,…: those files instead of the built-in suite.
+    let parsed = match std::env::var("GAMEDAY_REPORT_FILES") {
+        Ok(files) => files
+            .split(',')
+            .map(|f| ParsedScenario::load(&root().join(f)).unwrap())
+            .collect(),
+        Err(_) => gameday::cli::suite::builtin_scenarios().unwrap(),
+    };
+    for p in parsed {
         let topo = match gameday::cli::suite::builtin_topology(&p).unwrap() {
             Some(t) => t,
             None => {
