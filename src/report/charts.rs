@@ -42,10 +42,11 @@ pub struct Chart {
     pub png: Vec<u8>,
 }
 
-type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+pub(super) type DrawResult<DB> =
+    Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
 /// A chart specification that can draw itself on any plotters backend.
-trait Plot {
+pub(super) trait Plot {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB>;
 }
 
@@ -66,7 +67,11 @@ fn register_font() {
 }
 
 /// Renders `plot` to an SVG string and a PNG.
-fn render<P: Plot>(plot: &P, width: u32, height: u32) -> Result<(String, Vec<u8>), String> {
+pub(super) fn render<P: Plot>(
+    plot: &P,
+    width: u32,
+    height: u32,
+) -> Result<(String, Vec<u8>), String> {
     register_font();
     let mut svg = String::new();
     {
@@ -101,10 +106,10 @@ fn render<P: Plot>(plot: &P, width: u32, height: u32) -> Result<(String, Vec<u8>
 // ---------------------------------------------------------------------------------------------
 // Style
 
-const INK: RGBColor = RGBColor(33, 37, 41);
-const MUTED: RGBColor = RGBColor(108, 117, 125);
-const GRID: RGBColor = RGBColor(222, 226, 230);
-const FAIL: RGBColor = RGBColor(200, 40, 40);
+pub(super) const INK: RGBColor = RGBColor(33, 37, 41);
+pub(super) const MUTED: RGBColor = RGBColor(108, 117, 125);
+pub(super) const GRID: RGBColor = RGBColor(222, 226, 230);
+pub(super) const FAIL: RGBColor = RGBColor(200, 40, 40);
 const OK: RGBColor = RGBColor(40, 130, 60);
 const DETECT: RGBColor = RGBColor(213, 94, 0);
 const FAILOVER: RGBColor = RGBColor(0, 114, 178);
@@ -124,24 +129,24 @@ const PALETTE: [RGBColor; 9] = [
     RGBColor(186, 176, 172),
 ];
 
-fn service_color(i: usize) -> RGBColor {
+pub(super) fn service_color(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
 
-fn font(size: f64, color: RGBColor) -> TextStyle<'static> {
+pub(super) fn font(size: f64, color: RGBColor) -> TextStyle<'static> {
     let mut t = TextStyle::from((FAMILY, size).into_font());
     t.color = color.to_backend_color();
     t
 }
 
-fn anchored(size: f64, color: RGBColor, h: HPos, v: VPos) -> TextStyle<'static> {
+pub(super) fn anchored(size: f64, color: RGBColor, h: HPos, v: VPos) -> TextStyle<'static> {
     font(size, color).pos(Pos::new(h, v))
 }
 
-const TITLE: f64 = 22.0;
-const LABEL: f64 = 16.0;
-const TICK: f64 = 15.0;
-const NOTE: f64 = 14.0;
+pub(super) const TITLE: f64 = 22.0;
+pub(super) const LABEL: f64 = 16.0;
+pub(super) const TICK: f64 = 15.0;
+pub(super) const NOTE: f64 = 14.0;
 
 /// A legend entry's swatch.
 #[derive(Clone, Copy)]
@@ -384,7 +389,7 @@ impl Ranged for Axis {
 }
 
 /// Round durations for a symmetric-log axis, from `unit` up.
-fn log_ticks(unit: f64, top: f64) -> Vec<(f64, String)> {
+pub(super) fn log_ticks(unit: f64, top: f64) -> Vec<(f64, String)> {
     const NICE: [f64; 12] = [
         0.001,
         0.01,
@@ -409,7 +414,7 @@ fn log_ticks(unit: f64, top: f64) -> Vec<(f64, String)> {
 }
 
 /// The smallest round duration at or above `v`, for the top of a log axis.
-fn log_top(unit: f64, v: f64) -> f64 {
+pub(super) fn log_top(unit: f64, v: f64) -> f64 {
     const NICE: [f64; 11] = [
         0.01,
         0.1,
@@ -708,18 +713,38 @@ impl Plot for PercentileChart<'_> {
                         format!("p50 {}", duration(p50))
                     };
                     let (cx, cy) = chart.backend_coord(&(c, top));
-                    let mut lines = vec![(words, INK)];
                     match max {
-                        Some(mx) if mx != p50 => {
-                            lines.insert(0, (format!("max {}", duration(mx)), INK))
+                        // Some runs never recovered: their count beside the cap in the band,
+                        // the median above the bar.
+                        None => {
+                            let (ex, _) = chart.backend_coord(&(c + cap, top));
+                            boxed(
+                                root,
+                                &format!("{}/{runs} n/r", nr_count(sv, m)),
+                                (ex + 5, cy),
+                                FAIL,
+                                (HPos::Left, VPos::Center),
+                            )?;
+                            let (_, by) = chart.backend_coord(&(c, p50));
+                            boxed(
+                                root,
+                                &words,
+                                (cx + 5, by - 4),
+                                INK,
+                                (HPos::Left, VPos::Bottom),
+                            )?;
                         }
-                        None => lines.insert(0, (format!("{}/{runs} n/r", nr_count(sv, m)), FAIL)),
-                        _ => {}
-                    }
-                    let mut ly = cy - 8;
-                    for (text, col) in lines.iter().rev() {
-                        boxed(root, text, (cx, ly), *col, (HPos::Center, VPos::Bottom))?;
-                        ly -= 16;
+                        Some(mx) => {
+                            let mut lines = vec![words];
+                            if mx != p50 {
+                                lines.insert(0, format!("max {}", duration(mx)));
+                            }
+                            let mut ly = cy - 8;
+                            for text in lines.iter().rev() {
+                                boxed(root, text, (cx, ly), INK, (HPos::Center, VPos::Bottom))?;
+                                ly -= 16;
+                            }
+                        }
                     }
                 }
             }

@@ -55,7 +55,7 @@ fn esc(s: &str) -> String {
 
 /// A chart's SVG for inlining: no XML declaration, no namespace URL (HTML needs neither, and
 /// the page then names no `http:` address at all), scaled to the page width.
-fn inline_svg(c: &Chart) -> String {
+pub fn inline_svg(c: &Chart) -> String {
     let svg = c.svg.trim();
     let svg = match svg.find("<svg") {
         Some(i) => &svg[i..],
@@ -70,6 +70,20 @@ fn inline_svg(c: &Chart) -> String {
             ),
             1,
         )
+}
+
+/// A chart as the page shows it: `<figure class="chart" data-chart="NAME">` holding the inline
+/// SVG and a caption that links the `charts/NAME.png` and `.svg` files.
+pub fn chart_figure(c: &Chart) -> String {
+    format!(
+        "<figure class=\"chart\" data-chart=\"{}\" data-kind=\"{}\">\n{}\n<figcaption>{} <a href=\"charts/{}.png\">PNG</a> · <a href=\"charts/{}.svg\">SVG</a></figcaption>\n</figure>",
+        esc(&c.name),
+        c.kind,
+        inline_svg(c),
+        esc(&c.caption),
+        esc(&c.name),
+        esc(&c.name)
+    )
 }
 
 const CSS: &str = r#"
@@ -335,16 +349,7 @@ fn scenario(out: &mut String, s: &ScenarioReport, charts: &[Chart]) {
         let _ = writeln!(out, "</ul>");
     }
     for c in charts {
-        let _ = writeln!(
-            out,
-            "<figure class=\"chart\" data-chart=\"{}\" data-kind=\"{}\">\n{}\n<figcaption>{} <a href=\"charts/{}.png\">PNG</a> · <a href=\"charts/{}.svg\">SVG</a></figcaption>\n</figure>",
-            esc(&c.name),
-            c.kind,
-            inline_svg(c),
-            esc(&c.caption),
-            esc(&c.name),
-            esc(&c.name)
-        );
+        let _ = writeln!(out, "{}", chart_figure(c));
     }
     if !s.timeline.is_empty() {
         let t0 = incident_start(s);

@@ -168,6 +168,26 @@ fn a_service_that_never_recovers_is_drawn_as_such() {
 }
 
 #[test]
+fn a_service_that_recovers_in_some_runs_only_is_drawn_as_such() {
+    // zone-loss with accounts' last run made "not recovered".
+    let mut s = report().scenarios[0].clone();
+    let sv = &mut s.services[0];
+    assert_eq!(sv.name, "accounts");
+    *sv.samples.rto_s.last_mut().unwrap() = None;
+    sv.rto_s.max = None;
+    sv.rto_s.p99 = None;
+    sv.rto_met = gameday::report::summary::Odds::of(sv.rto_met.met - 1, sv.rto_met.runs);
+    let charts = gameday::report::charts::scenario_charts(&s).unwrap();
+    let has = |c: &Chart, text: &str| svg_texts(&c.svg).iter().any(|t| t == text);
+    let rto = charts.iter().find(|c| c.kind == "rto").unwrap();
+    assert!(has(rto, "not recovered"), "the band");
+    assert!(has(rto, "1/3 n/r"), "the whisker's label");
+    assert!(has(rto, "met 2/3"));
+    let dist = charts.iter().find(|c| c.kind == "rto-dist").unwrap();
+    assert!(has(dist, "not recovered: 1 of 3"));
+}
+
+#[test]
 fn report_files_are_present_and_self_contained() {
     let dir = fresh_dir("files");
     let written = write_report(&dir, report()).expect("the report is written");
