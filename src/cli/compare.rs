@@ -5,6 +5,7 @@ use super::{CliError, CompareArgs, Format, SweepArgs, execute, load_with, parse_
 use crate::model::Source;
 use crate::model::patch;
 use crate::model::topology::Topology;
+use crate::report::against;
 use crate::report::summary::{Percentiles, ServiceReport, SuiteReport};
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -45,6 +46,46 @@ fn write_files(dir: &Path, stem: &str, json: &str, text: &str) -> Result<(), Cli
     std::fs::write(dir.join(format!("{stem}.json")), json).map_err(fail)?;
     std::fs::write(dir.join(format!("{stem}.txt")), text).map_err(fail)?;
     Ok(())
+}
+
+/// The RTO and RPO charts over `xs` (SVG and PNG), and a page with the table and both.
+fn write_charts(
+    dir: &Path,
+    stem: &str,
+    (what, x_title): (&str, &str),
+    xs: Vec<String>,
+    reports: &[&SuiteReport],
+    table: &str,
+) -> Result<(), CliError> {
+    let fail =
+        |e: std::io::Error| CliError::Output(format!("cannot write to {}: {e}", dir.display()));
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let mut figures = String::new();
+    for metric in [against::Metric::Rto, against::Metric::Rpo] {
+        let c = against::chart(stem, what, x_title, xs.clone(), reports, metric)
+            .map_err(CliError::Output)?;
+        std::fs::write(dir.join(format!("{}.svg", c.name)), &c.svg).map_err(fail)?;
+        std::fs::write(dir.join(format!("{}.png", c.name)), &c.png).map_err(fail)?;
+        let _ = write!(
+            figures,
+            "<figure class=\"chart\" data-chart=\"{}\">{}<figcaption>{}</figcaption></figure>\n",
+            c.name,
+            c.svg,
+            html_escape(&c.caption)
+        );
+    }
+    let page = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>gameday {stem}</title>\n<style>body{{font-family:'DejaVu Sans',Verdana,sans-serif;margin:2em;color:#212529}}pre{{font-size:13px;background:#f8f9fa;padding:1em;overflow-x:auto}}figure{{margin:1.5em 0}}svg{{max-width:100%;height:auto}}figcaption{{color:#6c757d;font-size:14px}}</style></head>\n<body><h1>gameday {stem}: RTO and RPO {what}</h1>\n<pre>{}</pre>\n{figures}</body></html>\n",
+        html_escape(table)
+    );
+    std::fs::write(dir.join("index.html"), page).map_err(fail)
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 fn emit(format: Format, json: &str, text: &str, dir: &Path, stem: &str) {
@@ -134,6 +175,14 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, CliError> {
     })
     .map_err(|e| CliError::Output(e.to_string()))?;
     write_files(&args.out, "compare", &json, &text)?;
+    write_charts(
+        &args.out,
+        "compare",
+        ("on topology A and B", "topology"),
+        vec![format!("A: {}", names.0), format!("B: {}", names.1)],
+        &[&ra, &rb],
+        &text,
+    )?;
     emit(args.format, &json, &text, &args.out, "compare");
     Ok(ExitCode::SUCCESS)
 }
@@ -236,6 +285,14 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, CliError> {
         points.push((value.clone(), report));
     }
     let text = sweep_table(&points, &path);
+    write_charts(
+        &args.out,
+        "sweep",
+        (&format!("against {path}"), &path),
+        points.iter().map(|(v, _)| v.clone()).collect(),
+        &points.iter().map(|(_, r)| r).collect::<Vec<_>>(),
+        &text,
+    )?;
     let json = serde_json::to_string_pretty(&Sweep {
         path: path.clone(),
         points: points

@@ -1,6 +1,7 @@
 //! Results: the JSON contract ([`ScenarioReport`], documented in `docs/RESULTS.md`) and the
 //! views of it (a text table for terminals).
 
+pub mod against;
 pub mod charts;
 pub mod html;
 pub mod junit;

@@ -60,6 +60,18 @@ fn sweep_runs_each_value_in_order_and_writes_its_json() {
     assert_eq!(json["points"].as_array().unwrap().len(), 2);
     assert_eq!(json["points"][1]["value"], "10s");
     assert!(out.join("sweep.txt").is_file());
+    // The charts against the value, and a page with the table and both.
+    for f in [
+        "sweep-rto.svg",
+        "sweep-rto.png",
+        "sweep-rpo.svg",
+        "sweep-rpo.png",
+    ] {
+        assert!(std::fs::metadata(out.join(f)).unwrap().len() > 1000, "{f}");
+    }
+    let page = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert_eq!(page.matches("<figure class=\"chart\"").count(), 2);
+    assert!(page.contains("RTO against datastores[postgres].failover.retry_timeout"));
 }
 
 #[test]
@@ -93,6 +105,7 @@ fn compare_runs_the_same_seeds_on_both_topologies() {
         json["a"]["report"]["scenarios"][0]["trace_hash"],
         json["b"]["report"]["scenarios"][0]["trace_hash"]
     );
+    assert!(out.join("compare-rto.svg").is_file() && out.join("compare-rpo.png").is_file());
 }
 
 #[test]
