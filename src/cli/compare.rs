@@ -66,9 +66,9 @@ fn write_charts(
             .map_err(CliError::Output)?;
         std::fs::write(dir.join(format!("{}.svg", c.name)), &c.svg).map_err(fail)?;
         std::fs::write(dir.join(format!("{}.png", c.name)), &c.png).map_err(fail)?;
-        let _ = write!(
+        let _ = writeln!(
             figures,
-            "<figure class=\"chart\" data-chart=\"{}\">{}<figcaption>{}</figcaption></figure>\n",
+            "<figure class=\"chart\" data-chart=\"{}\">{}<figcaption>{}</figcaption></figure>",
             c.name,
             c.svg,
             html_escape(&c.caption)
