@@ -301,7 +301,7 @@ Topology(
                 "Datastore(name: \"pg\", replication: Asynchronous(ship_interval: \"0s\"))"
             )
         );
-        assert!(out.contains("Synchronous") == false);
+        assert!(!out.contains("Synchronous"));
         let out = set(TOPO, "datastores[1].replication", "X").unwrap();
         assert!(out.contains("name: \"redis\", replication: X)"));
         let out = set(TOPO, "apps[0].capacity.workers", "8").unwrap();
