@@ -107,6 +107,7 @@ th { background: var(--bg); font-weight: 600; }
 th.group { text-align: center; border-left: 2px solid #fff; }
 td small { color: var(--muted); font-size: 12px; }
 table.services td:first-child { white-space: nowrap; }
+table.services td.num.fail { white-space: normal; }
 td.odds { min-width: 9em; } td.odds.fail small { color: var(--fail); font-weight: normal; }
 td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 td.fail, span.fail { color: var(--fail); font-weight: 600; } td.pass { color: var(--ok); }
