@@ -70,7 +70,7 @@ fn write_charts(
             figures,
             "<figure class=\"chart\" data-chart=\"{}\">{}<figcaption>{}</figcaption></figure>",
             c.name,
-            c.svg,
+            crate::report::html::inline_svg(&c),
             html_escape(&c.caption)
         );
     }
