@@ -6,8 +6,8 @@
 //! first time any member's log reached `L + 1`, where `L` is the member's last LSN at `t`; zero
 //! when it holds everything. It is exactly what a client reading from that member would miss,
 //! in time, which is what the plan's "< 500 ms" promises. The resolution is the grain: lag
-//! of 20 ms or less reads as zero. Across a restore (the log goes back
-//! to an older point) the comparison is approximate: positions are compared, not timelines.
+//! of 20 ms or less reads as zero. When a restore moves the newest data back, the comparison
+//! starts again from the restored positions.
 
 use crate::logic::Lsn;
 use crate::sim::time::{SimDuration, SimTime};
@@ -63,17 +63,34 @@ pub fn lag_series(
     resolution: SimDuration,
     end: SimTime,
 ) -> Vec<Vec<f64>> {
-    // The datastore's newest data over time: a running maximum over every member's notes.
-    let mut all: Vec<(SimTime, Lsn)> = members.iter().flatten().copied().collect();
+    // The datastore's newest data over time: the largest position any member holds now. A
+    // restore moves every member back; the history then starts again (an era), so members are
+    // compared with the restored timeline, not with the discarded one.
+    let mut all: Vec<(SimTime, usize, Lsn)> = members
+        .iter()
+        .enumerate()
+        .flat_map(|(m, pts)| pts.iter().map(move |&(t, l)| (t, m, l)))
+        .collect();
     all.sort();
-    let mut reach: Vec<(SimTime, Lsn)> = Vec::new();
-    for (t, l) in all {
-        if reach.last().is_none_or(|r| l > r.1) {
-            reach.push((t, l));
+    let mut current = vec![0 as Lsn; members.len()];
+    let mut eras: Vec<(SimTime, Vec<(SimTime, Lsn)>)> = vec![(SimTime::ZERO, Vec::new())];
+    let mut best: Lsn = 0;
+    for (t, m, l) in all {
+        current[m] = l;
+        let now_max = current.iter().copied().max().unwrap_or(0);
+        if now_max < best {
+            eras.push((t, Vec::new()));
+        }
+        best = now_max;
+        let reach = &mut eras.last_mut().expect("one era at least").1;
+        if reach.last().is_none_or(|r| now_max > r.1) {
+            reach.push((t, now_max));
         }
     }
     // Below the grain, notes cannot tell lag from their own merging: such lag reads as zero.
     let lag_at = |t: SimTime, have: Lsn| -> f64 {
+        let era = eras.partition_point(|e| e.0 <= t).max(1) - 1;
+        let reach = &eras[era].1;
         let i = reach.partition_point(|r| r.1 <= have);
         match reach.get(i) {
             Some(r) if r.0 <= t && t.saturating_since(r.0) > GRAIN => {
@@ -136,6 +153,20 @@ mod tests {
         assert_eq!(lag[0], vec![0.0, 0.0], "the primary is never behind itself");
         // Just before a batch arrives, the oldest missing entry is 240 ms old.
         assert_eq!(lag[1], vec![0.24, 0.24]);
+    }
+
+    #[test]
+    fn after_a_restore_members_are_compared_with_the_restored_data() {
+        // Both members reach 100 by 1 s; at 2 s both are restored to 10 and go on together.
+        let a = vec![
+            (ms(500), 50),
+            (ms(1000), 100),
+            (ms(2000), 10),
+            (ms(3000), 20),
+        ];
+        let lag = lag_series(&[a.clone(), a], SimDuration::from_secs(1), ms(4000));
+        assert_eq!(lag[0], vec![0.0; 4], "{:?}", lag[0]);
+        assert_eq!(lag[1], vec![0.0; 4], "{:?}", lag[1]);
     }
 
     #[test]
