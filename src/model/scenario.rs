@@ -161,6 +161,18 @@ pub enum GateDef {
     },
 }
 
+impl GateDef {
+    fn service_name(&self) -> Option<&str> {
+        match self {
+            GateDef::Rto { service, .. }
+            | GateDef::Rpo { service, .. }
+            | GateDef::RtoMet { service, .. }
+            | GateDef::RpoMet { service, .. }
+            | GateDef::NoLoss { service, .. } => service.as_deref(),
+        }
+    }
+}
+
 /// A validated gate.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Gate {
@@ -635,6 +647,15 @@ impl ParsedScenario {
                     )
                 })?),
             };
+            if let (Some(k), Some(name)) = (service, g.service_name())
+                && !workload.iter().any(|w: &Workload| w.service == k)
+            {
+                return Err(src.invalid(
+                    word,
+                    name,
+                    "this scenario has no workload for that service: the gate would judge nothing",
+                ));
+            }
             gates.push((gate, service));
         }
         let service_targets = topo

@@ -156,6 +156,10 @@ fn gates_are_validated() {
             "RtoMet(at_least: 0.9, service: Some(\"ledger\"))",
             "`ledger`",
         ),
+        (
+            "NoLoss(at_least: 0.9, service: Some(\"mint\"))",
+            "no workload for that service",
+        ),
     ] {
         let s = zone_loss(&format!(
             "targets: (rto: \"15m\", rpo: \"0s\", gates: [{gate}]),"
