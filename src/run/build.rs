@@ -456,6 +456,7 @@ pub fn assemble(topo: &Topology, scenario: &Scenario, run_seed: u64) -> Assembly
             datastore_members: topo.datastores.iter().map(|d| d.members.clone()).collect(),
             bad_transactions: vec![Vec::new(); topo.datastores.len()],
             lag_marks: vec![Default::default(); n],
+            record_lag: true,
         },
         network,
         faults,

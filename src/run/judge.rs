@@ -136,6 +136,7 @@ pub fn judge(
     stats: RunStats,
     wall_seconds: f64,
     network: &Network,
+    detail: bool,
 ) -> RunResult {
     let end = SimTime::ZERO + scenario.duration;
     let t0 = scenario.faults.iter().map(|f| f.at).min();
@@ -244,7 +245,7 @@ pub fn judge(
                 recovery: recovery(&series, &scenario.steady_state, from),
                 lost,
                 first_success,
-                series: Some(series),
+                series: detail.then_some(series),
             }
         })
         .collect();
@@ -645,7 +646,7 @@ pub fn judge(
         rerouted,
         safety_violations: violations,
         timeline,
-        replication_lag: Some(
+        replication_lag: detail.then(|| {
             clusters
                 .iter()
                 .map(|c| {
@@ -666,8 +667,8 @@ pub fn judge(
                             .collect(),
                     }
                 })
-                .collect(),
-        ),
+                .collect()
+        }),
     }
 }
 

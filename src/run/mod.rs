@@ -18,12 +18,20 @@ use crate::sim::time::SimTime;
 pub use judge::{RunResult, TimelineEntry};
 use rayon::prelude::*;
 
-/// Runs `scenario` once with `seed` (a run seed, already derived).
+/// Runs `scenario` once with `seed` (a run seed, already derived), keeping the detail charts
+/// draw (the success series per service and the replication lag).
 pub fn run_once(topo: &Topology, scenario: &Scenario, seed: u64) -> RunResult {
+    run_with(topo, scenario, seed, true)
+}
+
+/// One run; with `detail: false` the series and lag are neither recorded nor kept (a Monte
+/// Carlo batch charts its first run only).
+fn run_with(topo: &Topology, scenario: &Scenario, seed: u64, detail: bool) -> RunResult {
     let span = tracing::info_span!("run", scenario = %scenario.name, seed);
     let _guard = span.enter();
     let assembly = build::assemble(topo, scenario, seed);
     let mut world = assembly.world;
+    world.record_lag = detail;
     let bounds = Bounds {
         end: SimTime::ZERO + scenario.duration,
         event_budget: scenario.event_budget,
@@ -51,6 +59,7 @@ pub fn run_once(topo: &Topology, scenario: &Scenario, seed: u64) -> RunResult {
         stats,
         wall_seconds,
         sim.network(),
+        detail,
     )
 }
 
@@ -67,12 +76,8 @@ pub fn run_batch(
     (0..runs as u64)
         .into_par_iter()
         .map(|i| {
-            let mut r = run_once(topo, scenario, run_seed(master, i));
-            // Charts show the first run's series; thousands of runs need not keep theirs.
-            if i > 0 {
-                r.services.iter_mut().for_each(|s| s.series = None);
-                r.replication_lag = None;
-            }
+            // Charts show the first run's detail; thousands of runs need not record theirs.
+            let r = run_with(topo, scenario, run_seed(master, i), i == 0);
             progress();
             r
         })

@@ -75,12 +75,17 @@ pub struct GameDayWorld {
     pub bad_transactions: Vec<Vec<(SimTime, BadTransaction)>>,
     /// Each node's log position over time (database members only), for replication lag.
     pub lag_marks: Vec<LagMarks>,
+    /// Whether `lag_marks` are recorded (a run whose detail is kept).
+    pub record_lag: bool,
 }
 
 impl GameDayWorld {
     /// Notes a database member's log position after it handled something.
     #[inline]
     fn mark_lag(&mut self, i: usize, now: SimTime) {
+        if !self.record_lag {
+            return;
+        }
         if let Process::Replica(r) = &self.processes[i] {
             self.lag_marks[i].observe(now, r.log().last());
         }
@@ -322,7 +327,9 @@ impl World for GameDayWorld {
                     return;
                 };
                 ctx.note(Note::CorruptionInjected { lsn, ppm: *ppm });
-                self.lag_marks[i].observe(ctx.now(), lsn);
+                if self.record_lag {
+                    self.lag_marks[i].observe(ctx.now(), lsn);
+                }
                 let bad = BadTransaction {
                     lsn,
                     epoch,
