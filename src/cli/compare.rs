@@ -1,12 +1,15 @@
 //! `gameday compare` (two topologies, same scenarios and seeds) and `gameday sweep` (one
 //! topology parameter over values): the architect's side-by-side views.
 
-use super::{CliError, CompareArgs, Format, SweepArgs, execute, load_with, parse_scenarios, suite};
+use super::{
+    CliError, CompareArgs, Format, SweepArgs, execute, load_with, parse_scenarios, suite,
+    write_files,
+};
 use crate::model::Source;
 use crate::model::patch;
 use crate::model::topology::Topology;
-use crate::report::against;
 use crate::report::summary::{Percentiles, ServiceReport, SuiteReport};
+use crate::report::{against, html};
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -39,53 +42,45 @@ fn pair(a: Option<f64>, b: Option<f64>) -> String {
     format!("{} → {}{delta}", secs(a), secs(b))
 }
 
-fn write_files(dir: &Path, stem: &str, json: &str, text: &str) -> Result<(), CliError> {
-    let fail =
-        |e: std::io::Error| CliError::Output(format!("cannot write to {}: {e}", dir.display()));
-    std::fs::create_dir_all(dir).map_err(fail)?;
-    std::fs::write(dir.join(format!("{stem}.json")), json).map_err(fail)?;
-    std::fs::write(dir.join(format!("{stem}.txt")), text).map_err(fail)?;
-    Ok(())
-}
-
-/// The RTO and RPO charts over `xs` (SVG and PNG), and a page with the table and both.
-fn write_charts(
+/// Everything a comparison or sweep writes into `dir`: `STEM.json` and `STEM.txt`, the RTO and
+/// RPO charts over `xs` (SVG and PNG), and a page with the table and both charts.
+fn write_all(
     dir: &Path,
     stem: &str,
+    json: &str,
+    table: &str,
     (what, x_title): (&str, &str),
     xs: Vec<String>,
     reports: &[&SuiteReport],
-    table: &str,
 ) -> Result<(), CliError> {
-    let fail =
-        |e: std::io::Error| CliError::Output(format!("cannot write to {}: {e}", dir.display()));
-    std::fs::create_dir_all(dir).map_err(fail)?;
+    let mut files: Vec<(String, Vec<u8>)> = vec![
+        (format!("{stem}.json"), json.as_bytes().to_vec()),
+        (format!("{stem}.txt"), table.as_bytes().to_vec()),
+    ];
     let mut figures = String::new();
     for metric in [against::Metric::Rto, against::Metric::Rpo] {
         let c = against::chart(stem, what, x_title, xs.clone(), reports, metric)
             .map_err(CliError::Output)?;
-        std::fs::write(dir.join(format!("{}.svg", c.name)), &c.svg).map_err(fail)?;
-        std::fs::write(dir.join(format!("{}.png", c.name)), &c.png).map_err(fail)?;
         let _ = writeln!(
             figures,
             "<figure class=\"chart\" data-chart=\"{}\">{}<figcaption>{}</figcaption></figure>",
             c.name,
-            crate::report::html::inline_svg(&c),
-            html_escape(&c.caption)
+            html::inline_svg(&c),
+            html::esc(&c.caption)
         );
+        files.push((format!("{}.svg", c.name), c.svg.into_bytes()));
+        files.push((format!("{}.png", c.name), c.png));
     }
     let page = format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>gameday {stem}</title>\n<style>body{{font-family:'DejaVu Sans',Verdana,sans-serif;margin:2em;color:#212529}}pre{{font-size:13px;background:#f8f9fa;padding:1em;overflow-x:auto}}figure{{margin:1.5em 0}}svg{{max-width:100%;height:auto}}figcaption{{color:#6c757d;font-size:14px}}</style></head>\n<body><h1>gameday {stem}: RTO and RPO {what}</h1>\n<pre>{}</pre>\n{figures}</body></html>\n",
-        html_escape(table)
+        html::esc(table)
     );
-    std::fs::write(dir.join("index.html"), page).map_err(fail)
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    files.push(("index.html".to_string(), page.into_bytes()));
+    let refs: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(n, c)| (n.as_str(), c.as_slice()))
+        .collect();
+    write_files(dir, &refs)
 }
 
 fn emit(format: Format, json: &str, text: &str, dir: &Path, stem: &str) {
@@ -159,8 +154,8 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, CliError> {
     let (ta, tb) = (Topology::load(pa)?, Topology::load(pb)?);
     let la = load_with(&args.scenarios, Some(&ta))?;
     let lb = load_with(&args.scenarios, Some(&tb))?;
-    let ra = execute(&la, args.seed, args.runs, args.quiet)?;
-    let rb = execute(&lb, args.seed, args.runs, args.quiet)?;
+    let ra = execute(&la, &args.opts)?;
+    let rb = execute(&lb, &args.opts)?;
     let names = (pa.display().to_string(), pb.display().to_string());
     let text = comparison_table(&ra, &rb, (&names.0, &names.1));
     let json = serde_json::to_string_pretty(&Comparison {
@@ -174,29 +169,29 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, CliError> {
         },
     })
     .map_err(|e| CliError::Output(e.to_string()))?;
-    write_files(&args.out, "compare", &json, &text)?;
-    write_charts(
+    write_all(
         &args.out,
         "compare",
+        &json,
+        &text,
         ("on topology A and B", "topology"),
         vec![format!("A: {}", names.0), format!("B: {}", names.1)],
         &[&ra, &rb],
-        &text,
     )?;
-    emit(args.format, &json, &text, &args.out, "compare");
+    emit(args.opts.format, &json, &text, &args.out, "compare");
     Ok(ExitCode::SUCCESS)
 }
 
 #[derive(Serialize)]
-struct SweepPoint {
-    value: String,
-    report: SuiteReport,
+struct SweepPoint<'a> {
+    value: &'a str,
+    report: &'a SuiteReport,
 }
 
 #[derive(Serialize)]
-struct Sweep {
-    path: String,
-    points: Vec<SweepPoint>,
+struct Sweep<'a> {
+    path: &'a str,
+    points: Vec<SweepPoint<'a>>,
 }
 
 /// `PATH=v1,v2,…` (or `;`-separated when values contain commas).
@@ -281,28 +276,28 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, CliError> {
             let s = p.resolve(&topo)?;
             loaded.push((topo, s));
         }
-        let report = execute(&loaded, args.seed, args.runs, args.quiet)?;
+        let report = execute(&loaded, &args.opts)?;
         points.push((value.clone(), report));
     }
     let text = sweep_table(&points, &path);
-    write_charts(
-        &args.out,
-        "sweep",
-        (&format!("against {path}"), &path),
-        points.iter().map(|(v, _)| v.clone()).collect(),
-        &points.iter().map(|(_, r)| r).collect::<Vec<_>>(),
-        &text,
-    )?;
     let json = serde_json::to_string_pretty(&Sweep {
-        path: path.clone(),
+        path: &path,
         points: points
-            .into_iter()
+            .iter()
             .map(|(value, report)| SweepPoint { value, report })
             .collect(),
     })
     .map_err(|e| CliError::Output(e.to_string()))?;
-    write_files(&args.out, "sweep", &json, &text)?;
-    emit(args.format, &json, &text, &args.out, "sweep");
+    write_all(
+        &args.out,
+        "sweep",
+        &json,
+        &text,
+        (&format!("against {path}"), &path),
+        points.iter().map(|(v, _)| v.clone()).collect(),
+        &points.iter().map(|(_, r)| r).collect::<Vec<_>>(),
+    )?;
+    emit(args.opts.format, &json, &text, &args.out, "sweep");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -59,6 +59,21 @@ struct RunArgs {
     /// Topology file to run the scenarios on, instead of the one each scenario names.
     #[arg(long)]
     topology: Option<PathBuf>,
+    #[command(flatten)]
+    opts: RunOptions,
+    /// Directory for the report (results.json, summary.txt, summary.md, index.html, charts/).
+    /// Default: reports/<scenario name>, or reports/suite for several.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Also write JUnit XML here: one test suite per scenario, one test case per gate or
+    /// target (with the measured figure in the failure message) and one for the safety checks.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+}
+
+/// How scenarios are run and shown: shared by `run`, `check`, `compare` and `sweep`.
+#[derive(clap::Args, Debug)]
+struct RunOptions {
     /// Master seed (default: each scenario's own `seed`).
     #[arg(long)]
     seed: Option<u64>,
@@ -69,17 +84,9 @@ struct RunArgs {
     /// Output format on standard output.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
-    /// Directory for the report (results.json, summary.txt, summary.md, index.html, charts/).
-    /// Default: reports/<scenario name>, or reports/suite for several.
-    #[arg(long)]
-    out: Option<PathBuf>,
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
-    /// Also write JUnit XML here: one test suite per scenario, one test case per gate or
-    /// target (with the measured figure in the failure message) and one for the safety checks.
-    #[arg(long, value_name = "FILE")]
-    junit: Option<PathBuf>,
 }
 
 #[derive(Parser, Debug)]
@@ -89,17 +96,11 @@ struct CompareArgs {
     /// The two topologies, A then B: `--topology A.ron --topology B.ron`.
     #[arg(long = "topology", required = true, num_args = 1)]
     topologies: Vec<PathBuf>,
-    #[arg(long)]
-    seed: Option<u64>,
-    #[arg(long)]
-    runs: Option<u32>,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
-    /// Directory for compare.json and compare.txt.
+    #[command(flatten)]
+    opts: RunOptions,
+    /// Directory for compare.json, compare.txt, the charts and index.html.
     #[arg(long, default_value = "reports/compare")]
     out: PathBuf,
-    #[arg(long, short)]
-    quiet: bool,
 }
 
 #[derive(Parser, Debug)]
@@ -115,17 +116,11 @@ struct SweepArgs {
     /// The topology to vary (default: each scenario's own).
     #[arg(long)]
     topology: Option<PathBuf>,
-    #[arg(long)]
-    seed: Option<u64>,
-    #[arg(long)]
-    runs: Option<u32>,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
-    /// Directory for sweep.json and sweep.txt.
+    #[command(flatten)]
+    opts: RunOptions,
+    /// Directory for sweep.json, sweep.txt, the charts and index.html.
     #[arg(long, default_value = "reports/sweep")]
     out: PathBuf,
-    #[arg(long, short)]
-    quiet: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -228,12 +223,8 @@ fn load_with(
 
 /// Runs every loaded scenario (Monte Carlo batches in parallel), with a progress bar on a
 /// terminal unless `quiet` or under CI.
-fn execute(
-    loaded: &[(Topology, Scenario)],
-    seed: Option<u64>,
-    runs: Option<u32>,
-    quiet: bool,
-) -> Result<SuiteReport, CliError> {
+fn execute(loaded: &[(Topology, Scenario)], opts: &RunOptions) -> Result<SuiteReport, CliError> {
+    let (seed, runs, quiet) = (opts.seed, opts.runs, opts.quiet);
     let show_progress =
         !quiet && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
     let mut scenarios = Vec::new();
@@ -281,7 +272,7 @@ fn execute(
 
 fn run(args: RunArgs, gate: bool) -> Result<ExitCode, CliError> {
     let loaded = load(&args)?;
-    let report = execute(&loaded, args.seed, args.runs, args.quiet)?;
+    let report = execute(&loaded, &args.opts)?;
     let out_dir = args.out.clone().unwrap_or_else(|| match &loaded[..] {
         [(_, one)] => PathBuf::from("reports").join(&one.name),
         _ => PathBuf::from("reports/suite"),
@@ -289,7 +280,13 @@ fn run(args: RunArgs, gate: bool) -> Result<ExitCode, CliError> {
     let json =
         serde_json::to_string_pretty(&report).map_err(|e| CliError::Output(e.to_string()))?;
     let table = text::render(&report);
-    write_outputs(&out_dir, &json, &table)?;
+    write_files(
+        &out_dir,
+        &[
+            ("results.json", json.as_bytes()),
+            ("summary.txt", table.as_bytes()),
+        ],
+    )?;
     crate::report::html::write_report(&out_dir, &report).map_err(|e| {
         CliError::Output(format!(
             "cannot write the report to {}: {e}",
@@ -306,7 +303,7 @@ fn run(args: RunArgs, gate: bool) -> Result<ExitCode, CliError> {
     }
     // A closed pipe (`gameday run | head`) is not worth a panic: output errors are ignored.
     let mut stdout = std::io::stdout().lock();
-    let _ = match args.format {
+    let _ = match args.opts.format {
         Format::Json => writeln!(stdout, "{json}"),
         Format::Text => write!(
             stdout,
@@ -321,13 +318,15 @@ fn run(args: RunArgs, gate: bool) -> Result<ExitCode, CliError> {
     })
 }
 
-fn write_outputs(dir: &Path, json: &str, table: &str) -> Result<(), CliError> {
+/// Writes `files` (name, contents) into `dir`, creating it.
+fn write_files(dir: &Path, files: &[(&str, &[u8])]) -> Result<(), CliError> {
     let fail = |e: std::io::Error| {
         CliError::Output(format!("cannot write results to {}: {e}", dir.display()))
     };
     std::fs::create_dir_all(dir).map_err(fail)?;
-    std::fs::write(dir.join("results.json"), json).map_err(fail)?;
-    std::fs::write(dir.join("summary.txt"), table).map_err(fail)?;
+    for (name, contents) in files {
+        std::fs::write(dir.join(name), contents).map_err(fail)?;
+    }
     Ok(())
 }
 

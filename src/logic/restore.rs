@@ -310,11 +310,7 @@ impl RecoveryRunbook {
         let size = self.spec.chunk.max(1);
         let of = total.div_ceil(size).max(1) as u32;
         let len = size.min(total.saturating_sub(chunk as u64 * size)).max(1);
-        let id = if wal {
-            wal_id(self.spec.datastore)
-        } else {
-            plan.backup.id
-        };
+        let id = self.current_id(wal).expect("fetching has a plan");
         ctx.send(
             self.spec.sources[plan.backup.source],
             Msg::BackupFetch { id, chunk, len },

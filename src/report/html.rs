@@ -38,7 +38,7 @@ pub fn write_report(dir: &Path, report: &SuiteReport) -> std::io::Result<Vec<Pat
 }
 
 /// Escapes text for HTML content and attribute values.
-fn esc(s: &str) -> String {
+pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -2,7 +2,7 @@
 //! service target) plus one for the safety checkers, with the measured figure in each
 //! failure's message so a CI page says what missed by how much.
 
-use super::summary::SuiteReport;
+use super::summary::{ScenarioReport, SuiteReport};
 use std::fmt::Write;
 
 /// Escapes text for an XML attribute or element.
@@ -25,23 +25,19 @@ fn esc(s: &str) -> String {
 
 pub fn render(report: &SuiteReport) -> String {
     let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let cases = |s: &super::summary::ScenarioReport| s.gates.len() + 1;
+    // One case per gate, plus the safety checkers.
+    let cases = |s: &ScenarioReport| s.gates.len() + 1;
+    let failures = |s: &ScenarioReport| {
+        s.gates.iter().filter(|g| !g.passed).count() + usize::from(!s.safety_violations.is_empty())
+    };
     let total: usize = report.scenarios.iter().map(cases).sum();
-    let failed: usize = report
-        .scenarios
-        .iter()
-        .map(|s| {
-            s.gates.iter().filter(|g| !g.passed).count()
-                + usize::from(!s.safety_violations.is_empty())
-        })
-        .sum();
+    let failed: usize = report.scenarios.iter().map(failures).sum();
     let _ = writeln!(
         x,
         "<testsuites name=\"gameday\" tests=\"{total}\" failures=\"{failed}\" errors=\"0\">"
     );
     for s in &report.scenarios {
-        let fails = s.gates.iter().filter(|g| !g.passed).count()
-            + usize::from(!s.safety_violations.is_empty());
+        let fails = failures(s);
         let _ = writeln!(
             x,
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{fails}\" errors=\"0\">",

@@ -22,22 +22,14 @@ pub struct Percentiles {
 impl Percentiles {
     /// `values` with `None` meaning "worse than any number" (not recovered).
     pub fn of(values: &[Option<SimDuration>]) -> Percentiles {
-        let mut v: Vec<Option<SimDuration>> = values.to_vec();
-        // None sorts last: it is the worst outcome.
-        v.sort_by_key(|x| (x.is_none(), *x));
-        let pick = |q: f64| -> Option<f64> {
-            if v.is_empty() {
-                return None;
-            }
-            let rank = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len());
-            v[rank - 1].map(|d| d.as_secs_f64())
-        };
+        let v: Vec<Option<f64>> = values.iter().map(|x| x.map(|d| d.as_secs_f64())).collect();
+        let pick = |p: f64| nearest_rank(&v, p).flatten();
         Percentiles {
-            p50: pick(0.50),
-            p90: pick(0.90),
-            p95: pick(0.95),
-            p99: pick(0.99),
-            max: pick(1.0),
+            p50: pick(50.0),
+            p90: pick(90.0),
+            p95: pick(95.0),
+            p99: pick(99.0),
+            max: pick(100.0),
         }
     }
 }
