@@ -1,29 +1,33 @@
-//! Steady state and the RTO measured from it.
+//! Steady state, and the outages found where it does not hold.
 //!
-//! The service level indicator (SLI) is the success ratio of the operations *sent* in a window
-//! `[t, t + window)` (a leading window: operations are judged by when they were attempted, and
-//! a window that starts at `t` says how a user arriving at `t` fares over the next minute).
-//! Steady state holds at `t` when the SLI is at least the threshold, or when no operation was
-//! judged in the window. Operations still in flight at the end are not judged.
+//! Operations are counted per bucket of `resolution` by the time they were *sent*: acknowledged,
+//! failed, and (with a latency rule) acknowledged but slower than the bound.
 //!
-//! Recovery `tr` is the first bucket start after the first break (the first bucket at or
-//! after the incident start `t0` where steady state does not hold) from which steady state
-//! holds at every bucket start for the stability period (or to the last judged operation, if
-//! that is at least one full window: a few good seconds at the very end prove nothing).
-//! RTO = `tr − t0`, at the resolution of the buckets; 0 when steady state never broke after
-//! `t0`; "not recovered" when no such `tr` exists. Because the threshold tolerates a small
-//! share of failures, `tr` can precede the first success by less than a bucket.
-//! Starting the search at the first break matters for faults whose effect is delayed (a
-//! partition that costs a lease 30 s later): searching from `t0` would call the untouched
-//! first minutes "recovered".
+//! - **Steady state holds at bucket `b`** when the operations sent in the leading window
+//!   `[b, b + window)` succeeded at least `threshold` of the time and, with a latency rule,
+//!   the rule's percentile of their response times is within its bound; or when nothing in the
+//!   window was judged. A leading window says how a user arriving at `b` fares over the next
+//!   minute; a trailing one would keep reporting an outage for a whole window after service
+//!   came back.
+//! - **A bucket is bad** when the operations sent *in that bucket alone* miss the same rule.
+//!   The leading window breaks up to a window before the first failure, so an outage starts at
+//!   the first bad bucket at or after the break, never earlier: whenever a window misses the
+//!   rule, one of its buckets does too (a ratio of sums is below the threshold only if one of
+//!   the summed ratios is).
+//! - **An outage** starts at the first bad bucket after steady state breaks and ends at the
+//!   first later bucket that is not bad and from which steady state holds for the stability
+//!   period (or to the last judged bucket, if that is at least one window away: a few good
+//!   seconds at the very end prove nothing). An outage with no such bucket is not recovered.
+//!   The next outage is searched from its end. The judge refines both ends to operations
+//!   (`run/outages.rs`); this module works in buckets.
 //!
-//! Why a leading window (a refinement of DESIGN.md's sliding window): a trailing window keeps
-//! reporting the outage for a whole window after service came back, which would add the window
-//! (60 s) to every RTO.
+//! Buckets after the last judged operation (in flight at the end of the run) hold no evidence
+//! and never count as steady state.
+
+use crate::model::scenario::{LatencyRule, SteadyState};
+use crate::sim::time::{SimDuration, SimTime};
 
 use super::outcome::Verdict;
-use crate::model::scenario::SteadyState;
-use crate::sim::time::{SimDuration, SimTime};
 
 /// Per-bucket counts of judged operations by send time.
 #[derive(Clone, Debug)]
@@ -31,178 +35,359 @@ pub struct SuccessSeries {
     pub resolution: SimDuration,
     pub ok: Vec<u64>,
     pub failed: Vec<u64>,
+    /// Acknowledged operations slower than `slow_above`, per bucket (empty without a bound).
+    pub slow: Vec<u64>,
+    slow_above: Option<SimDuration>,
 }
 
 impl SuccessSeries {
-    pub fn new(resolution: SimDuration, end: SimTime) -> Self {
-        let buckets = end.0.div_ceil(resolution.0.max(1)) as usize;
+    /// A series covering `[0, end)`; `slow_above` is the latency rule's bound, if any.
+    pub fn new(resolution: SimDuration, end: SimTime, slow_above: Option<SimDuration>) -> Self {
+        let buckets = (end.0.div_ceil(resolution.0.max(1)) as usize).max(1);
         SuccessSeries {
             resolution,
-            ok: vec![0; buckets.max(1)],
-            failed: vec![0; buckets.max(1)],
+            ok: vec![0; buckets],
+            failed: vec![0; buckets],
+            slow: if slow_above.is_some() {
+                vec![0; buckets]
+            } else {
+                Vec::new()
+            },
+            slow_above,
         }
     }
 
+    /// The bucket an operation sent at `sent` is counted in.
     #[inline]
-    pub fn add(&mut self, sent: SimTime, v: Verdict) {
-        let b = ((sent.0 / self.resolution.0) as usize).min(self.ok.len() - 1);
+    pub fn bucket(&self, sent: SimTime) -> usize {
+        ((sent.0 / self.resolution.0) as usize).min(self.ok.len() - 1)
+    }
+
+    /// Counts one judged operation; `latency` is an acknowledged one's response time.
+    #[inline]
+    pub fn add(&mut self, sent: SimTime, v: Verdict, latency: SimDuration) {
+        let b = self.bucket(sent);
         match v {
-            Verdict::Acked => self.ok[b] += 1,
+            Verdict::Acked => {
+                self.ok[b] += 1;
+                if self.slow_above.is_some_and(|bound| latency > bound) {
+                    self.slow[b] += 1;
+                }
+            }
             Verdict::Failed => self.failed[b] += 1,
             Verdict::InFlight => {}
         }
     }
 
-    /// SLI of the window starting at each bucket (`None` where nothing was judged).
+    /// The start of bucket `b`.
+    pub fn start_of(&self, b: usize) -> SimTime {
+        SimTime(b as u64 * self.resolution.0)
+    }
+
+    /// One past the last bucket with a judged operation (0 when nothing was judged).
+    pub fn judged_len(&self) -> usize {
+        (0..self.ok.len())
+            .rev()
+            .find(|&b| self.ok[b] + self.failed[b] > 0)
+            .map_or(0, |b| b + 1)
+    }
+
+    fn counts(&self, b: usize) -> Counts {
+        Counts {
+            ok: self.ok[b],
+            failed: self.failed[b],
+            slow: self.slow.get(b).copied().unwrap_or(0),
+        }
+    }
+
+    /// SLI of the window starting at each bucket (`None` where nothing was judged), for charts.
     pub fn sli(&self, window: SimDuration) -> Vec<Option<f64>> {
         let w = (window.0 / self.resolution.0).max(1) as usize;
-        let n = self.ok.len();
-        let mut pre_ok = vec![0u64; n + 1];
-        let mut pre_bad = vec![0u64; n + 1];
-        for i in 0..n {
-            pre_ok[i + 1] = pre_ok[i] + self.ok[i];
-            pre_bad[i + 1] = pre_bad[i] + self.failed[i];
-        }
-        (0..n)
+        let sums = Prefix::of(self);
+        (0..self.ok.len())
             .map(|b| {
-                let e = (b + w).min(n);
-                let ok = pre_ok[e] - pre_ok[b];
-                let bad = pre_bad[e] - pre_bad[b];
-                (ok + bad > 0).then(|| ok as f64 / (ok + bad) as f64)
+                let c = sums.range(b, (b + w).min(self.ok.len()));
+                (c.ok + c.failed > 0).then(|| c.ok as f64 / (c.ok + c.failed) as f64)
             })
             .collect()
     }
 }
 
-/// The outcome of the RTO measurement.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Recovery {
-    /// Steady state never broke after the incident started.
-    NeverBroke,
-    /// Steady state came back at this time and held.
-    RecoveredAt(SimTime),
-    NotRecovered,
+/// Judged operations over some buckets.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Counts {
+    ok: u64,
+    failed: u64,
+    slow: u64,
 }
 
-/// Finds recovery after `t0` in `series` under `rule`.
-pub fn recovery(series: &SuccessSeries, rule: &SteadyState, t0: SimTime) -> Recovery {
-    let sli = series.sli(rule.window);
-    let holds = |b: usize| sli[b].is_none_or(|s| s >= rule.threshold);
+impl Counts {
+    /// Whether these operations meet the rule (nothing judged meets it).
+    fn meet(&self, threshold: f64, latency: Option<LatencyRule>) -> bool {
+        let n = self.ok + self.failed;
+        if n == 0 {
+            return true;
+        }
+        if (self.ok as f64 / n as f64) < threshold {
+            return false;
+        }
+        match latency {
+            // Nearest rank: the p-th percentile is within the bound when at least
+            // ceil(p/100 × ok) of the acknowledged operations are.
+            Some(rule) if self.ok > 0 => {
+                let rank = ((rule.p / 100.0) * self.ok as f64).ceil() as u64;
+                self.ok - self.slow >= rank.clamp(1, self.ok)
+            }
+            _ => true,
+        }
+    }
+}
+
+/// Prefix sums of a series' counts, for windows in O(1).
+struct Prefix {
+    ok: Vec<u64>,
+    failed: Vec<u64>,
+    slow: Vec<u64>,
+}
+
+impl Prefix {
+    fn of(s: &SuccessSeries) -> Prefix {
+        let n = s.ok.len();
+        let mut p = Prefix {
+            ok: vec![0; n + 1],
+            failed: vec![0; n + 1],
+            slow: vec![0; n + 1],
+        };
+        for b in 0..n {
+            let c = s.counts(b);
+            p.ok[b + 1] = p.ok[b] + c.ok;
+            p.failed[b + 1] = p.failed[b] + c.failed;
+            p.slow[b + 1] = p.slow[b] + c.slow;
+        }
+        p
+    }
+
+    /// Counts over buckets `[a, e)`.
+    fn range(&self, a: usize, e: usize) -> Counts {
+        Counts {
+            ok: self.ok[e] - self.ok[a],
+            failed: self.failed[e] - self.failed[a],
+            slow: self.slow[e] - self.slow[a],
+        }
+    }
+}
+
+/// An outage in buckets: steady state did not hold from the bad bucket `first_bad` until
+/// `recovered` (the first bucket of the stable stretch that ended it; `None`: not recovered
+/// by the end of the judged run). `last_bad` is the last bad bucket before that.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BucketOutage {
+    pub first_bad: usize,
+    pub last_bad: usize,
+    pub recovered: Option<usize>,
+}
+
+/// The rule one service is judged by.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rule {
+    pub steady: SteadyState,
+    pub latency: Option<LatencyRule>,
+}
+
+/// Every outage in `series` under `rule`, in time order.
+pub fn outages(series: &SuccessSeries, rule: &Rule) -> Vec<BucketOutage> {
     let res = series.resolution.0;
-    let b0 = (t0.0 / res) as usize;
-    // Buckets after the last judged operation (the tail of in-flight ones) say nothing.
-    let n = (0..sli.len())
-        .rev()
-        .find(|&b| series.ok[b] + series.failed[b] > 0)
-        .map_or(0, |b| b + 1);
-    let Some(first_break) = (b0..n).find(|&b| !holds(b)) else {
-        return Recovery::NeverBroke;
-    };
-    let stable = (rule.stability.0.div_ceil(res)) as usize;
-    let window = (rule.window.0.div_ceil(res)) as usize;
-    // Scan backwards: `run[b]` = how many consecutive holding buckets start at b.
+    let n = series.judged_len();
+    let w = (rule.steady.window.0.div_ceil(res) as usize).max(1);
+    let stable = rule.steady.stability.0.div_ceil(res) as usize;
+    let sums = Prefix::of(series);
+    let (threshold, latency) = (rule.steady.threshold, rule.latency);
+    let holds: Vec<bool> = (0..n)
+        .map(|b| sums.range(b, (b + w).min(n)).meet(threshold, latency))
+        .collect();
+    let bad = |b: usize| !series.counts(b).meet(threshold, latency);
+    // `run[b]`: how many consecutive buckets from b hold.
     let mut run = vec![0usize; n + 1];
     for b in (0..n).rev() {
-        run[b] = if holds(b) { run[b + 1] + 1 } else { 0 };
+        run[b] = if holds[b] { run[b + 1] + 1 } else { 0 };
     }
-    (first_break..n)
-        .find(|&b| run[b] > 0 && (run[b] > stable || (b + run[b] == n && run[b] >= window)))
-        .map_or(Recovery::NotRecovered, |b| {
-            Recovery::RecoveredAt(SimTime(b as u64 * res).max(t0))
-        })
+    let recovers_at =
+        |b: usize| !bad(b) && run[b] > 0 && (run[b] > stable || (b + run[b] == n && run[b] >= w));
+    let mut out = Vec::new();
+    let mut cursor = 0;
+    while let Some(broke) = (cursor..n).find(|&b| !holds[b]) {
+        let first_bad = (broke..n).find(|&b| bad(b));
+        debug_assert!(
+            first_bad.is_some_and(|f| f < broke + w),
+            "a broken window has a bad bucket"
+        );
+        let Some(first_bad) = first_bad else { break };
+        let recovered = (first_bad + 1..n).find(|&b| recovers_at(b));
+        let last_bad = (first_bad..recovered.unwrap_or(n))
+            .rev()
+            .find(|&b| bad(b))
+            .unwrap_or(first_bad);
+        out.push(BucketOutage {
+            first_bad,
+            last_bad,
+            recovered,
+        });
+        match recovered {
+            Some(r) => cursor = r,
+            None => break,
+        }
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn rule() -> SteadyState {
-        SteadyState {
-            window: SimDuration::from_secs(10),
-            threshold: 0.99,
-            stability: SimDuration::from_secs(30),
-            resolution: SimDuration::from_secs(1),
+    fn rule() -> Rule {
+        Rule {
+            steady: SteadyState {
+                window: SimDuration::from_secs(10),
+                threshold: 0.99,
+                stability: SimDuration::from_secs(30),
+                resolution: SimDuration::from_secs(1),
+            },
+            latency: None,
         }
     }
 
-    /// 100 ops per second, failing in [from, to).
+    /// 100 ops per second (10 ms each), failing in [from, to).
     fn series(end: u64, from: u64, to: u64) -> SuccessSeries {
-        let mut s = SuccessSeries::new(SimDuration::from_secs(1), SimTime::from_secs(end));
+        let mut s = SuccessSeries::new(SimDuration::from_secs(1), SimTime::from_secs(end), None);
         for t in 0..end * 100 {
             let at = SimTime::from_millis(t * 10);
             let bad = at >= SimTime::from_secs(from) && at < SimTime::from_secs(to);
-            s.add(at, if bad { Verdict::Failed } else { Verdict::Acked });
+            let v = if bad { Verdict::Failed } else { Verdict::Acked };
+            s.add(at, v, SimDuration::from_millis(10));
         }
         s
     }
 
-    #[test]
-    fn recovery_is_when_failures_stop() {
-        let r = recovery(&series(200, 50, 80), &rule(), SimTime::from_secs(50));
-        assert_eq!(r, Recovery::RecoveredAt(SimTime::from_secs(80)));
+    fn one(first_bad: usize, last_bad: usize, recovered: Option<usize>) -> Vec<BucketOutage> {
+        vec![BucketOutage {
+            first_bad,
+            last_bad,
+            recovered,
+        }]
     }
 
     #[test]
-    fn no_failures_means_steady_state_never_broke() {
+    fn an_outage_runs_from_the_first_to_after_the_last_bad_second() {
+        // The leading window breaks at 41 s, but nothing failed before 50 s.
         assert_eq!(
-            recovery(&series(200, 0, 0), &rule(), SimTime::from_secs(50)),
-            Recovery::NeverBroke
+            outages(&series(200, 50, 80), &rule()),
+            one(50, 79, Some(80))
         );
+    }
+
+    #[test]
+    fn no_failures_no_outage() {
+        assert!(outages(&series(200, 0, 0), &rule()).is_empty());
     }
 
     #[test]
     fn an_outage_to_the_end_is_not_recovered() {
-        assert_eq!(
-            recovery(&series(200, 50, 200), &rule(), SimTime::from_secs(50)),
-            Recovery::NotRecovered
-        );
+        assert_eq!(outages(&series(200, 50, 200), &rule()), one(50, 199, None));
     }
 
     #[test]
-    fn a_delayed_break_is_measured_from_the_fault() {
-        // Fault at 50 s, but service only breaks at 120 s (a lease ran out), until 150 s.
-        let r = recovery(&series(400, 120, 150), &rule(), SimTime::from_secs(50));
-        assert_eq!(r, Recovery::RecoveredAt(SimTime::from_secs(150)));
+    fn a_second_outage_is_found_after_the_first_recovers() {
+        let mut s = series(400, 50, 80);
+        for t in 20_000..26_000 {
+            s.add(
+                SimTime::from_millis(t * 10),
+                Verdict::Failed,
+                SimDuration::ZERO,
+            );
+        }
+        let found = outages(&s, &rule());
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].recovered, Some(80));
+        assert_eq!((found[1].first_bad, found[1].recovered), (200, Some(260)));
+    }
+
+    #[test]
+    fn a_broken_second_is_never_the_recovery() {
+        // 10 % of second 80 fails: the window from 80 still holds (990 of 1,000 is 99 %),
+        // but second 80 itself does not, so recovery waits for second 81.
+        let mut s = series(200, 50, 80);
+        for t in 8000..8010 {
+            s.ok[t / 100] -= 1;
+            s.failed[t / 100] += 1;
+        }
+        assert_eq!(outages(&s, &rule()), one(50, 80, Some(81)));
     }
 
     #[test]
     fn unjudged_tail_does_not_count_as_recovery() {
         let mut s = series(100, 50, 90);
-        // 90 s .. 100 s: nothing judged (operations still in flight at the end).
         for b in 90..100 {
             s.ok[b] = 0;
             s.failed[b] = 0;
         }
-        assert_eq!(
-            recovery(&s, &rule(), SimTime::from_secs(50)),
-            Recovery::NotRecovered
-        );
+        assert_eq!(outages(&s, &rule()), one(50, 89, None));
     }
 
     #[test]
     fn a_short_good_spell_at_the_very_end_is_not_a_recovery() {
         // Failing until 195 s of a 200 s run: 5 good seconds, less than one 10 s window.
+        assert_eq!(outages(&series(200, 50, 195), &rule()), one(50, 194, None));
+        // A full window of good service before the end does count.
         assert_eq!(
-            recovery(&series(200, 50, 195), &rule(), SimTime::from_secs(50)),
-            Recovery::NotRecovered
-        );
-        // A full window of good service before the end does count (the run ended too soon to
-        // see the whole stability period).
-        assert_eq!(
-            recovery(&series(200, 50, 185), &rule(), SimTime::from_secs(50)),
-            Recovery::RecoveredAt(SimTime::from_secs(185))
+            outages(&series(200, 50, 185), &rule()),
+            one(50, 184, Some(185))
         );
     }
 
     #[test]
-    fn a_relapse_inside_the_stability_period_delays_recovery() {
+    fn a_relapse_inside_the_stability_period_extends_the_outage() {
         let mut s = series(300, 50, 80);
         for t in 9000..9500 {
-            s.add(SimTime::from_millis(t * 10), Verdict::Failed); // 90 s .. 95 s fail again
+            s.add(
+                SimTime::from_millis(t * 10),
+                Verdict::Failed,
+                SimDuration::ZERO,
+            );
         }
-        assert_eq!(
-            recovery(&s, &rule(), SimTime::from_secs(50)),
-            Recovery::RecoveredAt(SimTime::from_secs(95))
-        );
+        assert_eq!(outages(&s, &rule()), one(50, 94, Some(95)));
+    }
+
+    #[test]
+    fn a_latency_rule_breaks_steady_state_on_slow_answers() {
+        let r = Rule {
+            latency: Some(LatencyRule {
+                p: 99.0,
+                within: SimDuration::from_millis(500),
+            }),
+            ..rule()
+        };
+        let bound = Some(SimDuration::from_millis(500));
+        let mut s = SuccessSeries::new(SimDuration::from_secs(1), SimTime::from_secs(200), bound);
+        for t in 0..20_000u64 {
+            let at = SimTime::from_millis(t * 10);
+            let slow = (60_000..90_000).contains(&(t * 10));
+            let latency = SimDuration::from_millis(if slow { 900 } else { 20 });
+            s.add(at, Verdict::Acked, latency);
+        }
+        assert_eq!(outages(&s, &r), one(60, 89, Some(90)));
+        // Without the rule every operation succeeded: no outage.
+        assert!(outages(&s, &rule()).is_empty());
+        // p50 within 500 ms tolerates a slow 1 % (and here tolerates nothing more).
+        let counts = Counts {
+            ok: 100,
+            failed: 0,
+            slow: 50,
+        };
+        let p50 = LatencyRule {
+            p: 50.0,
+            within: SimDuration::from_millis(500),
+        };
+        assert!(counts.meet(0.99, Some(p50)));
+        assert!(!Counts { slow: 51, ..counts }.meet(0.99, Some(p50)));
     }
 }

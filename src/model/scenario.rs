@@ -121,6 +121,15 @@ pub struct TargetsDef {
     /// meet every target; with gates, the gates decide.
     #[serde(default)]
     pub gates: Vec<GateDef>,
+    /// Whether acknowledged writes left only on stopped machines at the end of the run (at
+    /// risk: neither proven lost nor servable) count against the RPO target like lost ones.
+    /// On by default: a user cannot get them back while the machines are gone.
+    #[serde(default = "default_true")]
+    pub at_risk_is_lost: bool,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// A gate as written. `service: None` applies it to every service with a workload.
@@ -202,6 +211,37 @@ pub struct SteadyStateDef {
     pub stability: Dur,
     #[serde(default = "default_resolution")]
     pub resolution: Dur,
+    /// A latency bound steady state also requires: the `p`-th percentile response time of
+    /// the operations acknowledged in the window is at most `within` (`(p: 99, within:
+    /// "500ms")`). None: availability only.
+    #[serde(default)]
+    pub latency: Option<LatencyDef>,
+    /// An operation acknowledged later than this after it was sent counts as failed in the
+    /// success ratio (the user gave up waiting), though its write still counts as stored.
+    #[serde(default)]
+    pub max_latency: Option<Dur>,
+    /// Per-service latency settings (`{"mint": (latency: (p: 99, within: "3s"))}`); a
+    /// service listed here takes both `latency` and `max_latency` from its entry (absent: none).
+    #[serde(default)]
+    pub services: std::collections::BTreeMap<String, ServiceLatencyDef>,
+}
+
+/// A percentile bound on response time, as written.
+#[derive(Debug, Deserialize, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+pub struct LatencyDef {
+    pub p: f64,
+    pub within: Dur,
+}
+
+/// One service's latency settings, as written.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceLatencyDef {
+    #[serde(default)]
+    pub latency: Option<LatencyDef>,
+    #[serde(default)]
+    pub max_latency: Option<Dur>,
 }
 
 fn default_window() -> Dur {
@@ -224,6 +264,9 @@ impl Default for SteadyStateDef {
             threshold: default_threshold(),
             stability: default_stability(),
             resolution: default_resolution(),
+            latency: None,
+            max_latency: None,
+            services: Default::default(),
         }
     }
 }
@@ -237,6 +280,22 @@ pub struct SteadyState {
     pub threshold: f64,
     pub stability: SimDuration,
     pub resolution: SimDuration,
+}
+
+/// A validated latency bound: the `p`-th percentile (nearest rank) of the response times of
+/// the operations acknowledged in a window is at most `within`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LatencyRule {
+    pub p: f64,
+    pub within: SimDuration,
+}
+
+/// What one service's steady state requires beyond the success ratio.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ServiceSlo {
+    pub latency: Option<LatencyRule>,
+    /// Acknowledged later than this after sending: counted as failed.
+    pub max_latency: Option<SimDuration>,
 }
 
 #[derive(Clone, Debug)]
@@ -317,6 +376,10 @@ pub struct Scenario {
     /// Statistical gates, each for one service (`None`: every service with a workload).
     pub gates: Vec<(Gate, Option<usize>)>,
     pub steady_state: SteadyState,
+    /// Latency requirements per service of the topology (index = service).
+    pub service_slo: Vec<ServiceSlo>,
+    /// Whether writes at risk (on stopped machines at the end) count against RPO targets.
+    pub at_risk_is_lost: bool,
 }
 
 /// A scenario file parsed but not yet tied to a topology.
@@ -666,6 +729,7 @@ impl ParsedScenario {
                 None => (f.targets.rto.0, f.targets.rpo.0),
             })
             .collect();
+        let service_slo = resolve_slo(src, topo, &f.steady_state, &workload)?;
         Ok(Scenario {
             name: f.name,
             description: f.description,
@@ -687,8 +751,72 @@ impl ParsedScenario {
                 stability: ss.stability.0,
                 resolution: ss.resolution.0,
             },
+            service_slo,
+            at_risk_is_lost: f.targets.at_risk_is_lost,
         })
     }
+}
+
+/// Validates the steady state's latency settings and resolves them per service.
+fn resolve_slo(
+    src: &Source,
+    topo: &Topology,
+    ss: &SteadyStateDef,
+    workload: &[Workload],
+) -> Result<Vec<ServiceSlo>, InputError> {
+    let rule = |l: &Option<LatencyDef>, near: &str| -> Result<Option<LatencyRule>, InputError> {
+        let Some(l) = l else { return Ok(None) };
+        if !(l.p > 0.0 && l.p <= 100.0) {
+            return Err(src.invalid(near, &l.p.to_string(), "a percentile is in (0, 100]"));
+        }
+        if l.within.0.is_zero() {
+            return Err(src.invalid(
+                "within",
+                &l.within.0.to_string(),
+                "a latency bound must be greater than zero",
+            ));
+        }
+        Ok(Some(LatencyRule {
+            p: l.p,
+            within: l.within.0,
+        }))
+    };
+    let max = |d: Option<Dur>| -> Result<Option<SimDuration>, InputError> {
+        match d {
+            Some(d) if d.0.is_zero() => Err(src.invalid(
+                "max_latency",
+                &d.0.to_string(),
+                "`max_latency` must be greater than zero",
+            )),
+            other => Ok(other.map(|d| d.0)),
+        }
+    };
+    let default = ServiceSlo {
+        latency: rule(&ss.latency, "latency")?,
+        max_latency: max(ss.max_latency)?,
+    };
+    let mut out = vec![default; topo.services.len()];
+    for (name, def) in &ss.services {
+        let k = topo.service(name).ok_or_else(|| {
+            src.invalid(
+                "services",
+                name,
+                format!("no such service in topology `{}`", topo.name),
+            )
+        })?;
+        if !workload.iter().any(|w| w.service == k) {
+            return Err(src.invalid(
+                "services",
+                name,
+                "this scenario has no workload for that service: its latency rule would judge nothing",
+            ));
+        }
+        out[k] = ServiceSlo {
+            latency: rule(&def.latency, name)?,
+            max_latency: max(def.max_latency)?,
+        };
+    }
+    Ok(out)
 }
 
 fn resolve_fault(

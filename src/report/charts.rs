@@ -115,6 +115,8 @@ const DETECT: RGBColor = RGBColor(213, 94, 0);
 const FAILOVER: RGBColor = RGBColor(0, 114, 178);
 const ALERT: RGBColor = RGBColor(148, 52, 160);
 const MAINT: RGBColor = RGBColor(140, 110, 60);
+/// The outage strip: a dark red, apart from the lighter red of failed operations.
+const OUTAGE: RGBColor = RGBColor(120, 20, 30);
 
 /// Service colours (Tableau 10 without its red, which means failure here).
 const PALETTE: [RGBColor; 9] = [
@@ -1362,6 +1364,8 @@ struct Timeline<'a> {
     /// Per service: when the first run's steady state came back.
     recovered: Vec<Option<f64>>,
     not_recovered: Vec<bool>,
+    /// Per service: the first run's outages, `(start, end)` (`None`: still down at the end).
+    outages: Vec<Vec<(f64, Option<f64>)>>,
 }
 
 const BAND_LO: f64 = 0.1;
@@ -1424,7 +1428,19 @@ impl<'a> Timeline<'a> {
             .collect();
         let (markers, label_rows) = window_markers(s, &w);
         let seed = s.per_run.first().map(|r| r.seed).unwrap_or(s.seed);
+        let outages = s
+            .services
+            .iter()
+            .map(|sv| {
+                s.per_run
+                    .first()
+                    .and_then(|r| r.services.iter().find(|x| x.name == sv.name))
+                    .map(|x| x.outages.iter().map(|o| (o.start_s, o.end_s)).collect())
+                    .unwrap_or_default()
+            })
+            .collect();
         Some(Timeline {
+            outages,
             label_rows,
             s,
             title: format!(
@@ -1455,6 +1471,7 @@ impl Plot for Timeline<'_> {
                 (Swatch::Band(PALETTE[0]), "succeeded".to_string()),
                 (Swatch::Band(FAIL), "failed".to_string()),
                 (Swatch::Band(MUTED), "no operation sent".to_string()),
+                (Swatch::Bar(OUTAGE), "outage".to_string()),
                 (Swatch::Line(OK), "recovered (steady state)".to_string()),
             ],
         )?;
@@ -1505,6 +1522,19 @@ impl Plot for Timeline<'_> {
                 [(self.w.from, base), (self.w.to, top)],
                 GRID.stroke_width(1),
             )))?;
+            // Outages: a strip under the band, from the first failure to recovery.
+            for &(from, to) in &self.outages[i] {
+                let (x0, x1) = (
+                    from.max(self.w.from),
+                    to.unwrap_or(self.w.to).min(self.w.to),
+                );
+                if x1 > x0 {
+                    chart.draw_series(std::iter::once(Rectangle::new(
+                        [(x0, base - BAND_LO * 0.75), (x1, base - BAND_LO * 0.25)],
+                        OUTAGE.filled(),
+                    )))?;
+                }
+            }
             // Runs of buckets with the same ratio make one step each; a stretch of steps with
             // no gap makes one polygon for what succeeded and one for what failed (no seams).
             let mut steps: Vec<(f64, f64, Option<f64>)> = Vec::new();
@@ -1665,7 +1695,7 @@ fn timeline_chart(s: &ScenarioReport) -> Result<Option<Chart>, String> {
         kind: "timeline",
         title: plot.title.clone(),
         caption: format!(
-            "The first run: the share of each service's operations that succeeded, by send time in {} buckets (red: failed; grey: none sent), with the fault, its detection, the failover and each service's recovery marked. T is the first fault.",
+            "The first run: the share of each service's operations that succeeded, by send time in {} buckets (red: failed; grey: none sent; the dark strip under a band: an outage, from its first failed operation until operations succeeded again), with the fault, its detection, the failover and each service's recovery marked. T is the first fault.",
             duration(plot.w.bucket)
         ),
         width: w,

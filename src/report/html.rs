@@ -7,7 +7,8 @@
 
 use super::charts::{Chart, suite_charts};
 use super::markdown::{
-    broken, causes_words, clock, count, duration, figure, incident_start, key_kind, percent, since,
+    broken, causes_words, clock, count, duration, figure, incident_start, key_kind, outage_rows,
+    percent, service_figure, since,
 };
 use super::summary::{Odds, ScenarioReport, SuiteReport};
 use std::fmt::Write;
@@ -149,7 +150,7 @@ pub fn render(report: &SuiteReport, charts: &[Vec<Chart>]) -> String {
     let runs: Vec<u32> = report.scenarios.iter().map(|s| s.runs).collect();
     let _ = writeln!(
         out,
-        "<p class=\"lead\">{n} scenario{}{}. Simulated time; every figure replays bit for bit from its seed. RTO: time until a service held its steady state again after the fault; RPO: age of the oldest acknowledged write it lost.</p>",
+        "<p class=\"lead\">{n} scenario{}{}. Simulated time; every figure replays bit for bit from its seed. RTO: a service's longest outage, from its first failed operation until operations succeed again and its steady state holds; RPO: the longest window of acknowledged writes it lost.</p>",
         if n == 1 { "" } else { "s" },
         match runs.first() {
             Some(&r) if runs.iter().all(|&x| x == r) =>
@@ -257,17 +258,30 @@ fn scenario(out: &mut String, s: &ScenarioReport, charts: &[Chart]) {
         if s.runs == 1 { "" } else { "s" },
         s.seed
     );
+    if s.incomplete_runs > 0 {
+        let reason = s
+            .per_run
+            .iter()
+            .find_map(|r| r.stopped.as_deref())
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "<p class=\"verdict fail\"><b>Not judged: {} of {} run{} stopped before the scenario's end.</b> {}</p>",
+            s.incomplete_runs,
+            s.runs,
+            if s.runs == 1 { "" } else { "s" },
+            esc(&super::markdown::sentence(reason))
+        );
+    }
     if !s.services.is_empty() {
         let _ = writeln!(
             out,
-            "<div class=\"scroll\"><table class=\"services\">\n<tr><th rowspan=\"2\">service</th><th colspan=\"6\" class=\"group\">RTO</th><th colspan=\"4\" class=\"group\">RPO</th><th rowspan=\"2\">acknowledged writes lost</th><th rowspan=\"2\">result</th></tr>\n<tr><th class=\"num\">p50</th><th class=\"num\">p90</th><th class=\"num\">p99</th><th class=\"num\">max</th><th class=\"num\">target</th><th>met</th><th class=\"num\">p50</th><th class=\"num\">max</th><th class=\"num\">target</th><th>met</th></tr>"
+            "<div class=\"scroll\"><table class=\"services\">\n<tr><th rowspan=\"2\">service</th><th colspan=\"6\" class=\"group\">RTO</th><th colspan=\"4\" class=\"group\">RPO</th><th rowspan=\"2\" class=\"num\">p99 latency</th><th rowspan=\"2\">acknowledged writes lost</th><th rowspan=\"2\">result</th></tr>\n<tr><th class=\"num\">p50</th><th class=\"num\">p90</th><th class=\"num\">p99</th><th class=\"num\">max</th><th class=\"num\">target</th><th>met</th><th class=\"num\">p50</th><th class=\"num\">max</th><th class=\"num\">target</th><th>met</th></tr>"
         );
         for sv in &s.services {
             let causes = sv.lost_by_cause.describe();
-            let lost = if sv.writes.acked_lost == 0 {
+            let lost = if causes.is_empty() {
                 "0".to_string()
-            } else if causes.is_empty() {
-                count(sv.writes.acked_lost)
             } else {
                 causes_words(&causes)
             };
@@ -281,7 +295,7 @@ fn scenario(out: &mut String, s: &ScenarioReport, charts: &[Chart]) {
                         format!(
                             "<td class=\"num{}\">{}</td>",
                             over(*v, target),
-                            esc(&figure(*v))
+                            esc(&service_figure(sv, *v))
                         )
                     })
                     .collect()
@@ -299,7 +313,7 @@ fn scenario(out: &mut String, s: &ScenarioReport, charts: &[Chart]) {
             };
             let _ = writeln!(
                 out,
-                "<tr{}><td>{}<br><small>{}</small></td>{}<td class=\"num\">{}</td>{}{}<td class=\"num\">{}</td>{}<td>{}</td><td class=\"{}\">{}</td></tr>",
+                "<tr{}><td>{}<br><small>{}</small></td>{}<td class=\"num\">{}</td>{}{}<td class=\"num\">{}</td>{}<td class=\"num\">{}</td><td>{}</td><td class=\"{}\">{}</td></tr>",
                 if sv.passed { "" } else { " class=\"fail\"" },
                 esc(&sv.name),
                 esc(&sv.datastore),
@@ -312,6 +326,7 @@ fn scenario(out: &mut String, s: &ScenarioReport, charts: &[Chart]) {
                 cells(&[sv.rpo_s.p50, sv.rpo_s.max], sv.targets.rpo_s),
                 esc(&duration(sv.targets.rpo_s)),
                 met(&sv.rpo_met),
+                esc(&sv.latency_p99_s.p50.map_or_else(|| "–".into(), duration)),
                 esc(&lost),
                 if sv.passed { "pass" } else { "fail" },
                 if sv.passed { "pass" } else { "fail" }
@@ -349,6 +364,7 @@ fn scenario(out: &mut String, s: &ScenarioReport, charts: &[Chart]) {
         }
         let _ = writeln!(out, "</ul>");
     }
+    outages(out, s);
     for c in charts {
         let _ = writeln!(out, "{}", chart_figure(c));
     }
@@ -422,6 +438,35 @@ fn scenario(out: &mut String, s: &ScenarioReport, charts: &[Chart]) {
         let _ = writeln!(out, "</table></div>\n</details>");
     }
     let _ = writeln!(out, "</section>");
+}
+
+/// The first run's outages as a table (nothing when there were none).
+fn outages(out: &mut String, s: &ScenarioReport) {
+    let rows = outage_rows(s);
+    if rows.is_empty() {
+        return;
+    }
+    let seed = s.per_run.first().map(|r| r.seed).unwrap_or(s.seed);
+    let _ = writeln!(
+        out,
+        "<h3>Outages of the first run (seed {seed})</h3>\n<div class=\"scroll\"><table class=\"outages\">\n<tr><th>service</th><th class=\"num\">from</th><th class=\"num\">to</th><th class=\"num\">lasted</th><th>cause</th><th class=\"num\">p99 before</th><th class=\"num\">p99 during</th><th class=\"num\">p99 after</th></tr>"
+    );
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num{}\">{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            esc(&r.service),
+            esc(&r.start),
+            if r.end.starts_with('T') { "" } else { " fail" },
+            esc(&r.end),
+            esc(&r.duration),
+            esc(&r.causes),
+            esc(&r.latency[0]),
+            esc(&r.latency[1]),
+            esc(&r.latency[2])
+        );
+    }
+    let _ = writeln!(out, "</table></div>");
 }
 
 #[cfg(test)]

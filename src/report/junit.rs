@@ -25,10 +25,12 @@ fn esc(s: &str) -> String {
 
 pub fn render(report: &SuiteReport) -> String {
     let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    // One case per gate, plus the safety checkers.
-    let cases = |s: &ScenarioReport| s.gates.len() + 1;
+    // One case per gate, plus the safety checkers and whether every run reached its end.
+    let cases = |s: &ScenarioReport| s.gates.len() + 2;
     let failures = |s: &ScenarioReport| {
-        s.gates.iter().filter(|g| !g.passed).count() + usize::from(!s.safety_violations.is_empty())
+        s.gates.iter().filter(|g| !g.passed).count()
+            + usize::from(!s.safety_violations.is_empty())
+            + usize::from(s.incomplete_runs > 0)
     };
     let total: usize = report.scenarios.iter().map(cases).sum();
     let failed: usize = report.scenarios.iter().map(failures).sum();
@@ -90,10 +92,45 @@ pub fn render(report: &SuiteReport) -> String {
                 esc(&s.safety_violations.join("\n"))
             );
         }
+        complete_case(&mut x, s, &class);
         let _ = writeln!(x, "  </testsuite>");
     }
     let _ = writeln!(x, "</testsuites>");
     x
+}
+
+/// The case that fails when a bound stopped a run before the scenario's end: its figures
+/// judge nothing, so no gate above can be trusted.
+fn complete_case(x: &mut String, s: &ScenarioReport, class: &str) {
+    let _ = write!(
+        x,
+        "    <testcase classname=\"{}\" name=\"every run reached the end of the scenario\"",
+        esc(class)
+    );
+    let stopped: Vec<String> = s
+        .per_run
+        .iter()
+        .filter_map(|r| {
+            r.stopped
+                .as_ref()
+                .map(|why| format!("seed {}: {why}", r.seed))
+        })
+        .collect();
+    match stopped.first() {
+        None => {
+            let _ = writeln!(x, "/>");
+        }
+        Some(first) => {
+            let _ = writeln!(
+                x,
+                ">\n      <failure message=\"not judged: {}\" type=\"RunIncomplete\">{} of {} runs stopped early and were not judged:\n{}</failure>\n    </testcase>",
+                esc(first),
+                s.incomplete_runs,
+                s.runs,
+                esc(&stopped.join("\n"))
+            );
+        }
+    }
 }
 
 #[cfg(test)]

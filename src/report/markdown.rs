@@ -3,7 +3,10 @@
 //! Also the number formats the other report views share (durations, odds, counts), so that the
 //! Markdown, the HTML page and the charts say the same thing in the same words.
 
-use super::summary::{GateResult, Odds, Percentiles, ScenarioReport, ServiceReport, SuiteReport};
+use super::summary::{
+    GateResult, Odds, OutageReport, Percentiles, ScenarioReport, ServiceReport, SuiteReport,
+};
+use crate::measure::latency::LatencyStats;
 use std::fmt::Write;
 
 /// A duration for people: `0`, `253ms`, `8.5s`, `34s`, `15m`, `29m43s`, `2h`, `1h05m20s`.
@@ -104,6 +107,56 @@ pub fn odds(o: &Odds) -> String {
     )
 }
 
+/// `p99 1.2s` of a set of response times, or `–` when none were measured.
+pub fn p99(l: &Option<LatencyStats>) -> String {
+    l.map_or_else(|| "–".into(), |l| duration(l.p99_s))
+}
+
+/// One outage of the first run, in words, for the report tables.
+pub struct OutageRow {
+    pub service: String,
+    pub start: String,
+    pub end: String,
+    pub duration: String,
+    pub causes: String,
+    /// p99 response time before, during and after.
+    pub latency: [String; 3],
+}
+
+/// The first run's outages, every service's, in time order.
+pub fn outage_rows(s: &ScenarioReport) -> Vec<OutageRow> {
+    let t0 = incident_start(s);
+    let Some(run) = s.per_run.first() else {
+        return Vec::new();
+    };
+    let mut all: Vec<(&str, &OutageReport)> = run
+        .services
+        .iter()
+        .flat_map(|sv| sv.outages.iter().map(move |o| (sv.name.as_str(), o)))
+        .collect();
+    all.sort_by(|a, b| a.1.start_s.total_cmp(&b.1.start_s));
+    all.into_iter()
+        .map(|(service, o)| OutageRow {
+            service: service.to_string(),
+            start: since(o.start_s - t0),
+            end: o
+                .end_s
+                .map_or_else(|| "still down at the end".into(), |e| since(e - t0)),
+            duration: figure(o.duration_s),
+            causes: if o.causes.is_empty() {
+                "no fault".into()
+            } else {
+                o.causes.join("; ")
+            },
+            latency: [
+                p99(&o.latency.before),
+                p99(&o.latency.during),
+                p99(&o.latency.after),
+            ],
+        })
+        .collect()
+}
+
 /// `1,234,567`.
 pub fn count(n: u64) -> String {
     let digits = n.to_string();
@@ -144,8 +197,28 @@ pub fn incident_start(s: &ScenarioReport) -> f64 {
         .unwrap_or(0.0)
 }
 
+/// Whether no run judged the service (every run stopped before the scenario's end).
+pub fn never_judged(sv: &ServiceReport) -> bool {
+    sv.not_judged_runs > 0 && sv.not_judged_runs == sv.rto_met.runs
+}
+
+/// An RTO or RPO cell of a service: its figure, or "not judged" when no run judged it.
+pub fn service_figure(sv: &ServiceReport, v: Option<f64>) -> String {
+    if never_judged(sv) {
+        "not judged".into()
+    } else {
+        figure(v)
+    }
+}
+
 /// Why one service missed its targets, in a sentence; `None` when it met them in every run.
 pub fn what_broke(sv: &ServiceReport) -> Option<String> {
+    if sv.not_judged_runs > 0 {
+        return Some(format!(
+            "not judged in {} of {} runs: the run stopped before the scenario's end (a bound was reached), so its figures say nothing",
+            sv.not_judged_runs, sv.rto_met.runs
+        ));
+    }
     let mut parts = Vec::new();
     let o = &sv.rto_met;
     if o.met < o.runs {
@@ -456,35 +529,37 @@ fn scenario(out: &mut String, s: &ScenarioReport) {
     if !s.services.is_empty() {
         let _ = writeln!(
             out,
-            "| service | backed by | RTO p50 | p90 | p99 | max | RTO target | P(RTO ≤ target) | RPO p50 | RPO max | RPO target | P(RPO within target) | acked writes lost (cause) | result |"
+            "| service | backed by | RTO p50 | p90 | p99 | max | RTO target | P(RTO ≤ target) | RPO p50 | RPO max | RPO target | P(RPO within target) | p99 latency | acked writes lost (cause) | result |"
         );
         let _ = writeln!(
             out,
-            "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---|---|"
+            "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---:|---|---|"
         );
         for sv in &s.services {
-            let lost = if sv.writes.acked_lost == 0 {
+            let causes = causes_words(&sv.lost_by_cause.describe());
+            let lost = if causes.is_empty() {
                 "0".to_string()
             } else {
-                let causes = causes_words(&sv.lost_by_cause.describe());
-                if causes.is_empty() {
-                    count(sv.writes.acked_lost)
-                } else {
-                    causes
-                }
+                causes
+            };
+            let rto = if never_judged(sv) {
+                "not judged | – | – | –".to_string()
+            } else {
+                pcells(&sv.rto_s)
             };
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 sv.name,
                 cell(&sv.datastore),
-                pcells(&sv.rto_s),
+                rto,
                 duration(sv.targets.rto_s),
                 odds(&sv.rto_met),
-                figure(sv.rpo_s.p50),
-                figure(sv.rpo_s.max),
+                service_figure(sv, sv.rpo_s.p50),
+                service_figure(sv, sv.rpo_s.max),
                 duration(sv.targets.rpo_s),
                 odds(&sv.rpo_met),
+                sv.latency_p99_s.p50.map_or_else(|| "–".into(), duration),
                 cell(&lost),
                 if sv.passed { "pass" } else { "**fail**" }
             );
@@ -517,6 +592,7 @@ fn scenario(out: &mut String, s: &ScenarioReport) {
         }
         let _ = writeln!(out);
     }
+    outages(out, s);
     let t0 = incident_start(s);
     let key: Vec<_> = s.timeline.iter().filter(|e| key_kind(e.kind)).collect();
     if !key.is_empty() {
@@ -559,6 +635,39 @@ fn scenario(out: &mut String, s: &ScenarioReport) {
         }
         let _ = writeln!(out);
     }
+}
+
+/// The first run's outages as a table (nothing when there were none).
+fn outages(out: &mut String, s: &ScenarioReport) {
+    let rows = outage_rows(s);
+    if rows.is_empty() {
+        return;
+    }
+    let seed = s.per_run.first().map(|r| r.seed).unwrap_or(s.seed);
+    let _ = writeln!(
+        out,
+        "Outages of the first run (seed {seed}; T = first fault; p99 response time before, during and after each):\n"
+    );
+    let _ = writeln!(
+        out,
+        "| service | from | to | lasted | cause | p99 before | p99 during | p99 after |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---|---:|---:|---:|");
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            r.service,
+            r.start,
+            r.end,
+            r.duration,
+            cell(&r.causes),
+            r.latency[0],
+            r.latency[1],
+            r.latency[2]
+        );
+    }
+    let _ = writeln!(out);
 }
 
 #[cfg(test)]

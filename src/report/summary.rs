@@ -1,8 +1,12 @@
 //! Aggregating runs into the per-scenario result that every view renders.
 
+use crate::measure::durability::{LossCause, Losses};
+use crate::measure::latency::LatencyStats;
 use crate::measure::outcome::WriteCounts;
 use crate::model::scenario::{Gate, Scenario};
 use crate::model::topology::Topology;
+use crate::run::judge::{ServiceResult, Status};
+use crate::run::outages::{Around, CauseKind, Outage};
 use crate::run::{RunResult, TimelineEntry};
 use crate::sim::rng::mix64;
 use crate::sim::time::SimDuration;
@@ -86,7 +90,8 @@ pub struct ServiceSeries {
 pub struct Samples {
     /// RTO in seconds per run; `None`: not recovered.
     pub rto_s: Vec<Option<f64>>,
-    pub rpo_s: Vec<f64>,
+    /// RPO in seconds per run; `None`: not judged (the run stopped early).
+    pub rpo_s: Vec<Option<f64>>,
 }
 
 /// One gate (or, without gates, one service's target) judged over all runs: what `check`
@@ -120,7 +125,9 @@ pub fn nearest_rank(values: &[Option<f64>], p: f64) -> Option<Option<f64>> {
 fn secs_text(x: Option<f64>) -> String {
     match x {
         None => "not recovered".to_string(),
-        Some(x) => SimDuration((x * 1e9).round() as u64).to_string(),
+        Some(x) => SimDuration((x * 1e9).round() as u64)
+            .round_to_millis()
+            .to_string(),
     }
 }
 
@@ -135,6 +142,19 @@ fn odds_text(o: &Odds) -> String {
     )
 }
 
+/// "not judged in 1 of 1 runs (stopped early); " when a run stopped before the end.
+fn not_judged_text(sv: &ServiceReport) -> String {
+    if sv.not_judged_runs == 0 {
+        String::new()
+    } else {
+        format!(
+            "not judged in {} of {} runs (stopped before the end); ",
+            sv.not_judged_runs,
+            sv.samples.rto_s.len()
+        )
+    }
+}
+
 /// Judges the scenario's gates, or without gates each service's targets in every run.
 fn gate_results(s: &Scenario, services: &[ServiceReport], topo: &Topology) -> Vec<GateResult> {
     let mut out = Vec::new();
@@ -147,7 +167,8 @@ fn gate_results(s: &Scenario, services: &[ServiceReport], topo: &Topology) -> Ve
                 service: sv.name.clone(),
                 passed: sv.rto_met.met == sv.rto_met.runs,
                 measured: format!(
-                    "max RTO {}; met in {}",
+                    "{}max RTO {}; met in {}",
+                    not_judged_text(sv),
                     secs_text(sv.rto_s.max),
                     odds_text(&sv.rto_met)
                 ),
@@ -162,9 +183,11 @@ fn gate_results(s: &Scenario, services: &[ServiceReport], topo: &Topology) -> Ve
                 service: sv.name.clone(),
                 passed: sv.rpo_met.met == sv.rpo_met.runs,
                 measured: format!(
-                    "max RPO {}, {} acknowledged writes lost; met in {}",
+                    "{}max RPO {}, {} acknowledged writes lost, {} at risk; met in {}",
+                    not_judged_text(sv),
                     secs_text(sv.rpo_s.max),
                     sv.writes.acked_lost,
+                    sv.lost_by_cause.unreachable,
                     odds_text(&sv.rpo_met)
                 ),
             });
@@ -187,8 +210,7 @@ fn gate_results(s: &Scenario, services: &[ServiceReport], topo: &Topology) -> Ve
                     )
                 }
                 Gate::Rpo { p, within } => {
-                    let all: Vec<Option<f64>> = sv.samples.rpo_s.iter().map(|&x| Some(x)).collect();
-                    let v = nearest_rank(&all, p).flatten();
+                    let v = nearest_rank(&sv.samples.rpo_s, p).flatten();
                     (
                         format!("{}: p{p} RPO ≤ {within}", sv.name),
                         v.is_some_and(|x| x <= within.as_secs_f64()),
@@ -231,10 +253,58 @@ pub struct Targets {
     pub rpo_s: f64,
 }
 
+/// One outage of one service in one run.
+#[derive(Clone, Debug, Serialize)]
+pub struct OutageReport {
+    pub start_s: f64,
+    /// When operations succeeded again; `null`: still down at the end of the run.
+    pub end_s: Option<f64>,
+    pub duration_s: Option<f64>,
+    /// The faults blamed for it (`docs/MEASUREMENT.md`, outages), as the timeline words them.
+    pub causes: Vec<String>,
+    /// Operations sent during it that failed or were too slow.
+    pub failed_ops: u64,
+    /// Response times before, during and after it.
+    pub latency: Around,
+}
+
+/// Acknowledged writes lost (or at risk) together, by one cause in one event.
+#[derive(Clone, Debug, Serialize)]
+pub struct LossReport {
+    pub cause: LossCause,
+    pub count: u64,
+    /// Send times of the earliest and latest of them.
+    pub from_s: f64,
+    pub to_s: f64,
+    /// The window of data lost: to the latest, or to the machine stopping if later.
+    pub window_s: f64,
+}
+
+/// One service in one run.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunService {
+    pub name: String,
+    pub status: Status,
+    /// The longest outage; `null`: not recovered or not judged.
+    pub rto_s: Option<f64>,
+    pub rpo_s: f64,
+    /// Acknowledged writes only on stopped machines at the end, and their window.
+    pub at_risk: u64,
+    pub at_risk_s: f64,
+    pub first_success_s: Option<f64>,
+    pub writes: WriteCounts,
+    pub latency: Option<LatencyStats>,
+    pub outages: Vec<OutageReport>,
+    pub losses: Vec<LossReport>,
+}
+
 /// One run's headline figures (all runs are listed; the timeline is the first run's).
 #[derive(Clone, Debug, Serialize)]
 pub struct RunSummary {
     pub seed: u64,
+    /// Why the run stopped before the scenario's end (`null`: it ran to the end). A stopped
+    /// run judges no service and fails its scenario.
+    pub stopped: Option<String>,
     pub rto_s: Option<f64>,
     pub rpo_s: f64,
     pub first_success_rto_s: Option<f64>,
@@ -245,8 +315,8 @@ pub struct RunSummary {
     pub lost_acked_after_fault: u64,
     pub events: u64,
     pub trace_hash: String,
-    pub wall_seconds: f64,
     pub passed: bool,
+    pub services: Vec<RunService>,
 }
 
 /// One service's figures over all runs, against its own targets.
@@ -258,10 +328,19 @@ pub struct ServiceReport {
     pub targets: Targets,
     pub rto_s: Percentiles,
     pub rpo_s: Percentiles,
+    /// Per-run median and 99th-percentile response times, over the runs.
+    pub latency_p50_s: Percentiles,
+    pub latency_p99_s: Percentiles,
+    /// Outages over all runs, and the runs that had at least one.
+    pub outages: u64,
+    pub runs_with_outages: u32,
+    /// Runs stopped by a bound, in which the service was not judged.
+    pub not_judged_runs: u32,
     /// Summed over all runs.
     pub writes: WriteCounts,
-    /// Lost acknowledged writes by cause, summed over all runs: what separates an
-    /// infrastructure failure (replication's promise) from a logical corruption (backups').
+    /// Acknowledged writes that cannot be read back, by cause, summed over all runs: what
+    /// separates an infrastructure failure (replication's promise) from a split brain, a
+    /// logical corruption (backups') and data merely out of reach.
     pub lost_by_cause: LostByCause,
     /// How often the RTO target was met, and the RPO target (for RPO 0: nothing lost).
     pub rto_met: Odds,
@@ -276,44 +355,55 @@ pub struct ServiceReport {
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct LostByCause {
-    /// Lost with machines: asynchronous failover, split brain.
+    /// Lost with machines: an asynchronous primary's unshipped tail.
     pub infrastructure: u64,
+    /// Acknowledged by a deposed or cut-off primary, discarded when histories reconciled.
+    pub split_brain: u64,
     /// Discarded by restoring a backup after a logical corruption.
     pub restore: u64,
     /// Destroyed by a logical corruption still in the data.
     pub corruption: u64,
+    /// At risk: only on machines that were down at the end (not counted in `acked_lost`).
+    pub unreachable: u64,
 }
 
 impl LostByCause {
-    fn add(&mut self, l: &crate::measure::durability::LostWrites) {
-        self.infrastructure += l.by_infrastructure();
-        self.restore += l.by_restore;
-        self.corruption += l.by_corruption;
+    fn add(&mut self, l: &Losses) {
+        self.infrastructure += l.by(LossCause::Infrastructure);
+        self.split_brain += l.by(LossCause::SplitBrain);
+        self.restore += l.by(LossCause::Restore);
+        self.corruption += l.by(LossCause::Corruption);
+        self.unreachable += l.by(LossCause::Unreachable);
     }
 
-    /// One phrase naming the causes, e.g. "1,234 discarded by the restore (logical
-    /// corruption)"; empty when nothing was lost.
+    /// One phrase naming the causes, e.g. "1,234 discarded by restoring a backup (logical
+    /// corruption)"; empty when nothing was lost or put at risk.
     pub fn describe(&self) -> String {
-        let mut parts = Vec::new();
-        if self.infrastructure > 0 {
-            parts.push(format!(
-                "{} lost with machines (infrastructure failure)",
-                self.infrastructure
-            ));
-        }
-        if self.restore > 0 {
-            parts.push(format!(
-                "{} discarded by restoring a backup (logical corruption)",
-                self.restore
-            ));
-        }
-        if self.corruption > 0 {
-            parts.push(format!(
-                "{} destroyed by a corruption never repaired",
-                self.corruption
-            ));
-        }
-        parts.join(", ")
+        let phrases = [
+            (
+                self.infrastructure,
+                "lost with machines (infrastructure failure)",
+            ),
+            (
+                self.split_brain,
+                "discarded after a split brain (divergent history)",
+            ),
+            (
+                self.restore,
+                "discarded by restoring a backup (logical corruption)",
+            ),
+            (self.corruption, "destroyed by a corruption never repaired"),
+            (
+                self.unreachable,
+                "at risk on stopped machines (unreachable)",
+            ),
+        ];
+        phrases
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, what)| format!("{n} {what}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -323,6 +413,8 @@ pub struct ScenarioReport {
     pub description: String,
     pub topology: String,
     pub passed: bool,
+    /// Runs stopped by a bound before the scenario's end (each fails the scenario).
+    pub incomplete_runs: u32,
     pub targets: Targets,
     pub rto_s: Percentiles,
     pub rpo_s: Percentiles,
@@ -363,50 +455,128 @@ impl SuiteReport {
     }
 }
 
+/// Why a service misses its RPO target in a run, if it does: data lost beyond the target,
+/// any loss against a target of 0, or (unless the scenario says otherwise) data at risk.
+pub fn rpo_miss(s: &Scenario, sv: &ServiceResult) -> Option<String> {
+    let target = s.service_targets[sv.service].1;
+    let (rpo, lost) = (sv.rpo(), sv.losses.count());
+    let risk = sv.losses.at_risk();
+    let risk_span = sv.losses.at_risk_span().round_to_millis();
+    if rpo > target {
+        Some(format!("RPO {} > target {target}", rpo.round_to_millis()))
+    } else if target.is_zero() && lost > 0 {
+        Some(format!("{lost} acknowledged writes lost (target RPO 0)"))
+    } else if s.at_risk_is_lost && risk > 0 && (target.is_zero() || risk_span > target) {
+        Some(format!(
+            "{risk} acknowledged writes at risk on stopped machines, spanning {risk_span} (target RPO {target})"
+        ))
+    } else {
+        None
+    }
+}
+
+/// Why a service misses its RTO target in a run, if it does.
+fn rto_miss(s: &Scenario, sv: &ServiceResult) -> Option<String> {
+    let target = s.service_targets[sv.service].0;
+    match (sv.status(), sv.rto()) {
+        (Status::NotJudged, _) => Some("not judged: the run stopped early".to_string()),
+        (_, None) => Some(format!("not recovered (target RTO {target})")),
+        (_, Some(rto)) if rto > target => {
+            Some(format!("RTO {} > target {target}", rto.round_to_millis()))
+        }
+        _ => None,
+    }
+}
+
 /// Why run `r` failed, one line each, with the service a line is about (`None`: the run as a
-/// whole, such as a safety violation).
+/// whole, such as a safety violation or a stop before the end).
 fn run_failures(topo: &Topology, r: &RunResult, s: &Scenario) -> Vec<(Option<usize>, String)> {
     let mut why = Vec::new();
+    if let Some(reason) = r.incomplete() {
+        why.push((None, format!("seed {}: not judged: {reason}", r.seed)));
+    }
     for sv in &r.services {
-        let mut mine = Vec::new();
         let name = &topo.services[sv.service].name;
-        let (rto_target, rpo_target) = s.service_targets[sv.service];
-        match sv.rto(r.t0) {
-            None => mine.push(format!(
-                "seed {}: {name}: not recovered (target RTO {rto_target})",
-                r.seed
-            )),
-            Some(rto) if rto > rto_target => mine.push(format!(
-                "seed {}: {name}: RTO {rto} > target {rto_target}",
-                r.seed
-            )),
-            _ => {}
-        }
-        let rpo = sv.lost.rpo(r.t0);
-        if rpo > rpo_target {
-            mine.push(format!(
-                "seed {}: {name}: RPO {rpo} > target {rpo_target}",
-                r.seed
-            ));
-        } else if rpo_target.is_zero() && sv.lost.count > 0 {
-            mine.push(format!(
-                "seed {}: {name}: {} acknowledged writes lost (target RPO 0)",
-                r.seed, sv.lost.count
-            ));
-        }
-        if sv.lost.count > 0
-            && let Some(last) = mine.last_mut()
+        let mut mine: Vec<String> = [rto_miss(s, sv)].into_iter().flatten().collect();
+        if sv.judged
+            && let Some(mut m) = rpo_miss(s, sv)
         {
-            let mut by = LostByCause::default();
-            by.add(&sv.lost);
-            last.push_str(&format!(": {}", by.describe()));
+            if sv.losses.count() > 0 {
+                let mut by = LostByCause::default();
+                by.add(&sv.losses);
+                m.push_str(&format!(": {}", by.describe()));
+            }
+            mine.push(m);
         }
-        why.extend(mine.into_iter().map(|m| (Some(sv.service), m)));
+        why.extend(
+            mine.into_iter()
+                .map(|m| (Some(sv.service), format!("seed {}: {name}: {m}", r.seed))),
+        );
     }
     for v in &r.safety_violations {
         why.push((None, format!("seed {}: safety: {v}", r.seed)));
     }
     why
+}
+
+fn secs(d: Option<SimDuration>) -> Option<f64> {
+    d.map(|d| d.as_secs_f64())
+}
+
+/// One service of one run, for the JSON.
+fn run_service(topo: &Topology, s: &Scenario, sv: &ServiceResult) -> RunService {
+    let outages = sv
+        .outages
+        .iter()
+        .map(|o| OutageReport {
+            start_s: o.start.as_secs_f64(),
+            end_s: o.end.map(|e| e.as_secs_f64()),
+            duration_s: secs(o.duration()),
+            causes: cause_list(s, o),
+            failed_ops: o.bad_ops,
+            latency: o.latency,
+        })
+        .collect();
+    let losses = sv
+        .losses
+        .windows
+        .iter()
+        .map(|w| LossReport {
+            cause: w.cause,
+            count: w.count,
+            from_s: w.earliest_sent.as_secs_f64(),
+            to_s: w.latest_sent.as_secs_f64(),
+            window_s: w.span().as_secs_f64(),
+        })
+        .collect();
+    RunService {
+        name: topo.services[sv.service].name.clone(),
+        status: sv.status(),
+        rto_s: secs(sv.rto()),
+        rpo_s: sv.rpo().as_secs_f64(),
+        at_risk: sv.losses.at_risk(),
+        at_risk_s: sv.losses.at_risk_span().as_secs_f64(),
+        first_success_s: sv.first_success.map(|t| t.as_secs_f64()),
+        writes: sv.writes,
+        latency: sv.latency,
+        outages,
+        losses,
+    }
+}
+
+/// The causes of an outage as phrases ("zone us-east-1a lost", "… (ended)").
+fn cause_list(s: &Scenario, o: &Outage) -> Vec<String> {
+    o.causes
+        .iter()
+        .map(|c| {
+            let d = &s.faults[c.fault].detail;
+            match c.kind {
+                CauseKind::Injected => d.clone(),
+                CauseKind::Ended => format!("{d} (ended)"),
+                CauseKind::Active => format!("{d} (in effect since {})", s.faults[c.fault].at),
+            }
+        })
+        .collect()
 }
 
 /// Per-service figures over all runs.
@@ -418,44 +588,44 @@ fn services(
 ) -> Vec<ServiceReport> {
     let mut out = Vec::new();
     for (k, info) in topo.services.iter().enumerate() {
-        let mine: Vec<_> = runs
+        let mine: Vec<&ServiceResult> = runs
             .iter()
-            .filter_map(|r| r.services.iter().find(|x| x.service == k).map(|x| (r, x)))
+            .filter_map(|r| r.services.iter().find(|x| x.service == k))
             .collect();
         if mine.is_empty() {
             continue;
         }
         let mut writes = WriteCounts::default();
         let mut lost_by_cause = LostByCause::default();
-        for (_, x) in &mine {
+        for x in &mine {
             writes.merge(&x.writes);
-            lost_by_cause.add(&x.lost);
+            lost_by_cause.add(&x.losses);
         }
         let (rto_target, rpo_target) = s.service_targets[k];
+        let rtos: Vec<Option<SimDuration>> = mine.iter().map(|x| x.rto()).collect();
+        let rpos: Vec<Option<SimDuration>> =
+            mine.iter().map(|x| x.judged.then(|| x.rpo())).collect();
         let samples = Samples {
-            rto_s: mine
-                .iter()
-                .map(|(r, x)| x.rto(r.t0).map(|d| d.as_secs_f64()))
-                .collect(),
-            rpo_s: mine
-                .iter()
-                .map(|(r, x)| x.lost.rpo(r.t0).as_secs_f64())
-                .collect(),
+            rto_s: rtos.iter().map(|d| secs(*d)).collect(),
+            rpo_s: rpos.iter().map(|d| secs(*d)).collect(),
         };
         let n = mine.len() as u32;
-        let rto_met = mine
-            .iter()
-            .filter(|(r, x)| x.rto(r.t0).is_some_and(|d| d <= rto_target))
-            .count() as u32;
+        let rto_met = mine.iter().filter(|x| rto_miss(s, x).is_none()).count() as u32;
         let rpo_met = mine
             .iter()
-            .filter(|(r, x)| {
-                x.lost.rpo(r.t0) <= rpo_target && !(rpo_target.is_zero() && x.lost.count > 0)
-            })
+            .filter(|x| x.judged && rpo_miss(s, x).is_none())
             .count() as u32;
+        let latency = |f: fn(&LatencyStats) -> f64| {
+            let v: Vec<Option<SimDuration>> = mine
+                .iter()
+                .filter_map(|x| x.latency.as_ref())
+                .map(|l| Some(SimDuration((f(l) * 1e9).round() as u64)))
+                .collect();
+            Percentiles::of(&v)
+        };
         let series = mine
             .first()
-            .and_then(|(_, x)| x.series.as_ref())
+            .and_then(|x| x.series.as_ref())
             .map(|ss| ServiceSeries {
                 resolution_s: ss.resolution.as_secs_f64(),
                 ok: ss.ok.clone(),
@@ -463,34 +633,93 @@ fn services(
             });
         out.push(ServiceReport {
             name: info.name.clone(),
-            datastore: match (info.datastore, info.cdn, info.rpc) {
-                (Some(d), _, _) => topo.datastores[d].name.clone(),
-                (None, Some(c), _) => format!("cdn {}", topo.cdns[c].name),
-                (None, None, Some(r)) => format!("rpc {}", topo.rpcs[r].name),
-                (None, None, None) => "static site".to_string(),
-            },
+            datastore: backing(topo, info),
             passed: !failures.iter().any(|(service, _)| *service == Some(k)),
             targets: Targets {
                 rto_s: rto_target.as_secs_f64(),
                 rpo_s: rpo_target.as_secs_f64(),
             },
-            rto_s: Percentiles::of(&mine.iter().map(|(r, x)| x.rto(r.t0)).collect::<Vec<_>>()),
-            rpo_s: Percentiles::of(
-                &mine
-                    .iter()
-                    .map(|(r, x)| Some(x.lost.rpo(r.t0)))
-                    .collect::<Vec<_>>(),
-            ),
+            rto_s: Percentiles::of(&rtos),
+            rpo_s: Percentiles::of(&rpos),
+            latency_p50_s: latency(|l| l.p50_s),
+            latency_p99_s: latency(|l| l.p99_s),
+            outages: mine.iter().map(|x| x.outages.len() as u64).sum(),
+            runs_with_outages: mine.iter().filter(|x| !x.outages.is_empty()).count() as u32,
+            not_judged_runs: mine.iter().filter(|x| !x.judged).count() as u32,
             writes,
             lost_by_cause,
             rto_met: Odds::of(rto_met, n),
             rpo_met: Odds::of(rpo_met, n),
-            no_loss_runs: mine.iter().filter(|(_, x)| x.lost.count == 0).count() as u32,
+            no_loss_runs: mine
+                .iter()
+                .filter(|x| x.judged && x.losses.count() == 0)
+                .count() as u32,
             series,
             samples,
         });
     }
     out
+}
+
+/// What backs a service: its datastore, CDN, RPC group or static site.
+fn backing(topo: &Topology, info: &crate::model::topology::ServiceInfo) -> String {
+    match (info.datastore, info.cdn, info.rpc) {
+        (Some(d), _, _) => topo.datastores[d].name.clone(),
+        (None, Some(c), _) => format!("cdn {}", topo.cdns[c].name),
+        (None, None, Some(r)) => format!("rpc {}", topo.rpcs[r].name),
+        (None, None, None) => "static site".to_string(),
+    }
+}
+
+fn run_summary(topo: &Topology, s: &Scenario, r: &RunResult, passed: bool) -> RunSummary {
+    RunSummary {
+        seed: r.seed,
+        stopped: r.incomplete(),
+        rto_s: secs(r.rto()),
+        rpo_s: r.rpo().as_secs_f64(),
+        first_success_rto_s: secs(r.first_success_rto()),
+        detected_s: r.detected.map(|t| t.as_secs_f64()),
+        promoted_s: r.promoted.map(|t| t.as_secs_f64()),
+        first_success_s: r.first_success.map(|t| t.as_secs_f64()),
+        writes: r.writes,
+        lost_acked_after_fault: r.losses.acked_after_t0,
+        events: r.events,
+        trace_hash: format!("{:016x}", r.trace_hash),
+        passed,
+        services: r
+            .services
+            .iter()
+            .map(|sv| run_service(topo, s, sv))
+            .collect(),
+    }
+}
+
+/// With gates, they decide for each service: a single run missing a target is a statistic,
+/// not a failure. Run-level failures (safety, a run stopped early) always count.
+fn gated_failures(
+    gates: &[GateResult],
+    services: &mut [ServiceReport],
+    failures: Vec<(Option<usize>, String)>,
+) -> Vec<String> {
+    for sv in services.iter_mut() {
+        sv.passed = sv.not_judged_runs == 0
+            && gates
+                .iter()
+                .filter(|g| g.service == sv.name)
+                .all(|g| g.passed);
+    }
+    let mut f: Vec<String> = gates
+        .iter()
+        .filter(|g| !g.passed)
+        .map(|g| format!("gate {}: {}", g.name, g.measured))
+        .collect();
+    f.extend(
+        failures
+            .into_iter()
+            .filter(|(service, _)| service.is_none())
+            .map(|(_, line)| line),
+    );
+    f
 }
 
 pub fn summarize(
@@ -499,28 +728,13 @@ pub fn summarize(
     master_seed: u64,
     runs: &[RunResult],
 ) -> ScenarioReport {
-    let secs = |d: Option<SimDuration>| d.map(|d| d.as_secs_f64());
     let mut failures = Vec::new();
     let mut per_run = Vec::new();
     let mut writes = WriteCounts::default();
     let mut violations: Vec<String> = Vec::new();
     for r in runs {
         let why = run_failures(topo, r, s);
-        per_run.push(RunSummary {
-            seed: r.seed,
-            rto_s: secs(r.rto()),
-            rpo_s: r.rpo().as_secs_f64(),
-            first_success_rto_s: secs(r.first_success_rto()),
-            detected_s: r.detected.map(|t| t.as_secs_f64()),
-            promoted_s: r.promoted.map(|t| t.as_secs_f64()),
-            first_success_s: r.first_success.map(|t| t.as_secs_f64()),
-            writes: r.writes,
-            lost_acked_after_fault: r.lost.acked_after_t0,
-            events: r.events,
-            trace_hash: format!("{:016x}", r.trace_hash),
-            wall_seconds: r.wall_seconds,
-            passed: why.is_empty(),
-        });
+        per_run.push(run_summary(topo, s, r, why.is_empty()));
         failures.extend(why);
         writes.merge(&r.writes);
         for v in &r.safety_violations {
@@ -535,34 +749,17 @@ pub fn summarize(
     };
     let mut services = services(topo, s, runs, &failures);
     let gates = gate_results(s, &services, topo);
-    // With gates, they decide: a single run missing a target is a statistic, not a failure.
     let failures: Vec<String> = if s.gates.is_empty() {
         failures.into_iter().map(|(_, f)| f).collect()
     } else {
-        for sv in &mut services {
-            sv.passed = gates
-                .iter()
-                .filter(|g| g.service == sv.name)
-                .all(|g| g.passed);
-        }
-        let mut f: Vec<String> = gates
-            .iter()
-            .filter(|g| !g.passed)
-            .map(|g| format!("gate {}: {}", g.name, g.measured))
-            .collect();
-        f.extend(
-            failures
-                .into_iter()
-                .filter(|(service, _)| service.is_none())
-                .map(|(_, line)| line),
-        );
-        f
+        gated_failures(&gates, &mut services, failures)
     };
     ScenarioReport {
         name: s.name.clone(),
         description: s.description.clone(),
         topology: topo.name.clone(),
         passed: failures.is_empty(),
+        incomplete_runs: runs.iter().filter(|r| r.incomplete().is_some()).count() as u32,
         targets: Targets {
             rto_s: s.rto_target.as_secs_f64(),
             rpo_s: s.rpo_target.as_secs_f64(),

@@ -1,6 +1,7 @@
 //! A plain-text table of a suite's results, for terminals and CI logs.
 
-use super::summary::{Percentiles, SuiteReport};
+use super::markdown::never_judged;
+use super::summary::{Percentiles, ServiceReport, SuiteReport};
 use std::fmt::Write;
 
 fn dur(s: Option<f64>) -> String {
@@ -13,6 +14,15 @@ fn dur(s: Option<f64>) -> String {
             format!("{}m{:04.1}s", tenths / 600, (tenths % 600) as f64 / 10.0)
         }
         Some(x) => format!("{x:.3}s"),
+    }
+}
+
+/// A service's figure, or "not judged" when no run judged it.
+fn sp(sv: &ServiceReport, x: &Percentiles) -> String {
+    if never_judged(sv) {
+        "not judged".into()
+    } else {
+        p(x)
     }
 }
 
@@ -52,14 +62,22 @@ pub fn render(report: &SuiteReport) -> String {
                 "per svc".to_string()
             }
         };
+        let whole = s.incomplete_runs > 0 && s.incomplete_runs == s.runs;
+        let judged = |x: &Percentiles| {
+            if whole {
+                "not judged".to_string()
+            } else {
+                p(x)
+            }
+        };
         let _ = writeln!(
             out,
             "{:<22} {:<12} {:>26} {:>9} {:>22} {:>8} {:>24} {:>6} {:>7}  {}",
             s.name,
             s.topology,
-            p(&s.rto_s),
+            judged(&s.rto_s),
             target(s.targets.rto_s),
-            p(&s.rpo_s),
+            judged(&s.rpo_s),
             target(s.targets.rpo_s),
             format!("{}/{}", s.writes.acked, s.writes.sent),
             s.writes.acked_lost,
@@ -70,6 +88,13 @@ pub fn render(report: &SuiteReport) -> String {
             },
             if s.passed { "PASS" } else { "FAIL" }
         );
+        if let Some(why) = s.per_run.iter().find_map(|r| r.stopped.as_deref()) {
+            let _ = writeln!(
+                out,
+                "{:<24}NOT JUDGED: {} of {} runs stopped early: {why}",
+                "", s.incomplete_runs, s.runs
+            );
+        }
         if s.services.len() > 1 {
             for sv in &s.services {
                 let _ = writeln!(
@@ -77,17 +102,18 @@ pub fn render(report: &SuiteReport) -> String {
                     "{:<22} {:<12} {:>26} {:>9} {:>22} {:>8} {:>24} {:>6} {:>7}  {}",
                     format!("  · {}", sv.name),
                     sv.datastore,
-                    p(&sv.rto_s),
+                    sp(sv, &sv.rto_s),
                     dur(Some(sv.targets.rto_s)),
-                    p(&sv.rpo_s),
+                    sp(sv, &sv.rpo_s),
                     dur(Some(sv.targets.rpo_s)),
                     format!("{}/{}", sv.writes.acked, sv.writes.sent),
                     sv.writes.acked_lost,
                     "",
                     if sv.passed { "pass" } else { "fail" }
                 );
-                if sv.writes.acked_lost > 0 {
-                    let _ = writeln!(out, "{:<24}lost: {}", "", sv.lost_by_cause.describe());
+                let causes = sv.lost_by_cause.describe();
+                if !causes.is_empty() {
+                    let _ = writeln!(out, "{:<24}lost: {causes}", "");
                 }
             }
         }

@@ -1,41 +1,50 @@
 //! Judging a finished run: everything here is read off the recorded history, the processes'
 //! final state and the notes they made, never predicted.
+//!
+//! Owns the run's figures per service (counts, outages and RTO, losses and RPO, latency, first
+//! success), the safety checks' inputs, and putting the timeline together. How outages are
+//! pinned to operations is `outages`; why a write is missing is `losses`; what a note says is
+//! `timeline`.
 
+use super::losses::Ends;
+use super::ops::{JudgedOp, judged_ops};
+use super::outages::{Outage, ServiceOutages};
+use super::timeline::{
+    Milestones, NoteReader, ServiceStory, fault_lines, note_lines, service_lines,
+};
 use super::world::{GameDayWorld, Process};
-use crate::logic::backup::BackupKind;
-use crate::logic::corruption::{BadTransaction, touches};
-use crate::logic::replication::Log;
 use crate::logic::replication::{ClusterSpec, ReplicationMode};
-use crate::logic::restore::Step;
-use crate::logic::{Epoch, Lsn};
 use crate::logic::{NodeId, Note};
-use crate::measure::durability::{FinalData, LossCause, LostWrites};
+use crate::measure::durability::{LossCause, Losses};
 use crate::measure::history::OpStatus;
 use crate::measure::lag::lag_series;
-use crate::measure::outcome::{WriteCounts, verdict};
+use crate::measure::latency::LatencyStats;
+use crate::measure::outcome::WriteCounts;
 use crate::measure::safety::{Promotion, check_durability, check_primaries};
-use crate::measure::steady_state::{Recovery, SuccessSeries, recovery};
+use crate::measure::steady_state::{Rule, SuccessSeries, outages};
 use crate::model::scenario::Scenario;
-use crate::model::topology::Role;
 use crate::model::topology::Topology;
 use crate::sim::kernel::RunStats;
 use crate::sim::network::Network;
 use crate::sim::time::{SimDuration, SimTime};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
-/// One line of a run's incident timeline.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct TimelineEntry {
-    #[serde(serialize_with = "secs")]
-    pub at_s: SimTime,
-    pub kind: &'static str,
-    pub detail: String,
-}
+pub use super::timeline::TimelineEntry;
 
-fn secs<S: serde::Serializer>(t: &SimTime, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_f64(t.as_secs_f64())
+/// Where a service stands at the end of a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Steady state held throughout: no outage.
+    Held,
+    /// Every outage ended; the service was in steady state at the end.
+    Recovered,
+    /// Down at the end of the run, whatever happened before.
+    NotRecovered,
+    /// The run stopped before its end (a bound): nothing about it can be judged.
+    NotJudged,
 }
 
 /// One service's figures in one run.
@@ -44,34 +53,50 @@ pub struct ServiceResult {
     /// Index of the service in the topology.
     pub service: usize,
     pub writes: WriteCounts,
-    pub recovery: Recovery,
-    pub lost: LostWrites,
+    /// Every period its steady state did not hold, in time order.
+    pub outages: Vec<Outage>,
+    /// Acknowledged writes it cannot read back, by cause and event.
+    pub losses: Losses,
+    /// First acknowledgement of an operation sent at or after the first fault.
     pub first_success: Option<SimTime>,
+    /// Response times of its acknowledged operations over the whole run.
+    pub latency: Option<LatencyStats>,
+    /// False when the run stopped early: outages and losses are then not judged.
+    pub judged: bool,
     /// Operations per bucket by send time (kept for a batch's first run only, for charts).
     pub series: Option<SuccessSeries>,
 }
 
 impl ServiceResult {
-    pub fn rto(&self, t0: Option<SimTime>) -> Option<SimDuration> {
-        rto_of(self.recovery, t0)
+    pub fn status(&self) -> Status {
+        if !self.judged {
+            Status::NotJudged
+        } else if self.outages.is_empty() {
+            Status::Held
+        } else if self.outages.iter().any(|o| o.end.is_none()) {
+            Status::NotRecovered
+        } else {
+            Status::Recovered
+        }
     }
-}
 
-fn rto_of(recovery: Recovery, t0: Option<SimTime>) -> Option<SimDuration> {
-    match recovery {
-        Recovery::NeverBroke => Some(SimDuration::ZERO),
-        Recovery::RecoveredAt(t) => Some(t.saturating_since(t0.unwrap_or(SimTime::ZERO))),
-        Recovery::NotRecovered => None,
+    /// RTO: the longest outage; zero without one; `None` when not recovered or not judged.
+    pub fn rto(&self) -> Option<SimDuration> {
+        match self.status() {
+            Status::NotRecovered | Status::NotJudged => None,
+            _ => Some(
+                self.outages
+                    .iter()
+                    .filter_map(|o| o.duration())
+                    .max()
+                    .unwrap_or(SimDuration::ZERO),
+            ),
+        }
     }
-}
 
-/// The worse of two recoveries: not recovered, then the later recovery, then never broke.
-fn worse(a: Recovery, b: Recovery) -> Recovery {
-    match (a, b) {
-        (Recovery::NotRecovered, _) | (_, Recovery::NotRecovered) => Recovery::NotRecovered,
-        (Recovery::RecoveredAt(x), Recovery::RecoveredAt(y)) => Recovery::RecoveredAt(x.max(y)),
-        (Recovery::RecoveredAt(x), _) | (_, Recovery::RecoveredAt(x)) => Recovery::RecoveredAt(x),
-        _ => Recovery::NeverBroke,
+    /// RPO: the longest window of lost data.
+    pub fn rpo(&self) -> SimDuration {
+        self.losses.rpo()
     }
 }
 
@@ -91,16 +116,17 @@ pub struct RunResult {
     pub events: u64,
     pub trace_hash: u64,
     pub budget_exhausted: bool,
+    /// Simulated time of the last processed event.
+    pub last_event_at: SimTime,
     pub wall_seconds: f64,
     /// Summed over services.
     pub writes: WriteCounts,
     /// Incident start: the first fault's injection time.
     pub t0: Option<SimTime>,
-    /// The worst service's recovery.
-    pub recovery: Recovery,
     /// Per service that had a workload, in service order.
     pub services: Vec<ServiceResult>,
-    pub lost: LostWrites,
+    /// Every service's losses together.
+    pub losses: Losses,
     pub first_success: Option<SimTime>,
     pub detected: Option<SimTime>,
     pub promoted: Option<SimTime>,
@@ -112,150 +138,77 @@ pub struct RunResult {
 }
 
 impl RunResult {
-    /// Steady-state RTO: `None` when service never came back.
+    /// The worst service's RTO: `None` when any service is not recovered or not judged.
     pub fn rto(&self) -> Option<SimDuration> {
-        rto_of(self.recovery, self.t0)
+        self.services
+            .iter()
+            .map(|s| s.rto())
+            .try_fold(SimDuration::ZERO, |acc, r| r.map(|r| acc.max(r)))
     }
+
+    /// The largest service RPO.
     pub fn rpo(&self) -> SimDuration {
-        self.lost.rpo(self.t0)
+        self.services
+            .iter()
+            .map(|s| s.rpo())
+            .max()
+            .unwrap_or(SimDuration::ZERO)
     }
+
     /// RW1's `rto`: first acknowledged operation sent at or after the fault, minus the fault.
     pub fn first_success_rto(&self) -> Option<SimDuration> {
         Some(self.first_success?.saturating_since(self.t0?))
     }
+
+    /// Why the run is incomplete, when a bound stopped it before the scenario's end.
+    pub fn incomplete(&self) -> Option<String> {
+        self.budget_exhausted.then(|| {
+            format!(
+                "the run stopped at {} of simulated time: its event budget ran out after {} events, so nothing later was simulated and no service is judged",
+                self.last_event_at, self.events
+            )
+        })
+    }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What the judge reads besides the topology and scenario.
+pub struct Evidence<'a> {
+    pub world: &'a GameDayWorld,
+    pub clusters: &'a [Arc<ClusterSpec>],
+    pub notes: &'a [(SimTime, NodeId, Note)],
+    pub stats: RunStats,
+    pub wall_seconds: f64,
+    pub network: &'a Network,
+}
+
+/// One service's tally from the first pass over the operations.
+struct Tally {
+    writes: WriteCounts,
+    series: SuccessSeries,
+    first_success: Option<SimTime>,
+    losses: Losses,
+    used: bool,
+}
+
 pub fn judge(
     topo: &Topology,
     scenario: &Scenario,
     seed: u64,
-    world: &GameDayWorld,
-    clusters: &[Arc<ClusterSpec>],
-    notes: &[(SimTime, NodeId, Note)],
-    stats: RunStats,
-    wall_seconds: f64,
-    network: &Network,
+    ev: &Evidence,
     detail: bool,
 ) -> RunResult {
     let end = SimTime::ZERO + scenario.duration;
     let t0 = scenario.faults.iter().map(|f| f.at).min();
     let name = |n: NodeId| topo.node_names[n as usize].clone();
-
-    // ---- the history: counts, SLI series, first success, lost writes ----
-    let finals: Vec<FinalData> = clusters
-        .iter()
-        .map(|c| final_data(c, world, network))
-        .collect();
-    // Every operation is judged once and counted for its service and that service's datastore.
-    let res = scenario.steady_state.resolution;
-    let nsvc = topo.services.len();
-    let mut per: Vec<(
-        WriteCounts,
-        SuccessSeries,
-        Option<SimTime>,
-        LostWrites,
-        bool,
-    )> = (0..nsvc)
-        .map(|_| {
-            let series = SuccessSeries::new(res, end);
-            (
-                WriteCounts::default(),
-                series,
-                None,
-                LostWrites::default(),
-                false,
-            )
-        })
-        .collect();
-    let mut lost_per_cluster = vec![LostWrites::default(); clusters.len()];
-    // Acknowledged writes of datastores with no member reachable at the end.
-    let mut unreachable = vec![0u64; clusters.len()];
-    // Restores each datastore went through (`(new epoch, recovery point)`), and the damage
-    // still in its final data.
-    let mut restores: Vec<Vec<(Epoch, Lsn)>> = vec![Vec::new(); clusters.len()];
-    for &(_, node, note) in notes {
-        if let (Note::Restored { epoch, lsn }, Role::Recovery { datastore }) =
-            (note, topo.roles[node as usize])
-        {
-            restores[datastore].push((epoch, lsn));
-        }
-    }
-    let damage: Vec<Option<BadTransaction>> = finals
-        .iter()
-        .zip(&world.bad_transactions)
-        .map(|(f, bad)| {
-            let bad: Vec<BadTransaction> = bad.iter().map(|b| b.1).collect();
-            f.damage(&bad)
-        })
-        .collect();
-    for (node, p) in world.processes.iter().enumerate() {
-        let Process::Clients(c) = p else { continue };
-        for (seq, op) in c.history().ops().iter().enumerate() {
-            let svc = c.spec().streams[op.stream as usize].service as usize;
-            let cluster = topo.services[svc].datastore;
-            let (writes, series, first, lost, used) = &mut per[svc];
-            *used = true;
-            let v = verdict(op, c.deadline(op.stream, op.sent), end);
-            writes.add(v);
-            series.add(op.sent, v);
-            if op.status != OpStatus::Acked {
-                continue;
-            }
-            if t0.is_some_and(|t| op.sent >= t) && first.is_none_or(|f| op.done < f) {
-                *first = Some(op.done);
-            }
-            // A static site's reads have nothing durable to lose.
-            let Some(cluster) = cluster else { continue };
-            if matches!(finals[cluster], FinalData::Unreachable) {
-                unreachable[cluster] += 1;
-                continue;
-            }
-            let cause = if finals[cluster].holds(op.epoch, op.lsn) {
-                // Present, unless a corruption still in the data destroyed its row.
-                match damage[cluster] {
-                    Some(d) if op.lsn < d.lsn && touches(node as u32, seq as u32, d.ppm) => {
-                        LossCause::Corruption
-                    }
-                    _ => continue,
-                }
-            } else if restores[cluster]
-                .iter()
-                .any(|&(e, l)| op.epoch < e && op.lsn > l)
-            {
-                LossCause::Restore
-            } else {
-                LossCause::Infrastructure
-            };
-            lost.add(op.sent, op.done, t0, cause);
-            lost_per_cluster[cluster].add(op.sent, op.done, t0, cause);
-        }
-    }
-    // Without faults the whole run is judged: a system broken from the start must not pass.
-    let from = t0.unwrap_or(SimTime::ZERO);
-    let services: Vec<ServiceResult> = per
-        .into_iter()
-        .enumerate()
-        .filter(|(_, p)| p.4)
-        .map(|(service, (mut writes, series, first_success, lost, _))| {
-            writes.acked_lost = lost.count;
-            ServiceResult {
-                service,
-                writes,
-                recovery: recovery(&series, &scenario.steady_state, from),
-                lost,
-                first_success,
-                series: detail.then_some(series),
-            }
-        })
-        .collect();
+    let ends = Ends::read(topo, ev.world, ev.clusters, ev.notes, ev.network);
+    let (tallies, lost_per_cluster) = tally(topo, scenario, ev, &ends, t0);
+    let stopped = ev.stats.budget_exhausted;
+    let services = measure_services(topo, scenario, ev.world, tallies, !stopped, detail);
     let mut writes = WriteCounts::default();
-    let mut lost = LostWrites::default();
-    let mut recovery = Recovery::NeverBroke;
+    let mut losses = Losses::default();
     for sv in &services {
         writes.merge(&sv.writes);
-        lost.merge(&sv.lost);
-        recovery = worse(recovery, sv.recovery);
+        losses.merge(&sv.losses);
     }
     // The run's first success is when the last service succeeded again after the fault (one
     // service, as in RW1: that service's); none while any service never did.
@@ -266,11 +219,165 @@ pub fn judge(
             f.map(|f| Some(acc.map_or(f, |a| a.max(f))))
         })
         .flatten();
+    let violations = safety(topo, ev, &lost_per_cluster, &name);
+    let mut reader = NoteReader::new(&name);
+    let (mut timeline, milestones) = note_lines(ev.notes, &mut reader, t0);
+    let stop = stopped.then_some(ev.stats.last_event_at);
+    timeline.extend(fault_lines(scenario, end, stop));
+    timeline.extend(judged_lines(topo, scenario, &services, &ends, ev, end));
+    timeline.sort_by_key(|e| e.at_s);
+    let Milestones {
+        detected,
+        promoted,
+        rerouted,
+    } = milestones;
+    RunResult {
+        seed,
+        events: ev.stats.events,
+        trace_hash: ev.stats.trace_hash,
+        budget_exhausted: stopped,
+        last_event_at: ev.stats.last_event_at,
+        wall_seconds: ev.wall_seconds,
+        writes,
+        t0,
+        services,
+        losses,
+        first_success,
+        detected,
+        promoted,
+        rerouted,
+        safety_violations: violations,
+        timeline,
+        replication_lag: detail.then(|| replication_lag(ev, &name, end)),
+    }
+}
 
-    // ---- safety ----
+/// Pass 1 over every operation: counts, the SLI series, first successes and losses per
+/// service; and per datastore the writes lost to replication (for safety check 3).
+fn tally(
+    topo: &Topology,
+    scenario: &Scenario,
+    ev: &Evidence,
+    ends: &Ends,
+    t0: Option<SimTime>,
+) -> (Vec<Tally>, Vec<u64>) {
+    let end = SimTime::ZERO + scenario.duration;
+    let res = scenario.steady_state.resolution;
+    let mut per: Vec<Tally> = (0..topo.services.len())
+        .map(|k| Tally {
+            writes: WriteCounts::default(),
+            series: SuccessSeries::new(res, end, scenario.service_slo[k].latency.map(|l| l.within)),
+            first_success: None,
+            losses: Losses::default(),
+            used: false,
+        })
+        .collect();
+    let mut replication_lost = vec![0u64; ev.clusters.len()];
+    for o in judged_ops(ev.world, end, &scenario.service_slo) {
+        let t = &mut per[o.service];
+        t.used = true;
+        t.writes.add(o.verdict);
+        t.series.add(o.op.sent, o.verdict, o.latency);
+        if o.op.status != OpStatus::Acked {
+            continue;
+        }
+        if t0.is_some_and(|t| o.op.sent >= t) && t.first_success.is_none_or(|f| o.op.done < f) {
+            t.first_success = Some(o.op.done);
+        }
+        // A static site's, CDN's or RPC group's answers have nothing durable to lose.
+        let Some(k) = topo.services[o.service].datastore else {
+            continue;
+        };
+        if let Some(loss) = ends.classify(k, o.node, o.seq, o.op) {
+            if matches!(
+                loss.cause,
+                LossCause::Infrastructure | LossCause::SplitBrain
+            ) {
+                replication_lost[k] += 1;
+            }
+            t.losses.add(loss, t0);
+        }
+    }
+    (per, replication_lost)
+}
+
+/// Outages (passes 2 to 4 over the operations) and each service's result.
+fn measure_services(
+    topo: &Topology,
+    scenario: &Scenario,
+    world: &GameDayWorld,
+    tallies: Vec<Tally>,
+    judged: bool,
+    detail: bool,
+) -> Vec<ServiceResult> {
+    let end = SimTime::ZERO + scenario.duration;
+    let rules: Vec<Rule> = (0..topo.services.len())
+        .map(|k| Rule {
+            steady: scenario.steady_state,
+            latency: scenario.service_slo[k].latency,
+        })
+        .collect();
+    let mut found: Vec<ServiceOutages> = tallies
+        .iter()
+        .zip(&rules)
+        .map(|(t, rule)| {
+            let buckets = if judged {
+                outages(&t.series, rule)
+            } else {
+                Vec::new()
+            };
+            ServiceOutages::new(&t.series, *rule, buckets)
+        })
+        .collect();
+    let ops = || judged_ops(world, end, &scenario.service_slo);
+    let any = found.iter().any(|f| !f.buckets.is_empty());
+    if any {
+        ops().for_each(|o: JudgedOp| found[o.service].see_failure(&o));
+        ops().for_each(|o: JudgedOp| found[o.service].see_success(&o));
+    }
+    let mut resolved: Vec<Vec<Outage>> =
+        found.iter().map(|f| f.resolve(&scenario.faults)).collect();
+    ops().for_each(|o: JudgedOp| found[o.service].see_latency(&o, &resolved[o.service]));
+    let latency: Vec<Option<LatencyStats>> = found
+        .iter_mut()
+        .zip(resolved.iter_mut())
+        .map(|(f, outs)| f.latency(outs))
+        .collect();
+    drop(found);
+    tallies
+        .into_iter()
+        .zip(resolved)
+        .zip(latency)
+        .enumerate()
+        .filter(|(_, ((t, _), _))| t.used)
+        .map(|(service, ((t, outages), latency))| {
+            let mut writes = t.writes;
+            writes.acked_lost = t.losses.count();
+            ServiceResult {
+                service,
+                writes,
+                outages,
+                losses: t.losses,
+                first_success: t.first_success,
+                latency,
+                judged,
+                series: detail.then_some(t.series),
+            }
+        })
+        .collect()
+}
+
+/// The three safety checks of every datastore, and a violation for a run cut short.
+fn safety(
+    topo: &Topology,
+    ev: &Evidence,
+    replication_lost: &[u64],
+    name: &dyn Fn(NodeId) -> String,
+) -> Vec<String> {
     let mut violations = Vec::new();
-    for (k, c) in clusters.iter().enumerate() {
-        let promotions: Vec<Promotion> = notes
+    for (k, c) in ev.clusters.iter().enumerate() {
+        let promotions: Vec<Promotion> = ev
+            .notes
             .iter()
             .filter(|(_, n, _)| c.members.contains(n))
             .filter_map(|&(at, node, note)| match note {
@@ -281,17 +388,18 @@ pub fn judge(
         let spans: Vec<&[_]> = c
             .members
             .iter()
-            .map(|&m| match &world.processes[m as usize] {
+            .map(|&m| match &ev.world.processes[m as usize] {
                 Process::Replica(r) => r.commit_spans(),
                 _ => &[],
             })
             .collect();
         violations.extend(
-            check_primaries(&promotions, &c.members, &spans, &name)
+            check_primaries(&promotions, &c.members, &spans, name)
                 .into_iter()
                 .map(|v| format!("`{}`: {v}", c.name)),
         );
-        let zones_hit: BTreeSet<u16> = world
+        let zones_hit: BTreeSet<u16> = ev
+            .world
             .outages
             .iter()
             .filter(|(_, n, up)| !up && c.members.contains(n))
@@ -304,411 +412,97 @@ pub fn judge(
             &c.name,
             synchronous,
             zones_hit.len(),
-            lost_per_cluster[k].by_infrastructure(),
+            replication_lost[k],
         ));
     }
-    if stats.budget_exhausted {
-        violations.push(format!(
-            "the event budget ({}) ran out at {}: the run stopped early and its results are incomplete",
-            scenario.event_budget, stats.last_event_at
-        ));
-    }
+    violations
+}
 
-    // ---- timeline ----
-    let mut timeline = Vec::new();
-    for f in &scenario.faults {
-        timeline.push(TimelineEntry {
-            at_s: f.at,
-            kind: "fault",
-            detail: f.detail.clone(),
-        });
-        if let Some(u) = f.until.filter(|&u| u < end) {
-            timeline.push(TimelineEntry {
-                at_s: u,
-                kind: "fault_end",
-                detail: format!("{} (ended)", f.detail),
-            });
-        }
-    }
-    let after_t0 = |at: SimTime| t0.is_some_and(|t| at >= t);
-    let mut detected = None;
-    let mut promoted = None;
-    let mut rerouted = None;
-    // Many nodes making the same move (sixteen resolver caches, fourteen app servers) make
-    // one line: the first one, and how many followed.
-    let mut groups: BTreeMap<(&'static str, String), (usize, usize)> = BTreeMap::new();
-    let mut backups: BTreeMap<u32, (SimTime, BackupKind)> = BTreeMap::new();
-    for &(at, node, note) in notes {
-        let (kind, group, detail) = match note {
-            Note::BackupStored { id, kind, lsn } => {
-                backups.insert(id, (at, kind));
-                (
-                    "backup",
-                    None,
-                    format!(
-                        "{} stored a {} (up to LSN {lsn})",
-                        name(node),
-                        kind_name(kind)
-                    ),
-                )
-            }
-            Note::BackupFailed { id } => (
-                "backup_failed",
-                None,
-                format!("backup {id:#x} was not stored (refused or no answer from its store)"),
-            ),
-            Note::RetentionRefused { id, delete } => (
-                "retention",
-                Some(format!("{delete}")),
-                format!(
-                    "{} refused to {} {}: inside its retention period",
-                    name(node),
-                    if delete { "delete" } else { "overwrite" },
-                    describe_backup(&backups, id)
-                ),
-            ),
-            Note::CorruptionInjected { lsn, ppm } => (
-                "corruption",
-                None,
-                format!(
-                    "{} committed a bad transaction at LSN {lsn} damaging {:.1}% of the rows; it replicates",
-                    name(node),
-                    ppm as f64 / 10_000.0
-                ),
-            ),
-            Note::CorruptionDetected { lsn, by_users } => {
-                detected = detected.or(after_t0(at).then_some(at));
-                (
-                    "detected",
-                    None,
-                    format!(
-                        "{} found the corruption (from LSN {lsn}) {}; writes frozen",
-                        name(node),
-                        if by_users {
-                            "after user reports"
-                        } else {
-                            "by a scheduled integrity check"
-                        }
-                    ),
-                )
-            }
-            Note::RestoreStarted { source, id, target } => {
-                let what = describe_backup(&backups, id);
-                (
-                    "restore",
-                    None,
-                    format!(
-                        "{} restores {what} from {}, up to LSN {target}",
-                        name(node),
-                        name(source)
-                    ),
-                )
-            }
-            Note::RestoreSourceFailed { source, id } => (
-                "restore",
-                None,
-                format!(
-                    "{} gave up on {} at {}: trying the next source",
-                    name(node),
-                    describe_backup(&backups, id),
-                    name(source)
-                ),
-            ),
-            Note::RestoreStep { step } => (
-                "restore",
-                None,
-                format!(
-                    "{}: {}",
-                    name(node),
-                    match step {
-                        Step::Provisioned => "instance provisioned",
-                        Step::Downloaded => "backup downloaded",
-                        Step::Replayed => "WAL replayed to the recovery target",
-                        Step::Redeployed =>
-                            "configuration and code redeployed from version control",
-                        Step::Verified => "restored data verified",
-                    }
-                ),
-            ),
-            Note::Restored { epoch, lsn } => {
-                promoted = promoted.or(after_t0(at).then_some(at));
-                (
-                    "restored",
-                    None,
-                    format!(
-                        "{} switched to the restored data (up to LSN {lsn}) as epoch {epoch}",
-                        name(node)
-                    ),
-                )
-            }
-            Note::RestoreImpossible => (
-                "restore",
-                None,
-                format!("{} found no clean backup to restore", name(node)),
-            ),
-            Note::Detected { node: dead } => {
-                detected = detected.or(after_t0(at).then_some(at));
-                (
-                    "detected",
-                    None,
-                    format!("{} found {} dead (lease expired)", name(node), name(dead)),
-                )
-            }
-            Note::Promoted { epoch } if epoch > 1 || at > SimTime::ZERO => {
-                promoted = promoted.or(after_t0(at).then_some(at));
-                (
-                    "promoted",
-                    None,
-                    format!("{} became primary of epoch {epoch}", name(node)),
-                )
-            }
-            Note::Promoted { .. } => continue,
-            Note::Demoted { epoch, reason } => (
-                "demoted",
-                None,
-                format!(
-                    "{} stopped being primary of epoch {epoch} ({reason:?})",
-                    name(node)
-                ),
-            ),
-            Note::Rerouted { to } => {
-                rerouted = rerouted.or(after_t0(at).then_some(at));
-                (
-                    "rerouted",
-                    Some(format!("to {}", name(to))),
-                    format!("{} now sends to {}", name(node), name(to)),
-                )
-            }
-            Note::TargetHealth { target, healthy } => {
-                let state = if healthy { "up" } else { "down" };
-                (
-                    "health",
-                    Some(format!("{} {state}", name(target))),
-                    format!("{} marked {} {state}", name(node), name(target)),
-                )
-            }
-            Note::NoCandidate => (
-                "no_candidate",
-                Some(String::new()),
-                format!("{} found no eligible replica to promote", name(node)),
-            ),
-            Note::Rewound { lsn, discarded } => (
-                "rewound",
-                None,
-                format!(
-                    "{} discarded {discarded} entries above LSN {lsn}",
-                    name(node)
-                ),
-            ),
-            Note::Maintenance { on } => (
-                "maintenance",
-                Some(format!("{on}")),
-                format!(
-                    "{} {} maintenance mode for blockchain features",
-                    name(node),
-                    if on { "entered" } else { "left" }
-                ),
-            ),
-            Note::OriginFailover { from, to } => (
-                "origin_failover",
-                Some(format!("{} -> {}", name(from), name(to))),
-                format!(
-                    "{} turned from origin {} to {}",
-                    name(node),
-                    name(from),
-                    name(to)
-                ),
-            ),
-            Note::SentinelSubjectivelyDown { master } => (
-                "sdown",
-                Some(name(master)),
-                format!("{} marked {} subjectively down", name(node), name(master)),
-            ),
-            Note::SentinelObjectivelyDown { master } => {
-                detected = detected.or(after_t0(at).then_some(at));
-                (
-                    "odown",
-                    Some(name(master)),
-                    format!("{} marked {} objectively down", name(node), name(master)),
-                )
-            }
-            Note::SentinelTryFailover { epoch } => (
-                "try_failover",
-                None,
-                format!(
-                    "{} asked for votes to fail over in epoch {epoch}",
-                    name(node)
-                ),
-            ),
-            Note::SentinelElected { epoch } => (
-                "sentinel_leader",
-                None,
-                format!(
-                    "{} was elected failover leader of epoch {epoch}",
-                    name(node)
-                ),
-            ),
-            Note::SentinelFailoverAborted { epoch, reason } => (
-                "failover_abort",
-                None,
-                format!(
-                    "{} abandoned its failover of epoch {epoch} ({reason:?})",
-                    name(node)
-                ),
-            ),
-            Note::SentinelSwitchedMaster { master, epoch } => (
-                "switch_master",
-                Some(format!("{} {epoch}", name(master))),
-                format!(
-                    "{} switched to master {} (epoch {epoch})",
-                    name(node),
-                    name(master)
-                ),
-            ),
-        };
-        if let Some(key) = group {
-            if let Some((_, count)) = groups.get_mut(&(kind, key.clone())) {
-                *count += 1;
-                continue;
-            }
-            groups.insert((kind, key), (timeline.len(), 1));
-        }
-        timeline.push(TimelineEntry {
-            at_s: at,
-            kind,
-            detail,
-        });
-    }
-    for (index, count) in groups.into_values() {
-        if count > 1 {
-            timeline[index]
-                .detail
-                .push_str(&format!(" (first of {count})"));
-        }
-    }
-    // With several services, each gets its own first success and recovery: one service that
-    // never stopped would otherwise hide another's outage.
+/// The judge's own lines: each service's first success and outages, data left on stopped
+/// machines, and where a run cut short stopped.
+fn judged_lines(
+    topo: &Topology,
+    scenario: &Scenario,
+    services: &[ServiceResult],
+    ends: &Ends,
+    ev: &Evidence,
+    end: SimTime,
+) -> Vec<TimelineEntry> {
+    let mut out = Vec::new();
+    // With several services each gets its own lines: one service that never stopped would
+    // otherwise hide another's outage.
     let several = services.len() > 1;
-    let steady = format!(
-        "steady state (≥ {}% success over {}) held from here",
-        scenario.steady_state.threshold * 100.0,
-        scenario.steady_state.window
-    );
-    for sv in &services {
-        let who = if several {
-            format!("{}: ", topo.services[sv.service].name)
-        } else {
-            String::new()
+    for sv in services {
+        let story = ServiceStory {
+            who: if several {
+                format!("{}: ", topo.services[sv.service].name)
+            } else {
+                String::new()
+            },
+            first_success: sv.first_success,
+            outages: &sv.outages,
         };
-        if let Some(at) = sv.first_success {
-            timeline.push(TimelineEntry {
-                at_s: at,
-                kind: "first_success",
-                detail: format!("{who}first operation sent after the fault was acknowledged"),
-            });
-        }
-        if let Recovery::RecoveredAt(at) = sv.recovery {
-            timeline.push(TimelineEntry {
-                at_s: at,
-                kind: "recovered",
-                detail: format!("{who}{steady}"),
-            });
-        }
+        out.extend(service_lines(scenario, &story, end));
     }
-    for (k, &n) in unreachable.iter().enumerate() {
-        if n > 0 {
-            timeline.push(TimelineEntry {
+    for (k, d) in ends.datastores.iter().enumerate() {
+        let at_risk: u64 = services
+            .iter()
+            .filter(|sv| topo.services[sv.service].datastore == Some(k))
+            .map(|sv| sv.losses.at_risk())
+            .sum();
+        if at_risk > 0 {
+            let whole = if d.data.unreachable() {
+                "no member"
+            } else {
+                "no live primary and no live member"
+            };
+            out.push(TimelineEntry {
                 at_s: end,
                 kind: "unreachable",
                 detail: format!(
-                    "no member of {} is reachable at the end of the run: its {n} acknowledged writes are on stopped machines (not counted as lost; lost for good if they never return)",
-                    clusters[k].name
+                    "{whole} of {} holds {at_risk} acknowledged writes at the end of the run: they are at risk on stopped machines (lost for good if those never return)",
+                    ev.clusters[k].name
                 ),
             });
         }
     }
-    timeline.sort_by_key(|e| e.at_s);
-
-    RunResult {
-        seed,
-        events: stats.events,
-        trace_hash: stats.trace_hash,
-        budget_exhausted: stats.budget_exhausted,
-        wall_seconds,
-        writes,
-        t0,
-        recovery,
-        services,
-        lost,
-        first_success,
-        detected,
-        promoted,
-        rerouted,
-        safety_violations: violations,
-        timeline,
-        replication_lag: detail.then(|| {
-            clusters
-                .iter()
-                .map(|c| {
-                    let points: Vec<_> = c
-                        .members
-                        .iter()
-                        .map(|&m| world.lag_marks[m as usize].points())
-                        .collect();
-                    let lag = lag_series(&points, SimDuration::from_secs(1), end);
-                    DatastoreLag {
-                        datastore: c.name.clone(),
-                        resolution_s: 1.0,
-                        members: c
-                            .members
-                            .iter()
-                            .zip(lag)
-                            .map(|(&m, l)| (name(m), l))
-                            .collect(),
-                    }
-                })
-                .collect()
-        }),
-    }
-}
-
-fn kind_name(k: BackupKind) -> &'static str {
-    match k {
-        BackupKind::Snapshot => "snapshot",
-        BackupKind::Archive => "full archive",
-    }
-}
-
-/// "the snapshot stored at 2046 s", from the backups stored so far in the run.
-fn describe_backup(backups: &BTreeMap<u32, (SimTime, BackupKind)>, id: u32) -> String {
-    match backups.get(&id) {
-        Some((at, k)) => format!("the {} stored at {:.0} s", kind_name(*k), at.as_secs_f64()),
-        None => format!("backup {id:#x}"),
-    }
-}
-
-/// The authoritative data of a cluster at the end of the run.
-fn final_data<'a>(c: &ClusterSpec, world: &'a GameDayWorld, network: &Network) -> FinalData<'a> {
-    let replicas = c
-        .members
-        .iter()
-        .filter_map(|&m| match &world.processes[m as usize] {
-            Process::Replica(r) if network.is_up(m) => Some(r),
-            _ => None,
+    if ev.stats.budget_exhausted {
+        out.push(TimelineEntry {
+            at_s: ev.stats.last_event_at,
+            kind: "stopped",
+            detail: format!(
+                "the run stopped here: its event budget ran out after {} events; nothing later was simulated and no service is judged",
+                ev.stats.events
+            ),
         });
-    let primary = replicas
-        .clone()
-        .filter(|r| r.is_primary())
-        .max_by_key(|r| r.epoch());
-    match primary {
-        Some(p) => FinalData::Primary(p.log()),
-        None => {
-            let logs: Vec<&Log> = replicas.map(|r| r.log()).collect();
-            if logs.is_empty() {
-                FinalData::Unreachable
-            } else {
-                FinalData::AnyOf(logs)
-            }
-        }
     }
+    out
+}
+
+fn replication_lag(
+    ev: &Evidence,
+    name: &dyn Fn(NodeId) -> String,
+    end: SimTime,
+) -> Vec<DatastoreLag> {
+    ev.clusters
+        .iter()
+        .map(|c| {
+            let points: Vec<_> = c
+                .members
+                .iter()
+                .map(|&m| ev.world.lag_marks[m as usize].points())
+                .collect();
+            let lag = lag_series(&points, SimDuration::from_secs(1), end);
+            DatastoreLag {
+                datastore: c.name.clone(),
+                resolution_s: 1.0,
+                members: c
+                    .members
+                    .iter()
+                    .zip(lag)
+                    .map(|(&m, l)| (name(m), l))
+                    .collect(),
+            }
+        })
+        .collect()
 }

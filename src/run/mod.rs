@@ -4,10 +4,18 @@
 //! |---|---|
 //! | [`build`] | topology + scenario + seed → processes, network, fault schedule |
 //! | [`world`] | the processes of a run, dispatched by the kernel |
-//! | [`judge`] | histories + final state → counts, RTO, RPO, safety, timeline |
+//! | [`judge`] | histories + final state → counts, outages and RTO, losses and RPO, latency, safety |
+//! | [`ops`] | each recorded operation with its verdict and response time |
+//! | [`outages`] | outages pinned to operations, their causes, latency around them |
+//! | [`losses`] | each datastore's final data, and why an acknowledged write is missing |
+//! | [`timeline`] | notes and measurements → the incident timeline |
 
 pub mod build;
 pub mod judge;
+pub mod losses;
+pub mod ops;
+pub mod outages;
+pub mod timeline;
 pub mod world;
 
 use crate::model::scenario::Scenario;
@@ -49,18 +57,15 @@ fn run_with(topo: &Topology, scenario: &Scenario, seed: u64, detail: bool) -> Ru
         "run finished"
     );
     let notes = sim.take_notes();
-    judge::judge(
-        topo,
-        scenario,
-        seed,
-        &world,
-        &assembly.clusters,
-        &notes,
+    let evidence = judge::Evidence {
+        world: &world,
+        clusters: &assembly.clusters,
+        notes: &notes,
         stats,
         wall_seconds,
-        sim.network(),
-        detail,
-    )
+        network: sim.network(),
+    };
+    judge::judge(topo, scenario, seed, &evidence, detail)
 }
 
 /// Runs `runs` seeds derived from `master`, in parallel across cores; results are in run

@@ -50,6 +50,10 @@ impl SimDuration {
     pub const fn from_nanos(ns: u64) -> Self {
         SimDuration(ns)
     }
+    /// To the nearest millisecond, for text meant for people (figures keep nanoseconds).
+    pub const fn round_to_millis(self) -> Self {
+        SimDuration(self.0.saturating_add(NANOS_PER_MILLI / 2) / NANOS_PER_MILLI * NANOS_PER_MILLI)
+    }
     pub const fn from_micros(us: u64) -> Self {
         SimDuration(us.saturating_mul(NANOS_PER_MICRO))
     }

@@ -5,13 +5,13 @@
 //! per-service verdicts); the bounds are the disaster-recovery plan's, kept loose.
 
 use crate::support::*;
-use gameday::measure::steady_state::Recovery;
+use gameday::measure::durability::LossCause;
 use gameday::model::error::Source;
 use gameday::model::topology::Topology;
 use gameday::report::summary::summarize;
 use gameday::run::RunResult;
 use gameday::run::judge::TimelineEntry;
-use gameday::sim::time::{SimDuration, SimTime};
+use gameday::sim::time::SimTime;
 use std::sync::OnceLock;
 
 const ARCHIVE_LINE: &str = "archive: Some((store: \"cold-archive\", every: \"7d\", at: \"10m\")),";
@@ -140,31 +140,24 @@ fn a_table_corruption_is_restored_from_the_last_clean_snapshot_losing_hours() {
         assert!(passed(topo, r, other), "{other}");
         let sv = service(r, topo, other);
         assert_eq!(
-            (sv.recovery, sv.lost.count),
+            (recovery(sv), sv.losses.count()),
             (Recovery::NeverBroke, 0),
             "{other}"
         );
     }
     // The snapshot before the damage is two hours older than it: so is the recovery point.
-    let rpo = accounts.lost.rpo(r.t0).as_secs_f64();
+    let rpo = accounts.rpo().as_secs_f64();
     assert!((1.5 * HOUR..2.5 * HOUR).contains(&rpo), "RPO {rpo} s");
-    let lost = accounts.lost;
-    assert!(lost.count > 0);
+    let lost = &accounts.losses;
+    assert!(lost.count() > 0);
     assert_eq!(
-        (
-            lost.by_restore,
-            lost.by_corruption,
-            lost.by_infrastructure()
-        ),
-        (lost.count, 0, 0),
+        lost.by(LossCause::Restore),
+        lost.count(),
         "every lost write was discarded by the restore: {lost:?}"
     );
-    assert_eq!(r.lost.count, lost.count, "nothing lost anywhere else");
+    assert_eq!(r.losses.count(), lost.count(), "nothing lost anywhere else");
     // Accounts came back, but after the restore: far outside the 15-minute target.
-    let rto = accounts
-        .rto(r.t0)
-        .expect("accounts recovered")
-        .as_secs_f64();
+    let rto = accounts.rto().expect("accounts recovered").as_secs_f64();
     assert!(rto > 15.0 * MIN, "RTO {rto} s");
 }
 
@@ -222,7 +215,7 @@ fn discarding_writes_in_a_restore_is_no_durability_violation() {
     // PostgreSQL is synchronous and no machine was lost: the checker would flag any write
     // lost with machines, and the restore's are not that.
     let (topo, r) = shipped_run();
-    assert!(service(r, topo, "accounts").lost.by_restore > 0);
+    assert!(service(r, topo, "accounts").losses.by(LossCause::Restore) > 0);
     assert!(r.safety_violations.is_empty(), "{:?}", r.safety_violations);
 }
 
@@ -232,25 +225,34 @@ fn point_in_time_recovery_loses_only_what_was_written_after_the_bad_transaction(
     let pitr = with_wal_archive();
     let r = run(&pitr, &shipped(&pitr, "table-corruption", &[]));
     let accounts = service(&r, &pitr, "accounts");
-    let rpo = accounts.lost.rpo(r.t0);
-    assert!(rpo < SimDuration::from_secs(1), "RPO {rpo}");
-    let lost = accounts.lost;
-    let before = service(snapshot, topo, "accounts").lost;
+    let lost = &accounts.losses;
+    let before = &service(snapshot, topo, "accounts").losses;
     assert!(
-        lost.count > 0,
+        lost.count() > 0,
         "writes after the damage are still discarded"
     );
     assert!(
-        lost.count * 5 < before.count,
+        lost.count() * 5 < before.count(),
         "PITR lost {} writes, the snapshot {}",
-        lost.count,
-        before.count
+        lost.count(),
+        before.count()
     );
-    assert_eq!(lost.by_restore, lost.count);
+    assert_eq!(lost.by(LossCause::Restore), lost.count());
     assert_eq!(
-        lost.acked_after_t0, lost.count,
+        lost.acked_after_t0,
+        lost.count(),
         "every write acknowledged before the bad transaction survived"
     );
+    // What is lost is what was written between the bad transaction and the freeze: the RPO
+    // is that window, far shorter than the snapshot's two hours.
+    let rpo = accounts.rpo().as_secs_f64();
+    let (corrupted, detected) = (150.0 * MIN, detected_and_restored(&r).0);
+    assert!(
+        rpo <= detected - corrupted + 1.0 && rpo > (detected - corrupted) * 0.9,
+        "RPO {rpo} s, freeze {} s after the damage",
+        detected - corrupted
+    );
+    assert!(rpo < service(snapshot, topo, "accounts").rpo().as_secs_f64() / 4.0);
     // Replayed to the entry just before the bad one.
     let bad = number_after(&first(&r, "corruption").detail, "at LSN ");
     let started = entries(&r, "restore")
@@ -296,16 +298,16 @@ fn with_the_vault_gone_the_runbook_restores_the_cold_archive_in_one_to_two_hours
     let took = restored - detected;
     assert!((HOUR..2.0 * HOUR).contains(&took), "restore took {took} s");
     let accounts = service(&r, &topo, "accounts");
-    assert!(accounts.rto(r.t0).is_some(), "accounts came back");
+    assert!(accounts.rto().is_some(), "accounts came back");
     // The weekly archive is older than the snapshot: more is lost.
-    let rpo = accounts.lost.rpo(r.t0).as_secs_f64();
+    let rpo = accounts.rpo().as_secs_f64();
     let (snap_topo, snapshot) = shipped_run();
-    let snapshot_rpo = service(snapshot, snap_topo, "accounts")
-        .lost
-        .rpo(snapshot.t0)
-        .as_secs_f64();
+    let snapshot_rpo = service(snapshot, snap_topo, "accounts").rpo().as_secs_f64();
     assert!(rpo > snapshot_rpo, "archive RPO {rpo} s");
-    assert_eq!(accounts.lost.by_restore, accounts.lost.count);
+    assert_eq!(
+        accounts.losses.by(LossCause::Restore),
+        accounts.losses.count()
+    );
     assert!(r.safety_violations.is_empty(), "{:?}", r.safety_violations);
 }
 
@@ -340,7 +342,7 @@ fn a_vault_lost_during_the_download_is_abandoned_for_the_cold_archive() {
     let (detected, restored) = detected_and_restored(&r);
     let took = restored - detected;
     assert!((HOUR..2.0 * HOUR).contains(&took), "restore took {took} s");
-    assert!(service(&r, &topo, "accounts").rto(r.t0).is_some());
+    assert!(service(&r, &topo, "accounts").rto().is_some());
 }
 
 #[test]
@@ -349,19 +351,11 @@ fn without_a_runbook_the_corruption_stays_and_destroys_writes() {
     let r = run(&topo, &shipped(&topo, "table-corruption", &[]));
     let accounts = service(&r, &topo, "accounts");
     // A quarter of the rows stay damaged: a quarter of the writes keep failing.
-    assert_eq!(accounts.recovery, Recovery::NotRecovered);
+    assert_eq!(recovery(accounts), Recovery::NotRecovered);
     assert!(!passed(&topo, &r, "accounts"));
-    let lost = accounts.lost;
-    assert!(lost.count > 0);
-    assert_eq!(
-        (
-            lost.by_corruption,
-            lost.by_restore,
-            lost.by_infrastructure()
-        ),
-        (lost.count, 0, 0),
-        "{lost:?}"
-    );
+    let lost = &accounts.losses;
+    assert!(lost.count() > 0);
+    assert_eq!(lost.by(LossCause::Corruption), lost.count(), "{lost:?}");
     for kind in ["detected", "restore", "restored"] {
         assert!(entries(&r, kind).is_empty(), "{kind}");
     }
@@ -392,5 +386,5 @@ fn a_bad_migration_during_the_restore_freeze_is_refused() {
         service(&r, &topo, "accounts"),
         service(snapshot, snap_topo, "accounts"),
     );
-    assert_eq!((a.lost, a.writes), (b.lost, b.writes));
+    assert_eq!((&a.losses, a.writes), (&b.losses, b.writes));
 }

@@ -101,8 +101,9 @@ fn every_run_must_meet_the_targets_without_gates_and_junit_says_by_how_much() {
     let xml = std::fs::read_to_string(&junit).unwrap();
     well_formed(&xml).unwrap();
     assert!(xml.contains("<testsuite name=\"zone-loss\""));
-    // One case per service target (4 services × RTO and RPO) and one for safety.
-    assert_eq!(xml.matches("<testcase ").count(), 9, "{xml}");
+    // One case per service target (4 services × RTO and RPO), one for safety, one for the
+    // runs reaching their end.
+    assert_eq!(xml.matches("<testcase ").count(), 10, "{xml}");
     assert_eq!(xml.matches("<failure ").count(), 1, "{xml}");
     let failure = xml.lines().find(|l| l.contains("<failure ")).unwrap();
     assert!(failure.contains("accounts: RTO"), "{failure}");
@@ -123,7 +124,7 @@ fn percentile_and_probability_gates_decide_when_given() {
     assert_eq!(code, 0, "the gates hold though no run met the 20 s target");
     let xml = std::fs::read_to_string(&junit).unwrap();
     well_formed(&xml).unwrap();
-    assert_eq!(xml.matches("<testcase ").count(), 3, "{xml}");
+    assert_eq!(xml.matches("<testcase ").count(), 4, "{xml}");
     assert!(xml.contains("accounts: p50 RTO ≤ 40s"), "{xml}");
     assert!(xml.contains("accounts: P(RPO = 0) ≥ 1"), "{xml}");
 
@@ -141,7 +142,7 @@ fn percentile_and_probability_gates_decide_when_given() {
     let xml = std::fs::read_to_string(&junit).unwrap();
     well_formed(&xml).unwrap();
     // Applied to each of the four services.
-    assert_eq!(xml.matches("<testcase ").count(), 5, "{xml}");
+    assert_eq!(xml.matches("<testcase ").count(), 6, "{xml}");
 }
 
 #[test]

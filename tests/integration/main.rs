@@ -19,3 +19,4 @@ mod rw1;
 mod safety;
 mod status_page;
 mod support;
+mod trust;

@@ -1,7 +1,6 @@
 //! Redis game state: asynchronous replication across regions, Sentinel quorum failover.
 
 use crate::support::*;
-use gameday::measure::steady_state::Recovery;
 use gameday::run::run_batch;
 use gameday::sim::time::SimDuration;
 
@@ -21,15 +20,15 @@ fn losing_the_redis_master_zone_fails_over_through_the_sentinels() {
         r.timeline
     );
     let game = service(&r, &topo, "game-state");
-    assert!(matches!(game.recovery, Recovery::RecoveredAt(_)));
+    assert!(matches!(recovery(game), Recovery::RecoveredAt(_)));
     // Detection needs down_after (5 s); the whole failover stays well inside a minute.
-    let rto = game.rto(r.t0).unwrap();
+    let rto = game.rto().unwrap();
     assert!(
         rto >= SimDuration::from_secs(5) && rto < SimDuration::from_secs(60),
         "RTO {rto}"
     );
     let accounts = service(&r, &topo, "accounts");
-    assert_eq!(accounts.lost.count, 0, "PostgreSQL lost only a standby");
+    assert_eq!(accounts.losses.count(), 0, "PostgreSQL lost only a standby");
     assert!(r.safety_violations.is_empty(), "{:?}", r.safety_violations);
 }
 
@@ -47,15 +46,15 @@ fn game_state_rpo_is_bounded_by_the_replication_lag() {
     let mut lost_any = false;
     for r in &runs {
         let g = service(r, &topo, "game-state");
-        let rpo = g.lost.rpo(r.t0);
+        let rpo = g.rpo();
         assert!(
             rpo <= SimDuration::from_millis(320),
             "seed {}: RPO {rpo}",
             r.seed
         );
-        lost_any |= g.lost.count > 0;
+        lost_any |= g.losses.count() > 0;
         let a = service(r, &topo, "accounts");
-        assert_eq!(a.lost.count, 0, "accounts never lose data here");
+        assert_eq!(a.losses.count(), 0, "accounts never lose data here");
     }
     assert!(
         lost_any,
@@ -89,7 +88,7 @@ fn a_partitioned_redis_master_keeps_accepting_writes_and_the_checker_says_so() {
     );
     let game = service(&r, &topo, "game-state");
     assert!(
-        game.lost.count > 0,
+        game.losses.count() > 0,
         "the old master's writes are discarded when it rejoins"
     );
     assert!(

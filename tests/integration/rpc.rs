@@ -2,7 +2,6 @@
 //! keeps working; a provider outage is routed around.
 
 use crate::support::*;
-use gameday::measure::steady_state::Recovery;
 
 fn short(name: &str) -> String {
     edit(
@@ -17,7 +16,7 @@ fn a_chain_halt_disables_blockchain_features_and_nothing_else() {
     let r = run(&topo, &scenario(&topo, &short("chain-halt")));
     for core in ["accounts", "game-state", "assets", "status-page"] {
         assert_eq!(
-            service(&r, &topo, core).recovery,
+            recovery(service(&r, &topo, core)),
             Recovery::NeverBroke,
             "{core}"
         );
@@ -29,7 +28,7 @@ fn a_chain_halt_disables_blockchain_features_and_nothing_else() {
             "{feature} is unavailable during the halt"
         );
         // Back when blocks resume (the halt lasts 10 minutes from 600 s).
-        let rto = f.rto(r.t0).expect("recovers after the halt");
+        let rto = f.rto().expect("recovers after the halt");
         let secs = rto.as_secs_f64();
         assert!((580.0..640.0).contains(&secs), "{feature}: RTO {rto}");
     }
@@ -68,7 +67,7 @@ fn a_provider_outage_is_routed_around() {
     );
     for feature in ["mint", "marketplace"] {
         assert_eq!(
-            service(&r, &topo, feature).recovery,
+            recovery(service(&r, &topo, feature)),
             Recovery::NeverBroke,
             "{feature}"
         );

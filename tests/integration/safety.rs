@@ -2,7 +2,6 @@
 //! broken setup makes its checker fail.
 
 use crate::support::*;
-use gameday::measure::steady_state::Recovery;
 use gameday::sim::time::SimDuration;
 
 const ASYNC: (&str, &str) = (
@@ -147,12 +146,12 @@ fn region_loss_cannot_fail_postgres_over_safely_and_says_so() {
             .any(|e| e.kind == "rerouted" && e.detail.contains("alb-us-west-2"))
     );
     assert_eq!(
-        service(&r, &topo, "accounts").recovery,
+        recovery(service(&r, &topo, "accounts")),
         Recovery::NotRecovered
     );
     let g = service(&r, &topo, "game-state");
     assert!(
-        matches!(g.recovery, Recovery::RecoveredAt(_)),
+        matches!(recovery(g), Recovery::RecoveredAt(_)),
         "Redis fails over"
     );
     assert!(r.safety_violations.is_empty(), "{:?}", r.safety_violations);
@@ -180,7 +179,7 @@ fn without_synchronous_mode_region_loss_fails_over_at_the_risk_of_loss() {
         r.timeline
     );
     assert!(matches!(
-        service(&r, &topo, "accounts").recovery,
+        recovery(service(&r, &topo, "accounts")),
         Recovery::RecoveredAt(_)
     ));
 }
@@ -200,7 +199,7 @@ fn a_partition_between_regions_loses_no_acknowledged_postgres_write() {
         "{:?}",
         r.safety_violations
     );
-    assert_eq!(service(&r, &topo, "accounts").lost.count, 0);
+    assert_eq!(service(&r, &topo, "accounts").losses.count(), 0);
 }
 
 #[test]
@@ -228,7 +227,7 @@ fn a_fault_that_never_ends_without_a_standby_is_not_recovered() {
         ),
     );
     let r = run(&topo, &s);
-    assert_eq!(r.recovery, Recovery::NotRecovered);
+    assert_eq!(run_recovery(&r), Recovery::NotRecovered);
     assert_eq!(r.rto(), None);
     assert!(r.timeline.iter().any(|e| e.kind == "no_candidate"));
 }
@@ -252,9 +251,9 @@ fn a_provider_outage_moves_european_players_to_aws() {
         r.timeline
     );
     assert!(
-        matches!(r.recovery, Recovery::RecoveredAt(_)),
+        matches!(run_recovery(&r), Recovery::RecoveredAt(_)),
         "{:?}",
-        r.recovery
+        run_recovery(&r)
     );
     assert_eq!(r.writes.acked_lost, 0);
     assert!(r.promoted.is_none(), "the database was not touched");

@@ -2,7 +2,6 @@
 //! on the platform it goes down with it.
 
 use crate::support::*;
-use gameday::measure::steady_state::Recovery;
 
 #[test]
 fn a_status_page_on_its_own_provider_stays_up_through_a_region_loss() {
@@ -14,11 +13,11 @@ fn a_status_page_on_its_own_provider_stays_up_through_a_region_loss() {
     );
     let r = run(&topo, &s);
     assert_eq!(
-        service(&r, &topo, "status-page").recovery,
+        recovery(service(&r, &topo, "status-page")),
         Recovery::NeverBroke
     );
     assert_ne!(
-        r.recovery,
+        run_recovery(&r),
         Recovery::NeverBroke,
         "the platform itself broke"
     );
@@ -46,13 +45,14 @@ fn a_status_page_hosted_on_the_platform_goes_down_with_it() {
     );
     let r = run(&topo, &s);
     assert_eq!(
-        service(&r, &topo, "status-page").recovery,
+        recovery(service(&r, &topo, "status-page")),
         Recovery::NotRecovered,
         "it has nowhere else to run"
     );
     let sp = service(&r, &topo, "status-page");
     assert_eq!(
-        sp.lost.count, 0,
+        sp.losses.count(),
+        0,
         "a static page has nothing durable to lose"
     );
 }

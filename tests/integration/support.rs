@@ -3,8 +3,9 @@
 use gameday::model::error::Source;
 use gameday::model::scenario::{ParsedScenario, Scenario};
 use gameday::model::topology::Topology;
-use gameday::run::judge::ServiceResult;
+use gameday::run::judge::{ServiceResult, Status};
 use gameday::run::{RunResult, run_once};
+use gameday::sim::time::SimTime;
 use std::path::PathBuf;
 
 pub fn root() -> PathBuf {
@@ -70,4 +71,43 @@ pub fn gameday(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// Where a service stands at the end of a run, in the terms the tests ask about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recovery {
+    /// No outage.
+    NeverBroke,
+    /// Its last outage ended here.
+    RecoveredAt(SimTime),
+    NotRecovered,
+    NotJudged,
+}
+
+pub fn recovery(sv: &ServiceResult) -> Recovery {
+    match sv.status() {
+        Status::Held => Recovery::NeverBroke,
+        Status::Recovered => Recovery::RecoveredAt(
+            sv.outages
+                .last()
+                .and_then(|o| o.end)
+                .expect("a recovered service's outages ended"),
+        ),
+        Status::NotRecovered => Recovery::NotRecovered,
+        Status::NotJudged => Recovery::NotJudged,
+    }
+}
+
+/// The worst service's: not judged, then not recovered, then the latest recovery.
+pub fn run_recovery(r: &RunResult) -> Recovery {
+    r.services
+        .iter()
+        .map(recovery)
+        .max_by_key(|x| match x {
+            Recovery::NeverBroke => (0, SimTime::ZERO),
+            Recovery::RecoveredAt(t) => (1, *t),
+            Recovery::NotRecovered => (2, SimTime::ZERO),
+            Recovery::NotJudged => (3, SimTime::ZERO),
+        })
+        .unwrap_or(Recovery::NeverBroke)
 }

@@ -1,0 +1,268 @@
+//! Outages to the operation: where each one starts and ends as clients saw it, what caused
+//! it, and response times before, during and after it.
+//!
+//! `measure::steady_state` finds outages in buckets; here each end is pinned to operations:
+//!
+//! - **Start**: the send time of the earliest failing (or too slow) operation of the outage's
+//!   first bad bucket, unless a fault struck while that operation was in flight: then the
+//!   fault's instant (an operation sent at 599.9 s that timed out because its server was lost
+//!   at 600 s was hit at 600 s, not before the fault).
+//! - **End** (`recovered_at`): the earliest acknowledgement of an operation sent after the
+//!   last failing operation of the outage's last bad bucket: the instant a client saw the
+//!   service answer again. It is after that last failure was sent, after whatever made the
+//!   answer possible (a promotion, a reroute, a restore: the answer is their consequence), and
+//!   never before the end of a fault that alone keeps the service down, since clients keep
+//!   failing until it ends.
+//! - **Causes**: the faults injected or ended in the window before the start; when none was,
+//!   the faults still in effect at the start; when none is, the outage has no fault to blame.
+
+use super::ops::JudgedOp;
+use crate::measure::latency::{LatencyStats, Samples};
+use crate::measure::steady_state::{BucketOutage, Rule, SuccessSeries};
+use crate::model::scenario::Fault;
+use crate::sim::time::{SimDuration, SimTime};
+use serde::Serialize;
+
+/// How a fault relates to an outage it is blamed for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CauseKind {
+    /// Injected in the window before the outage started.
+    Injected,
+    /// Ended in that window (a healed partition, a node rejoining).
+    Ended,
+    /// Injected earlier and still in effect when the outage started.
+    Active,
+}
+
+/// A fault blamed for an outage (`fault`: its index in the scenario).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cause {
+    pub fault: usize,
+    pub kind: CauseKind,
+}
+
+/// Response times around one outage.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Around {
+    /// Since the previous outage ended (or the run started).
+    pub before: Option<LatencyStats>,
+    pub during: Option<LatencyStats>,
+    /// Until the next outage starts (or the run ends).
+    pub after: Option<LatencyStats>,
+}
+
+/// One period in which a service's steady state did not hold.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outage {
+    pub start: SimTime,
+    /// When operations succeeded again; `None`: still down at the end of the judged run.
+    pub end: Option<SimTime>,
+    /// Send time of the last failing operation of its last bad bucket: `end` is after it.
+    pub last_failure: SimTime,
+    pub causes: Vec<Cause>,
+    /// Operations sent during it that failed (or were too slow).
+    pub bad_ops: u64,
+    /// Of those sent in its first bad bucket: failed and judged.
+    pub first_bucket: (u64, u64),
+    pub latency: Around,
+}
+
+impl Outage {
+    pub fn duration(&self) -> Option<SimDuration> {
+        self.end.map(|e| e.saturating_since(self.start))
+    }
+}
+
+/// What the op passes need to know of one service.
+pub struct ServiceOutages<'a> {
+    pub series: &'a SuccessSeries,
+    pub rule: Rule,
+    pub buckets: Vec<BucketOutage>,
+    first_bad: Vec<Option<(SimTime, SimTime)>>,
+    last_bad: Vec<Option<SimTime>>,
+    recovered: Vec<Option<SimTime>>,
+    bad_ops: Vec<u64>,
+    segments: Vec<Samples>,
+}
+
+impl<'a> ServiceOutages<'a> {
+    pub fn new(series: &'a SuccessSeries, rule: Rule, buckets: Vec<BucketOutage>) -> Self {
+        let k = buckets.len();
+        ServiceOutages {
+            series,
+            rule,
+            first_bad: vec![None; k],
+            last_bad: vec![None; k],
+            recovered: vec![None; k],
+            bad_ops: vec![0; k],
+            segments: vec![Samples::default(); 2 * k + 1],
+            buckets,
+        }
+    }
+
+    /// The outage whose bucket span `[first_bad, recovered)` could hold bucket `b`.
+    fn around(&self, b: usize) -> Option<usize> {
+        self.buckets
+            .partition_point(|o| o.first_bad <= b)
+            .checked_sub(1)
+    }
+
+    /// Pass 1: the first and last failing operations of each outage's bad buckets.
+    pub fn see_failure(&mut self, o: &JudgedOp) {
+        if !o.bad(self.rule.latency) {
+            return;
+        }
+        let b = self.series.bucket(o.op.sent);
+        let Some(k) = self.around(b) else { return };
+        let ob = self.buckets[k];
+        if b == ob.first_bad && self.first_bad[k].is_none_or(|(s, _)| o.op.sent < s) {
+            self.first_bad[k] = Some((o.op.sent, o.failed_at));
+        }
+        if b == ob.last_bad && self.last_bad[k].is_none_or(|s| o.op.sent > s) {
+            self.last_bad[k] = Some(o.op.sent);
+        }
+        if ob.recovered.is_none_or(|r| b < r) {
+            self.bad_ops[k] += 1;
+        }
+    }
+
+    /// Pass 2: the first acknowledgement of an operation sent after each recovered outage's
+    /// last failure: when a client saw the service answer again.
+    pub fn see_success(&mut self, o: &JudgedOp) {
+        if !o.good(self.rule.latency) {
+            return;
+        }
+        let b = self.series.bucket(o.op.sent);
+        let Some(k) = self
+            .buckets
+            .partition_point(|x| x.last_bad <= b)
+            .checked_sub(1)
+        else {
+            return;
+        };
+        if self.buckets[k].recovered.is_none() {
+            return;
+        }
+        let after = self.last_bad[k].is_none_or(|l| o.op.sent > l);
+        if after && self.recovered[k].is_none_or(|r| o.op.done < r) {
+            self.recovered[k] = Some(o.op.done);
+        }
+    }
+
+    /// The outages, ends pinned to operations (after passes 1 and 2).
+    pub fn resolve(&self, faults: &[Fault]) -> Vec<Outage> {
+        let instants = fault_instants(faults);
+        let mut out: Vec<Outage> = Vec::with_capacity(self.buckets.len());
+        for (k, ob) in self.buckets.iter().enumerate() {
+            let fallback = self.series.start_of(ob.first_bad);
+            let (sent, failed_at) = self.first_bad[k].unwrap_or((fallback, fallback));
+            // A fault that struck while the first failing operation was in flight.
+            let struck = instants
+                .iter()
+                .copied()
+                .find(|&t| t > sent && t <= failed_at);
+            let last = self.last_bad[k].unwrap_or(fallback);
+            let end = ob.recovered.map(|r| {
+                self.recovered[k]
+                    .unwrap_or(self.series.start_of(r))
+                    .max(last)
+            });
+            let start = struck.unwrap_or(sent).min(end.unwrap_or(SimTime::MAX));
+            let first = (
+                self.series.failed[ob.first_bad],
+                self.series.ok[ob.first_bad] + self.series.failed[ob.first_bad],
+            );
+            out.push(Outage {
+                start,
+                end,
+                last_failure: last,
+                causes: causes(faults, start, self.rule.steady.window),
+                bad_ops: self.bad_ops[k],
+                first_bucket: first,
+                latency: Around::default(),
+            });
+        }
+        debug_assert!(
+            out.windows(2)
+                .all(|w| w[0].end.is_some_and(|e| e <= w[1].start))
+        );
+        out
+    }
+
+    /// Pass 3: response times by segment (before the first outage, during it, between it and
+    /// the next …), given the resolved outages.
+    pub fn see_latency(&mut self, o: &JudgedOp, outages: &[Outage]) {
+        if o.verdict != crate::measure::outcome::Verdict::Acked {
+            return;
+        }
+        let t = o.op.sent;
+        let k = outages.partition_point(|x| x.start <= t);
+        // Segment 2k: before outage k; 2k - 1: during outage k - 1 if still inside it.
+        let seg = match k.checked_sub(1) {
+            Some(j) if outages[j].end.is_none_or(|e| t < e) => 2 * j + 1,
+            _ => 2 * k,
+        };
+        self.segments[seg].push(o.latency);
+    }
+
+    /// Fills each outage's latency figures and returns the service's over the whole run.
+    pub fn latency(&mut self, outages: &mut [Outage]) -> Option<LatencyStats> {
+        let stats: Vec<Option<LatencyStats>> =
+            self.segments.iter_mut().map(|s| s.stats()).collect();
+        for (j, o) in outages.iter_mut().enumerate() {
+            o.latency = Around {
+                before: stats[2 * j],
+                during: stats[2 * j + 1],
+                after: stats[2 * j + 2],
+            };
+        }
+        let mut all = Samples::default();
+        for s in &self.segments {
+            all.extend(s);
+        }
+        all.stats()
+    }
+}
+
+/// Every instant a fault was injected or lifted, in order.
+fn fault_instants(faults: &[Fault]) -> Vec<SimTime> {
+    let mut v: Vec<SimTime> = faults
+        .iter()
+        .flat_map(|f| std::iter::once(f.at).chain(f.until))
+        .collect();
+    v.sort();
+    v
+}
+
+/// The faults blamed for an outage starting at `start` (`window`: the steady-state window).
+pub fn causes(faults: &[Fault], start: SimTime, window: SimDuration) -> Vec<Cause> {
+    let from = SimTime(start.0.saturating_sub(window.0));
+    let near = |t: SimTime| t >= from && t <= start;
+    let mut out: Vec<Cause> = Vec::new();
+    for (i, f) in faults.iter().enumerate() {
+        if near(f.at) {
+            out.push(Cause {
+                fault: i,
+                kind: CauseKind::Injected,
+            });
+        } else if f.until.is_some_and(near) {
+            out.push(Cause {
+                fault: i,
+                kind: CauseKind::Ended,
+            });
+        }
+    }
+    if out.is_empty() {
+        out = faults
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.at <= start && f.until.is_none_or(|u| u > start))
+            .map(|(fault, _)| Cause {
+                fault,
+                kind: CauseKind::Active,
+            })
+            .collect();
+    }
+    out
+}

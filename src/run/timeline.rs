@@ -1,0 +1,444 @@
+//! The incident timeline of one run: what processes noted (faults, detections, failovers,
+//! restores, reroutes), and what the judge measured (each service's first success, outages,
+//! recoveries, data at risk), in time order.
+//!
+//! Owns turning notes into lines; measuring belongs to `judge` and `outages`.
+
+use super::outages::{CauseKind, Outage};
+use crate::logic::backup::BackupKind;
+use crate::logic::restore::Step;
+use crate::logic::{NodeId, Note};
+use crate::model::scenario::Scenario;
+use crate::sim::time::SimTime;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One line of a run's incident timeline.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TimelineEntry {
+    #[serde(serialize_with = "secs")]
+    pub at_s: SimTime,
+    pub kind: &'static str,
+    pub detail: String,
+}
+
+fn secs<S: serde::Serializer>(t: &SimTime, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(t.as_secs_f64())
+}
+
+/// A line made from a note: its kind, the key that merges it with the same move by other
+/// nodes (`None`: never merged), and its text.
+type Line = (&'static str, Option<String>, String);
+
+/// When the response reached its milestones, the first time after the incident started.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Milestones {
+    pub detected: Option<SimTime>,
+    pub promoted: Option<SimTime>,
+    pub rerouted: Option<SimTime>,
+}
+
+impl Milestones {
+    fn see(&mut self, at: SimTime, note: &Note) {
+        let slot = match note {
+            Note::CorruptionDetected { .. } | Note::Detected { .. } => &mut self.detected,
+            Note::SentinelObjectivelyDown { .. } => &mut self.detected,
+            Note::Restored { .. } => &mut self.promoted,
+            Note::Promoted { epoch } if *epoch > 1 || at > SimTime::ZERO => &mut self.promoted,
+            Note::Rerouted { .. } => &mut self.rerouted,
+            _ => return,
+        };
+        *slot = slot.or(Some(at));
+    }
+}
+
+/// Reads notes into timeline lines, remembering what earlier notes said (stored backups).
+pub struct NoteReader<'a> {
+    pub name: &'a dyn Fn(NodeId) -> String,
+    backups: BTreeMap<u32, (SimTime, BackupKind)>,
+}
+
+impl<'a> NoteReader<'a> {
+    pub fn new(name: &'a dyn Fn(NodeId) -> String) -> Self {
+        NoteReader {
+            name,
+            backups: BTreeMap::new(),
+        }
+    }
+
+    /// Notes about data: backups, corruption, the restore runbook.
+    fn describe(&mut self, at: SimTime, node: NodeId, note: Note) -> Option<Line> {
+        let name = self.name;
+        let backups = &mut self.backups;
+        let line = match note {
+            Note::BackupStored { id, kind, lsn } => {
+                backups.insert(id, (at, kind));
+                (
+                    "backup",
+                    None,
+                    format!(
+                        "{} stored a {} (up to LSN {lsn})",
+                        name(node),
+                        kind_name(kind)
+                    ),
+                )
+            }
+            Note::BackupFailed { id } => (
+                "backup_failed",
+                None,
+                format!("backup {id:#x} was not stored (refused or no answer from its store)"),
+            ),
+            Note::RetentionRefused { id, delete } => (
+                "retention",
+                Some(format!("{delete}")),
+                format!(
+                    "{} refused to {} {}: inside its retention period",
+                    name(node),
+                    if delete { "delete" } else { "overwrite" },
+                    describe_backup(backups, id)
+                ),
+            ),
+            Note::CorruptionInjected { lsn, ppm } => (
+                "corruption",
+                None,
+                format!(
+                    "{} committed a bad transaction at LSN {lsn} damaging {:.1}% of the rows; it replicates",
+                    name(node),
+                    ppm as f64 / 10_000.0
+                ),
+            ),
+            Note::CorruptionDetected { lsn, by_users } => (
+                "detected",
+                None,
+                format!(
+                    "{} found the corruption (from LSN {lsn}) {}; writes frozen",
+                    name(node),
+                    if by_users {
+                        "after user reports"
+                    } else {
+                        "by a scheduled integrity check"
+                    }
+                ),
+            ),
+            Note::RestoreStarted { source, id, target } => {
+                let what = describe_backup(backups, id);
+                (
+                    "restore",
+                    None,
+                    format!(
+                        "{} restores {what} from {}, up to LSN {target}",
+                        name(node),
+                        name(source)
+                    ),
+                )
+            }
+            Note::RestoreSourceFailed { source, id } => (
+                "restore",
+                None,
+                format!(
+                    "{} gave up on {} at {}: trying the next source",
+                    name(node),
+                    describe_backup(backups, id),
+                    name(source)
+                ),
+            ),
+            Note::RestoreStep { step } => (
+                "restore",
+                None,
+                format!(
+                    "{}: {}",
+                    name(node),
+                    match step {
+                        Step::Provisioned => "instance provisioned",
+                        Step::Downloaded => "backup downloaded",
+                        Step::Replayed => "WAL replayed to the recovery target",
+                        Step::Redeployed =>
+                            "configuration and code redeployed from version control",
+                        Step::Verified => "restored data verified",
+                    }
+                ),
+            ),
+            Note::Restored { epoch, lsn } => (
+                "restored",
+                None,
+                format!(
+                    "{} switched to the restored data (up to LSN {lsn}) as epoch {epoch}",
+                    name(node)
+                ),
+            ),
+            Note::RestoreImpossible => (
+                "restore",
+                None,
+                format!("{} found no clean backup to restore", name(node)),
+            ),
+            other => return self.describe_failover(at, node, other),
+        };
+        Some(line)
+    }
+
+    /// Notes about failure detection, failover and routing.
+    fn describe_failover(&self, at: SimTime, node: NodeId, note: Note) -> Option<Line> {
+        let name = self.name;
+        let line = match note {
+            Note::Detected { node: dead } => (
+                "detected",
+                None,
+                format!("{} found {} dead (lease expired)", name(node), name(dead)),
+            ),
+            Note::Promoted { epoch } if epoch > 1 || at > SimTime::ZERO => (
+                "promoted",
+                None,
+                format!("{} became primary of epoch {epoch}", name(node)),
+            ),
+            Note::Promoted { .. } => return None,
+            Note::Demoted { epoch, reason } => (
+                "demoted",
+                None,
+                format!(
+                    "{} stopped being primary of epoch {epoch} ({reason:?})",
+                    name(node)
+                ),
+            ),
+            Note::Rerouted { to } => (
+                "rerouted",
+                Some(format!("to {}", name(to))),
+                format!("{} now sends to {}", name(node), name(to)),
+            ),
+            Note::TargetHealth { target, healthy } => {
+                let state = if healthy { "up" } else { "down" };
+                (
+                    "health",
+                    Some(format!("{} {state}", name(target))),
+                    format!("{} marked {} {state}", name(node), name(target)),
+                )
+            }
+            Note::NoCandidate => (
+                "no_candidate",
+                Some(String::new()),
+                format!("{} found no eligible replica to promote", name(node)),
+            ),
+            Note::Rewound { lsn, discarded } => (
+                "rewound",
+                None,
+                format!(
+                    "{} discarded {discarded} entries above LSN {lsn}",
+                    name(node)
+                ),
+            ),
+            Note::Maintenance { on } => (
+                "maintenance",
+                Some(format!("{on}")),
+                format!(
+                    "{} {} maintenance mode for blockchain features",
+                    name(node),
+                    if on { "entered" } else { "left" }
+                ),
+            ),
+            Note::OriginFailover { from, to } => (
+                "origin_failover",
+                Some(format!("{} -> {}", name(from), name(to))),
+                format!(
+                    "{} turned from origin {} to {}",
+                    name(node),
+                    name(from),
+                    name(to)
+                ),
+            ),
+            Note::SentinelSubjectivelyDown { master } => (
+                "sdown",
+                Some(name(master)),
+                format!("{} marked {} subjectively down", name(node), name(master)),
+            ),
+            Note::SentinelObjectivelyDown { master } => (
+                "odown",
+                Some(name(master)),
+                format!("{} marked {} objectively down", name(node), name(master)),
+            ),
+            Note::SentinelTryFailover { epoch } => (
+                "try_failover",
+                None,
+                format!(
+                    "{} asked for votes to fail over in epoch {epoch}",
+                    name(node)
+                ),
+            ),
+            Note::SentinelElected { epoch } => (
+                "sentinel_leader",
+                None,
+                format!(
+                    "{} was elected failover leader of epoch {epoch}",
+                    name(node)
+                ),
+            ),
+            Note::SentinelFailoverAborted { epoch, reason } => (
+                "failover_abort",
+                None,
+                format!(
+                    "{} abandoned its failover of epoch {epoch} ({reason:?})",
+                    name(node)
+                ),
+            ),
+            Note::SentinelSwitchedMaster { master, epoch } => (
+                "switch_master",
+                Some(format!("{} {epoch}", name(master))),
+                format!(
+                    "{} switched to master {} (epoch {epoch})",
+                    name(node),
+                    name(master)
+                ),
+            ),
+            _ => return None,
+        };
+        Some(line)
+    }
+}
+
+fn kind_name(k: BackupKind) -> &'static str {
+    match k {
+        BackupKind::Snapshot => "snapshot",
+        BackupKind::Archive => "full archive",
+    }
+}
+
+/// "the snapshot stored at 2046 s", from the backups stored so far in the run.
+fn describe_backup(backups: &BTreeMap<u32, (SimTime, BackupKind)>, id: u32) -> String {
+    match backups.get(&id) {
+        Some((at, k)) => format!("the {} stored at {:.0} s", kind_name(*k), at.as_secs_f64()),
+        None => format!("backup {id:#x}"),
+    }
+}
+
+/// Lines from the processes' notes, many nodes making the same move merged into one line
+/// (the first, and how many followed); and the milestones after `t0`.
+pub fn note_lines(
+    notes: &[(SimTime, NodeId, Note)],
+    reader: &mut NoteReader,
+    t0: Option<SimTime>,
+) -> (Vec<TimelineEntry>, Milestones) {
+    let mut out: Vec<TimelineEntry> = Vec::new();
+    let mut milestones = Milestones::default();
+    let mut groups: BTreeMap<(&'static str, String), (usize, usize)> = BTreeMap::new();
+    for &(at, node, note) in notes {
+        if t0.is_some_and(|t| at >= t) {
+            milestones.see(at, &note);
+        }
+        let Some((kind, group, detail)) = reader.describe(at, node, note) else {
+            continue;
+        };
+        if let Some(key) = group {
+            if let Some((_, count)) = groups.get_mut(&(kind, key.clone())) {
+                *count += 1;
+                continue;
+            }
+            groups.insert((kind, key), (out.len(), 1));
+        }
+        out.push(TimelineEntry {
+            at_s: at,
+            kind,
+            detail,
+        });
+    }
+    for (index, count) in groups.into_values() {
+        if count > 1 {
+            out[index].detail.push_str(&format!(" (first of {count})"));
+        }
+    }
+    (out, milestones)
+}
+
+/// The scenario's faults that the run reached (all of them unless it stopped at `stop`).
+pub fn fault_lines(s: &Scenario, end: SimTime, stop: Option<SimTime>) -> Vec<TimelineEntry> {
+    let reached = |t: SimTime| t < end && stop.is_none_or(|x| t <= x);
+    let mut out = Vec::new();
+    for f in s.faults.iter().filter(|f| reached(f.at)) {
+        out.push(TimelineEntry {
+            at_s: f.at,
+            kind: "fault",
+            detail: f.detail.clone(),
+        });
+        if let Some(u) = f.until.filter(|&u| reached(u)) {
+            out.push(TimelineEntry {
+                at_s: u,
+                kind: "fault_end",
+                detail: format!("{} (ended)", f.detail),
+            });
+        }
+    }
+    out
+}
+
+/// What the timeline says of one service's measured history.
+pub struct ServiceStory<'a> {
+    /// "accounts: " with several services, "" with one.
+    pub who: String,
+    pub first_success: Option<SimTime>,
+    pub outages: &'a [Outage],
+}
+
+/// Each service's first success, outages and recoveries.
+pub fn service_lines(s: &Scenario, story: &ServiceStory, end: SimTime) -> Vec<TimelineEntry> {
+    let who = &story.who;
+    let mut out = Vec::new();
+    if let Some(at) = story.first_success {
+        out.push(TimelineEntry {
+            at_s: at,
+            kind: "first_success",
+            detail: format!("{who}first operation sent after the fault was acknowledged"),
+        });
+    }
+    let ss = &s.steady_state;
+    for o in story.outages {
+        let (failed, judged) = o.first_bucket;
+        out.push(TimelineEntry {
+            at_s: o.start,
+            kind: "outage",
+            detail: format!(
+                "{who}outage: {failed} of {judged} operations sent in its first {} failed or were too slow; {}",
+                ss.resolution,
+                cause_words(s, o)
+            ),
+        });
+        let line = match o.end {
+            Some(at) => TimelineEntry {
+                at_s: at,
+                kind: "recovered",
+                detail: format!(
+                    "{who}recovered after {}: operations succeed again from here, and steady state (≥ {}% success over {}) held",
+                    at.saturating_since(o.start).round_to_millis(),
+                    ss.threshold * 100.0,
+                    ss.window
+                ),
+            },
+            None => TimelineEntry {
+                at_s: end,
+                kind: "not_recovered",
+                detail: format!(
+                    "{who}still below steady state at the end of the run: down since {:.3} s",
+                    o.start.as_secs_f64()
+                ),
+            },
+        };
+        out.push(line);
+    }
+    out
+}
+
+/// "cause: zone us-east-1a lost", or why no fault is blamed.
+pub fn cause_words(s: &Scenario, o: &Outage) -> String {
+    if o.causes.is_empty() {
+        return "no fault was injected, ended or in effect before it".to_string();
+    }
+    let parts: Vec<String> = o
+        .causes
+        .iter()
+        .map(|c| {
+            let d = &s.faults[c.fault].detail;
+            match c.kind {
+                CauseKind::Injected => d.clone(),
+                CauseKind::Ended => format!("{d} (ended)"),
+                CauseKind::Active => format!("{d} (in effect since {})", s.faults[c.fault].at),
+            }
+        })
+        .collect();
+    format!("cause: {}", parts.join("; "))
+}
