@@ -245,7 +245,6 @@ pub struct RunSummary {
     pub lost_acked_after_fault: u64,
     pub events: u64,
     pub trace_hash: String,
-    pub wall_seconds: f64,
     pub passed: bool,
 }
 
@@ -518,7 +517,6 @@ pub fn summarize(
             lost_acked_after_fault: r.lost.acked_after_t0,
             events: r.events,
             trace_hash: format!("{:016x}", r.trace_hash),
-            wall_seconds: r.wall_seconds,
             passed: why.is_empty(),
         });
         failures.extend(why);

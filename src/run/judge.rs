@@ -18,7 +18,7 @@ use crate::measure::steady_state::{Recovery, SuccessSeries, recovery};
 use crate::model::scenario::Scenario;
 use crate::model::topology::Role;
 use crate::model::topology::Topology;
-use crate::sim::kernel::RunStats;
+use crate::sim::kernel::{RunStats, Stopped};
 use crate::sim::network::Network;
 use crate::sim::time::{SimDuration, SimTime};
 use serde::Serialize;
@@ -90,8 +90,10 @@ pub struct RunResult {
     pub seed: u64,
     pub events: u64,
     pub trace_hash: u64,
-    pub budget_exhausted: bool,
-    pub wall_seconds: f64,
+    /// Why the run stopped before its end (a budget), or `None`.
+    pub stopped: Option<Stopped>,
+    /// Simulated time of the last processed event.
+    pub last_event_at: SimTime,
     /// Summed over services.
     pub writes: WriteCounts,
     /// Incident start: the first fault's injection time.
@@ -134,7 +136,6 @@ pub fn judge(
     clusters: &[Arc<ClusterSpec>],
     notes: &[(SimTime, NodeId, Note)],
     stats: RunStats,
-    wall_seconds: f64,
     network: &Network,
     detail: bool,
 ) -> RunResult {
@@ -307,10 +308,17 @@ pub fn judge(
             lost_per_cluster[k].by_infrastructure(),
         ));
     }
-    if stats.budget_exhausted {
+    if let Some(stop) = stats.stopped {
+        let bound = match stop {
+            Stopped::EventBudget => format!("the event budget ({}) ran out", scenario.event_budget),
+            Stopped::MemoryBudget { bytes } => format!(
+                "the memory budget ({} bytes) was exceeded ({bytes} bytes held)",
+                scenario.memory_budget
+            ),
+        };
         violations.push(format!(
-            "the event budget ({}) ran out at {}: the run stopped early and its results are incomplete",
-            scenario.event_budget, stats.last_event_at
+            "{bound} at {}: the run stopped early and its results are incomplete",
+            stats.last_event_at
         ));
     }
 
@@ -633,8 +641,8 @@ pub fn judge(
         seed,
         events: stats.events,
         trace_hash: stats.trace_hash,
-        budget_exhausted: stats.budget_exhausted,
-        wall_seconds,
+        stopped: stats.stopped,
+        last_event_at: stats.last_event_at,
         writes,
         t0,
         recovery,
