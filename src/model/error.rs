@@ -121,7 +121,7 @@ impl Source {
     /// Every occurrence of `field:` (a whole word: `interval:` is not `request_interval:`),
     /// as the offset of its value and the value as written up to the next `,`, `)` or line
     /// end, quotes trimmed.
-    fn field_values(&self, field: &str) -> Vec<(usize, String)> {
+    pub fn field_values(&self, field: &str) -> Vec<(usize, String)> {
         let pattern = format!("{field}:");
         let bytes = self.text.as_bytes();
         self.text
@@ -143,7 +143,14 @@ impl Source {
             .collect()
     }
 
-    fn invalid_at(&self, offset: usize, name: String, message: String) -> InputError {
+    /// The `nth` (from 0) occurrence of `field:`: the offset of its value and the value as
+    /// written.
+    pub fn field_value(&self, field: &str, nth: usize) -> Option<(usize, String)> {
+        self.field_values(field).into_iter().nth(nth)
+    }
+
+    /// An [`InputError::Invalid`] at byte `offset` of the text, naming `name`.
+    pub fn invalid_at(&self, offset: usize, name: String, message: String) -> InputError {
         let p = self.position(offset);
         InputError::Invalid {
             file: self.path.clone(),

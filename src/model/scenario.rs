@@ -658,7 +658,7 @@ impl ParsedScenario {
                 None => (f.targets.rto.0, f.targets.rpo.0),
             })
             .collect();
-        Ok(Scenario {
+        let scenario = Scenario {
             name: f.name,
             description: f.description,
             source: self.source.clone(),
@@ -675,7 +675,10 @@ impl ParsedScenario {
             service_targets,
             gates,
             steady_state,
-        })
+        };
+        // Valid setting by setting is not enough: the whole must fit the budgets.
+        super::cost::check(topo, &scenario)?;
+        Ok(scenario)
     }
 }
 

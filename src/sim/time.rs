@@ -140,7 +140,10 @@ impl SimDuration {
         if self.0 == 0 {
             return "0s".into();
         }
-        match UNITS.iter().find(|(scale, _)| self.0 % scale == 0) {
+        match UNITS
+            .iter()
+            .find(|(scale, _)| self.0.is_multiple_of(*scale))
+        {
             Some((scale, unit)) => format!("{}{unit}", self.0 / scale),
             None => format!("{}ns", self.0),
         }
