@@ -26,7 +26,7 @@ const LEGACY: &[&str] = &["results.json", "compare.json", "sweep.json"];
 /// An output problem, with the path it concerns.
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
-    #[error("cannot write the report to {path}: {reason}")]
+    #[error("cannot write {path}: {reason}")]
     Io { path: PathBuf, reason: String },
     #[error(
         "{path} is not a gameday report (no {MARKER} or results.json in it): refusing to replace it; choose another --out or empty it"
@@ -89,7 +89,10 @@ impl Staging {
                 path: target.to_path_buf(),
             });
         }
-        std::fs::create_dir_all(&parent).map_err(io(&parent))?;
+        std::fs::create_dir_all(&parent).map_err(|e| OutputError::Io {
+            path: target.to_path_buf(),
+            reason: format!("cannot create {}: {e}", parent.display()),
+        })?;
         clean_stale(&parent, &name);
         let pid = std::process::id();
         let staging = Staging {
@@ -201,7 +204,10 @@ impl AtomicFile {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        std::fs::create_dir_all(&dir).map_err(io(path))?;
+        std::fs::create_dir_all(&dir).map_err(|e| OutputError::Io {
+            path: path.to_path_buf(),
+            reason: format!("cannot create {}: {e}", dir.display()),
+        })?;
         let temp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
         File::create(&temp).map_err(io(path))?;
         Ok(AtomicFile {
