@@ -281,9 +281,7 @@ impl<W: World> Simulation<W> {
             world.start(node, &mut ctx);
         }
         let mut hash = TraceHasher::new();
-        let mut events = 0u64;
-        let mut last = SimTime::ZERO;
-        let mut stopped = None;
+        let (mut events, mut last, mut stopped) = (0u64, SimTime::ZERO, None);
         // One compare per event covers both budgets: the next event count at which either
         // the event budget runs out or memory is measured.
         let mut next_check = MEMORY_CHECK_EVERY.min(self.bounds.event_budget);
@@ -300,7 +298,33 @@ impl<W: World> Simulation<W> {
             }
             events += 1;
             last = now;
-            self.dispatch(now, event, world, &mut hash);
+            hash.write_u64(now.0);
+            match event {
+                Event::Timer {
+                    node,
+                    incarnation,
+                    timer,
+                } => {
+                    hash.write_u32(node);
+                    timer.hash(&mut hash);
+                    if incarnation == self.incarnation[node as usize] && self.network.is_up(node) {
+                        let mut ctx = self.ctx(now, node);
+                        world.on_timer(node, timer, &mut ctx);
+                    }
+                }
+                Event::Deliver { from, to, msg } => {
+                    hash.write_u64(((from as u64) << 32) | to as u64);
+                    msg.hash(&mut hash);
+                    if self.network.deliverable(from, to) {
+                        let mut ctx = self.ctx(now, to);
+                        world.on_message(to, from, msg, &mut ctx);
+                    }
+                }
+                Event::Fault { index } => {
+                    hash.write_u32(u32::MAX - index);
+                    self.apply_fault(index as usize, now, world);
+                }
+            }
         }
         RunStats {
             events,
@@ -324,44 +348,6 @@ impl<W: World> Simulation<W> {
     pub fn memory_bytes(&self, world: &W) -> u64 {
         let note = std::mem::size_of::<(SimTime, NodeIndex, W::Note)>() as u64;
         self.queue.bytes() + self.notes.len() as u64 * note + world.memory_bytes()
-    }
-
-    /// Processes one event: hashes it into the trace and hands it to the world.
-    #[inline(always)]
-    fn dispatch(
-        &mut self,
-        now: SimTime,
-        event: Event<W::Msg, W::Timer>,
-        world: &mut W,
-        hash: &mut TraceHasher,
-    ) {
-        hash.write_u64(now.0);
-        match event {
-            Event::Timer {
-                node,
-                incarnation,
-                timer,
-            } => {
-                hash.write_u32(node);
-                timer.hash(hash);
-                if incarnation == self.incarnation[node as usize] && self.network.is_up(node) {
-                    let mut ctx = self.ctx(now, node);
-                    world.on_timer(node, timer, &mut ctx);
-                }
-            }
-            Event::Deliver { from, to, msg } => {
-                hash.write_u64(((from as u64) << 32) | to as u64);
-                msg.hash(hash);
-                if self.network.deliverable(from, to) {
-                    let mut ctx = self.ctx(now, to);
-                    world.on_message(to, from, msg, &mut ctx);
-                }
-            }
-            Event::Fault { index } => {
-                hash.write_u32(u32::MAX - index);
-                self.apply_fault(index as usize, now, world);
-            }
-        }
     }
 
     fn apply_fault(&mut self, index: usize, now: SimTime, world: &mut W) {
