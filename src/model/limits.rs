@@ -31,9 +31,10 @@ pub const WORKERS_MAX: u32 = 4_096;
 /// work and the report. The largest shipped run (RW1) holds about 170 MB.
 pub const MEMORY_BUDGET_DEFAULT: u64 = 4 << 30;
 /// Shortest period of a protocol timer: heartbeats and failure checks (`loop_wait`), health
-/// checks (`inter`/`interval`, DNS `request_interval`), sentinel pings (`ping_interval`),
-/// block time, backup schedules, WAL archiving (`archive_timeout`), integrity checks and
-/// metrics scrapes. Each firing is at least one event and most send a message per target, so
+/// checks (`inter`/`interval`, DNS `request_interval`), sentinel pings (`ping_interval`) and
+/// failover attempts (`failover_timeout`), block time, backup schedules, WAL archiving
+/// (`archive_timeout`), integrity checks, metrics scrapes and the runbook's retries
+/// (`answer_timeout`). Each firing is at least one event and most send a message per target, so
 /// below a millisecond a check costs more events than the work it watches; no real system
 /// probes faster (HAProxy's `inter` is in milliseconds, Route 53's fastest interval is 10 s).
 pub const INTERVAL_MIN_NS: u64 = 1_000_000;

@@ -1319,11 +1319,13 @@ impl<'a> Builder<'a> {
                                 redeploy: r.redeploy.0,
                                 verify: r.verify.0,
                                 chunk: r.chunk.0,
-                                answer_timeout: positive(
+                                // Installs are sent again every `answer_timeout` while
+                                // no member answers: a period, not only a wait.
+                                answer_timeout: interval(
                                     src,
-                                    "answer_timeout",
+                                    &["answer_timeout"],
                                     r.answer_timeout,
-                                    "answer_timeout",
+                                    "the runbook's wait for answers",
                                 )?,
                                 chunk_timeout: positive(
                                     src,
@@ -1871,11 +1873,12 @@ impl<'a> Builder<'a> {
                 sd.ping_interval,
                 "the sentinel ping interval",
             )?,
-            failover_timeout: positive(
+            // Twice this is the least time between two failover attempts: a period too.
+            failover_timeout: interval(
                 self.src,
-                "failover_timeout",
+                &["failover_timeout"],
                 sd.failover_timeout,
-                "failover_timeout",
+                "the sentinel failover timeout",
             )?,
             phase: sd.phase,
         })
