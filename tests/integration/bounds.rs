@@ -259,3 +259,86 @@ fn the_memory_budget_stops_a_run_in_the_engine() {
         r.safety_violations
     );
 }
+
+#[test]
+fn every_periodic_interval_of_a_topology_has_a_minimum() {
+    // (edit of ftm-games, the field the error names): each below 1 ms by one microsecond.
+    let cases: &[(&str, &str, &str)] = &[
+        ("loop_wait: \"10s\"", "loop_wait: \"999us\"", "`loop_wait`"),
+        (
+            "inter: \"3s\", timeout: \"1s\"",
+            "inter: \"999us\", timeout: \"999us\"",
+            "`inter`",
+        ),
+        (
+            "interval: \"10s\", timeout: \"5s\"",
+            "interval: \"999us\", timeout: \"999us\"",
+            "`inter`",
+        ),
+        (
+            "request_interval: \"10s\"",
+            "request_interval: \"999us\"",
+            "`request_interval`",
+        ),
+        (
+            "interval: \"5s\", timeout: \"2s\"",
+            "interval: \"999us\", timeout: \"999us\"",
+            "`inter`",
+        ),
+        (
+            "block_time: \"12s\"",
+            "block_time: \"999us\"",
+            "`block_time`",
+        ),
+        ("every: \"6h\"", "every: \"999us\"", "`every`"),
+        ("every: \"7d\"", "every: \"999us\"", "`every`"),
+        ("every: \"1h\"", "every: \"999us\"", "`every`"),
+        (
+            "metrics_scrape: \"1m\"",
+            "metrics_scrape: \"999us\"",
+            "`metrics_scrape`",
+        ),
+        (
+            "down_after: \"5s\",",
+            "down_after: \"5s\", ping_interval: \"999us\",",
+            "`ping_interval`",
+        ),
+        (
+            "failover_timeout: \"60s\"",
+            "failover_timeout: \"999us\"",
+            "`failover_timeout`",
+        ),
+        (
+            "chunk_timeout: \"10m\",",
+            "chunk_timeout: \"10m\", answer_timeout: \"999us\",",
+            "`answer_timeout`",
+        ),
+        (
+            "archive: Some((store: \"cold-archive\", every: \"7d\", at: \"10m\")),",
+            "archive: Some((store: \"cold-archive\", every: \"7d\", at: \"10m\")),\n                wal_archive: Some((store: \"backup-vault\", archive_timeout: \"999us\")),",
+            "`archive_timeout`",
+        ),
+    ];
+    for (k, (from, to, field)) in cases.iter().enumerate() {
+        let text = edit(&read("topologies/ftm-games.ron"), &[(from, to)]);
+        let p = temp_file("bounds-minima", &format!("t{k}.ron"), &text);
+        let (code, _, err) = gameday(&["validate", p.to_str().unwrap()]);
+        assert_eq!(code, 2, "{to}: {err}");
+        let at = format!("{}{}", p.display(), position(&text, "\"999us\""));
+        for e in [at.as_str(), field, "must be at least 1ms"] {
+            assert!(err.contains(e), "{to}: `{e}` missing from {err}");
+        }
+    }
+    // At the minimum itself, the file is valid.
+    let text = edit(
+        &read("topologies/ftm-games.ron"),
+        &[
+            ("loop_wait: \"10s\"", "loop_wait: \"1ms\""),
+            ("block_time: \"12s\"", "block_time: \"1ms\""),
+            ("every: \"6h\"", "every: \"1ms\""),
+        ],
+    );
+    let p = temp_file("bounds-minima", "at-minimum.ron", &text);
+    let (code, _, err) = gameday(&["validate", p.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+}
