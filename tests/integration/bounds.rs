@@ -342,3 +342,23 @@ fn every_periodic_interval_of_a_topology_has_a_minimum() {
     let (code, _, err) = gameday(&["validate", p.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
 }
+
+#[test]
+fn the_estimate_is_a_lower_bound_of_what_the_shipped_runs_do() {
+    // Below the real events, and a quarter of them or more: a bound, and not a vacuous one
+    // (30 to 40 % on the shipped scenarios, docs/SCENARIOS.md).
+    for (topo_name, name) in [
+        ("ftm-games", "zone-loss"),
+        ("ftm-games", "table-corruption"),
+        ("ftm-games", "redis-region-loss"),
+        ("rw1", "rw1"),
+    ] {
+        let topo = topology(topo_name, &[]);
+        let s = shipped(&topo, name, &[]);
+        let estimate = gameday::model::cost::estimate(&topo, &s);
+        let r = run(&topo, &s);
+        assert!(r.stopped.is_none(), "{name}");
+        let (low, real) = (estimate.events(), r.events);
+        assert!(low <= real && low * 4 >= real, "{name}: {low} vs {real}");
+    }
+}
