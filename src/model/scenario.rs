@@ -404,24 +404,7 @@ impl ParsedScenario {
                 format!("runs must be between 1 and {}", limits::RUNS_MAX),
             ));
         }
-        let event_budget = f.event_budget.unwrap_or(limits::EVENT_BUDGET_DEFAULT);
-        if event_budget == 0 {
-            return Err(src.invalid(
-                "event_budget",
-                "0",
-                "the event budget must be greater than zero",
-            ));
-        }
-        let memory_budget = f
-            .memory_budget
-            .map_or(limits::MEMORY_BUDGET_DEFAULT, |m| m.0);
-        if memory_budget == 0 {
-            return Err(src.invalid_field(
-                "memory_budget",
-                0,
-                "the memory budget must be greater than zero",
-            ));
-        }
+        let (event_budget, memory_budget) = budgets(src, &f)?;
         let mut workload = Vec::new();
         for w in &f.workload {
             let client = topo
@@ -680,6 +663,29 @@ impl ParsedScenario {
         super::cost::check(topo, &scenario)?;
         Ok(scenario)
     }
+}
+
+/// The event and memory budgets of one run, defaults filled in; both > 0.
+fn budgets(src: &Source, f: &ScenarioFile) -> Result<(u64, u64), InputError> {
+    let events = f.event_budget.unwrap_or(limits::EVENT_BUDGET_DEFAULT);
+    if events == 0 {
+        return Err(src.invalid(
+            "event_budget",
+            "0",
+            "the event budget must be greater than zero",
+        ));
+    }
+    let bytes = f
+        .memory_budget
+        .map_or(limits::MEMORY_BUDGET_DEFAULT, |m| m.0);
+    if bytes == 0 {
+        return Err(src.invalid_field(
+            "memory_budget",
+            0,
+            "the memory budget must be greater than zero",
+        ));
+    }
+    Ok((events, bytes))
 }
 
 /// A scenario's name becomes its report directory (`reports/<name>`) and the start of its

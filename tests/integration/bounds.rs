@@ -362,3 +362,26 @@ fn the_estimate_is_a_lower_bound_of_what_the_shipped_runs_do() {
         assert!(low <= real && low * 4 >= real, "{name}: {low} vs {real}");
     }
 }
+
+#[test]
+fn a_memory_budget_is_a_size_greater_than_zero() {
+    for (budget, expect) in [
+        ("\"0B\"", "the memory budget must be greater than zero"),
+        ("\"lots\"", "is not a size"),
+        ("\"4 parsecs\"", "unknown unit `parsecs`"),
+    ] {
+        let text = scenario_text(
+            "zone-loss",
+            &ftm(),
+            &[(
+                "    runs: 1,",
+                &format!("    runs: 1,\n    memory_budget: {budget},"),
+            )],
+        );
+        let p = temp_file("bounds", "zero-memory.ron", &text);
+        let (code, _, err) = gameday(&["validate", p.to_str().unwrap()]);
+        assert_eq!(code, 2, "{budget}: {err}");
+        assert!(err.contains(":11:"), "{budget}: {err}");
+        assert!(err.contains(expect), "{budget}: {err}");
+    }
+}
