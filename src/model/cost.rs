@@ -22,7 +22,8 @@
 //! and leaves out everything that depends on what happens: replies, forwarding, replication,
 //! retries, failovers. Work is counted only while the node doing it is up: until the first
 //! fault that stops it (a restart is not counted). A message counts when it arrives, and one
-//! sent within [`slack`] of the end might arrive too late, so those are left out. Poisson
+//! sent within the slack of the end (the longest a message can take) might arrive too late,
+//! so those are left out. Poisson
 //! arrivals count six standard deviations below their mean. On the shipped scenarios the
 //! estimate is 30 to 40 % of the events the runs really process (`docs/SCENARIOS.md`, Limits).
 
@@ -137,7 +138,7 @@ pub fn check(topo: &Topology, s: &Scenario) -> Result<Estimate, InputError> {
     Ok(e)
 }
 
-/// ", and the whole run at least N" when the item is not the whole.
+/// " (the whole run at least N)" when the item is not the whole.
 fn whole(part: u64, total: u64, show: fn(u64) -> String) -> String {
     if total > part {
         format!(" (the whole run at least {})", show(total))
