@@ -11,6 +11,7 @@
 # It prints the results of all three side by side (events, writes sent / acked /
 # failed / lost, detected, promoted, first ack after fault, rto), marking any
 # result that differs; the median in-loop wall_seconds and events/s of each
+# (gameday's from its `-v` log on standard error: results.json holds no wall time)
 # (each program times its event loop only); the median whole-process wall time
 # of each (start-up, parsing, judging and reporting included); and the ratios
 # gameday/heap_rw1 and simpy/gameday. Exits 1 if any result differs (between
@@ -118,12 +119,18 @@ EOF
   scenario="$tmp/rw1.ron"
 fi
 
-# gameday's JSON report -> the peers' `name: value` lines (RW1.md, "Results").
+# gameday's JSON report and `-v` log -> the peers' `name: value` lines (RW1.md, "Results").
+# The loop's wall time is in the log's "run finished" line, never in results.json.
 gameday_to_peer() {
-  "$PYTHON" - "$1" <<'EOF'
-import json, sys
+  "$PYTHON" - "$1" "$2" <<'EOF'
+import json, re, sys
 s = json.load(open(sys.argv[1]))["scenarios"][0]
 r = s["per_run"][0]
+log = re.sub(r"\x1b\[[0-9;]*m", "", open(sys.argv[2]).read())
+wall = [float(x) for x in re.findall(r"run finished.*wall_seconds=([0-9.eE+-]+)", log)]
+if len(wall) != 1:
+    sys.exit("no single 'run finished' line with wall_seconds in the -v log")
+r["wall_seconds"] = wall[0]
 t = lambda v: "none" if v is None else f"{v:.6f}"
 w = r["writes"]
 for name, value in [
@@ -151,7 +158,8 @@ label() { case "$1" in gameday) echo gameday ;; heap) echo heap_rw1 ;; simpy) ec
 run_timed() {
   local name="$1" i="$2"; shift 2
   local t0="$EPOCHREALTIME"
-  "$@" > "$tmp/$name.$i.raw" || die "$(label "$name") failed (run $i): $*"
+  "$@" > "$tmp/$name.$i.raw" 2> "$tmp/$name.$i.err" ||
+    { cat "$tmp/$name.$i.err" >&2; die "$(label "$name") failed (run $i): $*"; }
   local t1="$EPOCHREALTIME"
   awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f\n", b - a }' > "$tmp/$name.$i.proc"
 }
@@ -167,9 +175,9 @@ echo "machine: $(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null 
 
 for ((i = 1; i <= runs; i++)); do
   echo "run $i/$runs: gameday ..." >&2
-  run_timed gameday "$i" "$gd_bin" run "$scenario" --format json --quiet --out "$tmp/gameday.$i.out"
-  gameday_to_peer "$tmp/gameday.$i.out/results.json" > "$tmp/gameday.$i" ||
-    die "could not read gameday's results.json (run $i)"
+  run_timed gameday "$i" "$gd_bin" -v run "$scenario" --format json --quiet --out "$tmp/gameday.$i.out"
+  gameday_to_peer "$tmp/gameday.$i.out/results.json" "$tmp/gameday.$i.err" > "$tmp/gameday.$i" ||
+    die "could not read gameday's results.json and -v log (run $i)"
   echo "run $i/$runs: heap_rw1 ..." >&2
   run_timed heap "$i" "$heap_bin" "${peer_args[@]}"
   cp "$tmp/heap.$i.raw" "$tmp/heap.$i"

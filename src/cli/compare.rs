@@ -1,9 +1,10 @@
 //! `gameday compare` (two topologies, same scenarios and seeds) and `gameday sweep` (one
 //! topology parameter over values): the architect's side-by-side views.
 
+use super::output::Staging;
 use super::{
-    CliError, CompareArgs, Format, SweepArgs, execute, load_with, parse_scenarios, suite,
-    write_files,
+    CliError, CompareArgs, Executed, Format, STOPPED, SweepArgs, execute, load_with,
+    parse_scenarios, suite,
 };
 use crate::model::Source;
 use crate::model::patch;
@@ -42,10 +43,11 @@ fn pair(a: Option<f64>, b: Option<f64>) -> String {
     format!("{} → {}{delta}", secs(a), secs(b))
 }
 
-/// Everything a comparison or sweep writes into `dir`: `STEM.json` and `STEM.txt`, the RTO and
-/// RPO charts over `xs` (SVG and PNG), and a page with the table and both charts.
+/// Everything a comparison or sweep writes into its report directory: `STEM.json` and
+/// `STEM.txt`, the RTO and RPO charts over `xs` (SVG and PNG), and a page with the table and
+/// both charts; then swaps the directory in.
 fn write_all(
-    dir: &Path,
+    staging: Staging,
     stem: &str,
     json: &str,
     table: &str,
@@ -76,11 +78,19 @@ fn write_all(
         html::esc(table)
     );
     files.push(("index.html".to_string(), page.into_bytes()));
-    let refs: Vec<(&str, &[u8])> = files
-        .iter()
-        .map(|(n, c)| (n.as_str(), c.as_slice()))
-        .collect();
-    write_files(dir, &refs)
+    for (name, contents) in &files {
+        staging.write(name, contents)?;
+    }
+    Ok(staging.commit()?)
+}
+
+/// 3 when a budget stopped a run, else 0: `compare` and `sweep` report, they do not gate.
+fn status(stopped: usize) -> ExitCode {
+    if stopped > 0 {
+        ExitCode::from(STOPPED)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn emit(format: Format, json: &str, text: &str, dir: &Path, stem: &str) {
@@ -154,8 +164,15 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, CliError> {
     let (ta, tb) = (Topology::load(pa)?, Topology::load(pb)?);
     let la = load_with(&args.scenarios, Some(&ta))?;
     let lb = load_with(&args.scenarios, Some(&tb))?;
-    let ra = execute(&la, &args.opts)?;
-    let rb = execute(&lb, &args.opts)?;
+    let staging = Staging::new(&args.out)?;
+    let Executed {
+        report: ra,
+        stopped: sa,
+    } = execute(&la, &args.opts)?;
+    let Executed {
+        report: rb,
+        stopped: sb,
+    } = execute(&lb, &args.opts)?;
     let names = (pa.display().to_string(), pb.display().to_string());
     let text = comparison_table(&ra, &rb, (&names.0, &names.1));
     let json = serde_json::to_string_pretty(&Comparison {
@@ -170,7 +187,7 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, CliError> {
     })
     .map_err(|e| CliError::Output(e.to_string()))?;
     write_all(
-        &args.out,
+        staging,
         "compare",
         &json,
         &text,
@@ -179,7 +196,7 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, CliError> {
         &[&ra, &rb],
     )?;
     emit(args.opts.format, &json, &text, &args.out, "compare");
-    Ok(ExitCode::SUCCESS)
+    Ok(status(sa + sb))
 }
 
 #[derive(Serialize)]
@@ -260,7 +277,8 @@ pub fn sweep_table(s: &[(String, SuiteReport)], path: &str) -> String {
 pub fn sweep(args: SweepArgs) -> Result<ExitCode, CliError> {
     let (path, values) = parse_set(&args.set)?;
     let base: Option<Source> = args.topology.as_deref().map(Source::read).transpose()?;
-    let mut points = Vec::new();
+    // Every value's files are loaded and checked, and the output, before anything runs.
+    let mut all = Vec::new();
     for value in &values {
         let ron = patch::ron_value(value);
         let mut loaded = Vec::new();
@@ -276,8 +294,14 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, CliError> {
             let s = p.resolve(&topo)?;
             loaded.push((topo, s));
         }
-        let report = execute(&loaded, &args.opts)?;
-        points.push((value.clone(), report));
+        all.push((value.clone(), loaded));
+    }
+    let staging = Staging::new(&args.out)?;
+    let (mut points, mut stopped) = (Vec::new(), 0);
+    for (value, loaded) in all {
+        let run = execute(&loaded, &args.opts)?;
+        stopped += run.stopped;
+        points.push((value, run.report));
     }
     let text = sweep_table(&points, &path);
     let json = serde_json::to_string_pretty(&Sweep {
@@ -289,7 +313,7 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, CliError> {
     })
     .map_err(|e| CliError::Output(e.to_string()))?;
     write_all(
-        &args.out,
+        staging,
         "sweep",
         &json,
         &text,
@@ -298,7 +322,7 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, CliError> {
         &points.iter().map(|(_, r)| r).collect::<Vec<_>>(),
     )?;
     emit(args.opts.format, &json, &text, &args.out, "sweep");
-    Ok(ExitCode::SUCCESS)
+    Ok(status(stopped))
 }
 
 #[cfg(test)]

@@ -1,10 +1,17 @@
-//! The command line: `gameday run`, `gameday check`, `gameday validate`.
+//! The command line: `gameday run`, `gameday check`, `gameday validate`, `compare`, `sweep`.
 //!
 //! Exit status: 0 when everything ran (and, for `check`, every target was met); 1 when `check`
-//! found a missed target or a safety violation; 2 on bad input or usage. Input errors are
-//! printed as one line naming the file, line, column and offending name.
+//! found a missed target or a safety violation; 2 on bad input or usage, or when the report
+//! cannot be written (an unwritable `--out`, a directory that is not a report, a full disk);
+//! 3 when a run was stopped by its event or memory budget, so its results are incomplete
+//! (for every command that runs scenarios; it wins over 1). Input errors are printed as one
+//! line naming the file, line, column and offending name; each stopped run as one line naming
+//! the scenario, the seed, the budget and the simulated time. Everything is checked before
+//! anything is simulated: the files, each run's least cost against its budgets
+//! (`model::cost`), and the report directory (`output`).
 
 mod compare;
+pub mod output;
 pub mod suite;
 
 use crate::model::InputError;
@@ -13,9 +20,11 @@ use crate::model::topology::Topology;
 use crate::report::summary::summarize;
 use crate::report::{SuiteReport, junit, text};
 use crate::run::run_batch;
+use crate::sim::kernel::Stopped;
 use clap::{Parser, Subcommand, ValueEnum};
+use output::{AtomicFile, Staging};
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
@@ -24,7 +33,7 @@ use std::process::ExitCode;
     version,
     about = "Deterministic chaos-engineering GameDay simulator: injects faults into a multi-region topology, runs real failover and replication logic under simulated time, and measures RTO/RPO from what simulated clients saw.",
     long_about = None,
-    after_help = "With no command, runs the built-in GameDay suite on the reference topology `ftm-games` (zone loss, table corruption with backup restore, region loss, cloud-provider outage, Redis region and zone loss, RPC provider outage, RPC latency spike, chain halt, CDN origin loss, partition between regions) and writes results under reports/.\n\nExamples:\n  gameday run scenarios/zone-loss.ron --runs 20\n  gameday check scenarios/*.ron --format json\n  gameday validate topologies/ftm-games.ron scenarios/region-loss.ron"
+    after_help = "With no command, runs the built-in GameDay suite on the reference topology `ftm-games` (zone loss, table corruption with backup restore, region loss, cloud-provider outage, Redis region and zone loss, RPC provider outage, RPC latency spike, chain halt, CDN origin loss, partition between regions) and writes results under reports/.\n\nExit status: 0 ran (and, for check, every scenario passed); 1 check found a missed target or a failed safety check; 2 bad input or usage, or the report could not be written; 3 a run was stopped by its event or memory budget (its results are incomplete; one line per stopped run on standard error).\n\nExamples:\n  gameday run scenarios/zone-loss.ron --runs 20\n  gameday check scenarios/*.ron --format json\n  gameday validate topologies/ftm-games.ron scenarios/region-loss.ron"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -61,8 +70,9 @@ struct RunArgs {
     topology: Option<PathBuf>,
     #[command(flatten)]
     opts: RunOptions,
-    /// Directory for the report (results.json, summary.txt, summary.md, index.html, charts/).
-    /// Default: reports/<scenario name>, or reports/suite for several.
+    /// Directory for the report (results.json, summary.txt, summary.md, index.html, charts/),
+    /// replaced whole. Default: reports/<scenario name>; for several files their names joined
+    /// with `+`; reports/suite for the built-in suite.
     #[arg(long)]
     out: Option<PathBuf>,
     /// Also write JUnit XML here: one test suite per scenario, one test case per gate or
@@ -84,7 +94,7 @@ struct RunOptions {
     /// Output format on standard output.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
-    /// No progress bar.
+    /// No progress bar and no timing line on standard error.
     #[arg(long, short)]
     quiet: bool,
 }
@@ -172,6 +182,7 @@ fn init_tracing(verbose: u8) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .without_time()
         .try_init();
 }
@@ -181,9 +192,14 @@ fn init_tracing(verbose: u8) {
 enum CliError {
     #[error(transparent)]
     Input(#[from] InputError),
+    #[error(transparent)]
+    Write(#[from] output::OutputError),
     #[error("{0}")]
     Output(String),
 }
+
+/// The exit status of a command that ran scenarios: 3 when a budget stopped a run.
+const STOPPED: u8 = 3;
 
 /// The scenario files named, or the built-in suite.
 fn parse_scenarios(files: &[PathBuf]) -> Result<Vec<ParsedScenario>, InputError> {
@@ -221,13 +237,23 @@ fn load_with(
     Ok(out)
 }
 
+/// What [`execute`] ran: the report, and how many runs a budget stopped.
+struct Executed {
+    report: SuiteReport,
+    stopped: usize,
+}
+
 /// Runs every loaded scenario (Monte Carlo batches in parallel), with a progress bar on a
-/// terminal unless `quiet` or under CI.
-fn execute(loaded: &[(Topology, Scenario)], opts: &RunOptions) -> Result<SuiteReport, CliError> {
+/// terminal unless `quiet` or under CI. Each run a budget stopped gets a line on standard
+/// error; unless `quiet`, so does the wall time, which the results never hold.
+fn execute(loaded: &[(Topology, Scenario)], opts: &RunOptions) -> Result<Executed, CliError> {
     let (seed, runs, quiet) = (opts.seed, opts.runs, opts.quiet);
     let show_progress =
         !quiet && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
-    let mut scenarios = Vec::new();
+    // Wall time is for the timing line on standard error only, never for the results.
+    #[allow(clippy::disallowed_methods)]
+    let wall = std::time::Instant::now();
+    let (mut scenarios, mut stopped, mut events, mut total_runs) = (Vec::new(), 0, 0u64, 0u64);
     // The suite's headline seed and runs: the command line's, else the first scenario's.
     let master_seed = seed.or(loaded.first().map(|(_, s)| s.seed)).unwrap_or(1);
     let runs_shown = runs.or(loaded.first().map(|(_, s)| s.runs)).unwrap_or(1);
@@ -240,18 +266,7 @@ fn execute(loaded: &[(Topology, Scenario)], opts: &RunOptions) -> Result<SuiteRe
                 crate::model::limits::RUNS_MAX
             )));
         }
-        let bar = show_progress.then(|| {
-            let b = indicatif::ProgressBar::new(runs as u64);
-            b.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{msg:>20} [{bar:30}] {pos}/{len} runs, {elapsed} elapsed, eta {eta}",
-                )
-                .expect("static template")
-                .progress_chars("=> "),
-            );
-            b.set_message(s.name.clone());
-            b
-        });
+        let bar = show_progress.then(|| progress_bar(&s.name, runs));
         let tick = || {
             if let Some(b) = &bar {
                 b.inc(1);
@@ -261,45 +276,92 @@ fn execute(loaded: &[(Topology, Scenario)], opts: &RunOptions) -> Result<SuiteRe
         if let Some(b) = bar {
             b.finish_and_clear();
         }
+        for r in &results {
+            events += r.events;
+            if let Some(stop) = r.stopped {
+                stopped += 1;
+                eprintln!("{}", stopped_line(s, r.seed, stop, r.last_event_at));
+            }
+        }
+        total_runs += results.len() as u64;
         scenarios.push(summarize(topo, s, seed, &results));
     }
-    Ok(SuiteReport {
+    if !quiet {
+        let secs = wall.elapsed().as_secs_f64();
+        let plural = |n: u64, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+        eprintln!(
+            "gameday: {}, {}, {} events in {secs:.1} s of wall time ({:.1} M events/s)",
+            plural(loaded.len() as u64, "scenario"),
+            plural(total_runs, "run"),
+            crate::model::cost::thousands(events),
+            events as f64 / secs.max(1e-9) / 1e6
+        );
+    }
+    let report = SuiteReport {
         seed: master_seed,
         runs: runs_shown,
         scenarios,
-    })
+    };
+    Ok(Executed { report, stopped })
+}
+
+fn progress_bar(name: &str, runs: u32) -> indicatif::ProgressBar {
+    let b = indicatif::ProgressBar::new(runs as u64);
+    b.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg:>20} [{bar:30}] {pos}/{len} runs, {elapsed} elapsed, eta {eta}",
+        )
+        .expect("static template")
+        .progress_chars("=> "),
+    );
+    b.set_message(name.to_string());
+    b
+}
+
+/// One line for a run a budget stopped: scenario, seed, which budget, when.
+fn stopped_line(s: &Scenario, seed: u64, stop: Stopped, at: crate::sim::time::SimTime) -> String {
+    use crate::model::cost::{bytes, thousands};
+    let bound = match stop {
+        Stopped::EventBudget => format!(
+            "its event budget of {} events ran out",
+            thousands(s.event_budget)
+        ),
+        Stopped::MemoryBudget { bytes: held } => format!(
+            "it held {} (measured), more than its memory budget of {}",
+            bytes(held),
+            bytes(s.memory_budget)
+        ),
+    };
+    format!(
+        "gameday: scenario `{}`, seed {seed}: stopped at simulated time {at}: {bound}; its results are incomplete",
+        s.name
+    )
 }
 
 fn run(args: RunArgs, gate: bool) -> Result<ExitCode, CliError> {
     let loaded = load(&args)?;
-    let report = execute(&loaded, &args.opts)?;
-    let out_dir = args.out.clone().unwrap_or_else(|| match &loaded[..] {
-        [(_, one)] => PathBuf::from("reports").join(&one.name),
-        _ => PathBuf::from("reports/suite"),
+    // Output is checked before anything is simulated.
+    let out_dir = args.out.clone().unwrap_or_else(|| {
+        let names: Vec<&str> = loaded.iter().map(|(_, s)| s.name.as_str()).collect();
+        output::default_dir(&names, args.scenarios.is_empty())
     });
+    let staging = Staging::new(&out_dir)?;
+    let junit_file = args.junit.as_deref().map(AtomicFile::new).transpose()?;
+    let Executed { report, stopped } = execute(&loaded, &args.opts)?;
     let json =
         serde_json::to_string_pretty(&report).map_err(|e| CliError::Output(e.to_string()))?;
     let table = text::render(&report);
-    write_files(
-        &out_dir,
-        &[
-            ("results.json", json.as_bytes()),
-            ("summary.txt", table.as_bytes()),
-        ],
-    )?;
-    crate::report::html::write_report(&out_dir, &report).map_err(|e| {
+    staging.write("results.json", json.as_bytes())?;
+    staging.write("summary.txt", table.as_bytes())?;
+    crate::report::html::write_report(staging.dir(), &report).map_err(|e| {
         CliError::Output(format!(
             "cannot write the report to {}: {e}",
             out_dir.display()
         ))
     })?;
-    if let Some(path) = &args.junit {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| CliError::Output(format!("cannot write {}: {e}", path.display())))?;
-        }
-        std::fs::write(path, junit::render(&report))
-            .map_err(|e| CliError::Output(format!("cannot write {}: {e}", path.display())))?;
+    staging.commit()?;
+    if let Some(f) = junit_file {
+        f.commit(junit::render(&report).as_bytes())?;
     }
     // A closed pipe (`gameday run | head`) is not worth a panic: output errors are ignored.
     let mut stdout = std::io::stdout().lock();
@@ -311,23 +373,13 @@ fn run(args: RunArgs, gate: bool) -> Result<ExitCode, CliError> {
             out_dir.join("index.html").display()
         ),
     };
-    Ok(if gate && !report.passed() {
+    Ok(if stopped > 0 {
+        ExitCode::from(STOPPED)
+    } else if gate && !report.passed() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// Writes `files` (name, contents) into `dir`, creating it.
-fn write_files(dir: &Path, files: &[(&str, &[u8])]) -> Result<(), CliError> {
-    let fail = |e: std::io::Error| {
-        CliError::Output(format!("cannot write results to {}: {e}", dir.display()))
-    };
-    std::fs::create_dir_all(dir).map_err(fail)?;
-    for (name, contents) in files {
-        std::fs::write(dir.join(name), contents).map_err(fail)?;
-    }
-    Ok(())
 }
 
 fn validate(files: &[PathBuf]) -> Result<ExitCode, CliError> {

@@ -40,6 +40,15 @@ impl LagMarks {
         }
     }
 
+    /// How many notes are kept (for the memory budget).
+    pub fn len(&self) -> usize {
+        self.marks.len() + usize::from(self.pending.is_some())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// The history, the newest pending note included.
     pub fn points(&self) -> Vec<(SimTime, Lsn)> {
         let mut v = self.marks.clone();

@@ -1,6 +1,7 @@
 //! Errors in input files: every one names the file, the line and column, and the offending
 //! name, so a user can jump straight to it. The CLI turns these into exit status 2.
 
+use crate::sim::time::{SimDuration, parse_duration};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -117,21 +118,19 @@ impl Source {
         Position { line, column }
     }
 
-    /// An [`InputError::Invalid`] at the value of the `nth` (from 0) occurrence of `field:`,
-    /// naming the value as written (`"25m"`, not its normalised form).
-    pub fn invalid_field(&self, field: &str, nth: usize, message: impl Into<String>) -> InputError {
+    /// Every occurrence of `field:` (a whole word: `interval:` is not `request_interval:`),
+    /// as the offset of its value and the value as written up to the next `,`, `)` or line
+    /// end, quotes trimmed.
+    pub fn field_values(&self, field: &str) -> Vec<(usize, String)> {
         let pattern = format!("{field}:");
         let bytes = self.text.as_bytes();
-        let hit = self
-            .text
+        self.text
             .match_indices(&pattern)
             .filter(|(i, _)| {
                 *i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_')
             })
-            .nth(nth)
-            .map(|(i, _)| i + pattern.len());
-        let (offset, value) = match hit {
-            Some(start) => {
+            .map(|(i, _)| {
+                let start = i + pattern.len();
                 let rest = &self.text[start..];
                 let skip = rest.len() - rest.trim_start().len();
                 let value: String = rest
@@ -140,17 +139,70 @@ impl Source {
                     .take_while(|&c| c != ',' && c != ')' && c != '\n')
                     .collect();
                 (start + skip, value.trim().trim_matches('"').to_string())
-            }
-            None => (0, field.to_string()),
-        };
+            })
+            .collect()
+    }
+
+    /// The `nth` (from 0) occurrence of `field:`: the offset of its value and the value as
+    /// written.
+    pub fn field_value(&self, field: &str, nth: usize) -> Option<(usize, String)> {
+        self.field_values(field).into_iter().nth(nth)
+    }
+
+    /// An [`InputError::Invalid`] at byte `offset` of the text, naming `name`.
+    pub fn invalid_at(&self, offset: usize, name: String, message: String) -> InputError {
         let p = self.position(offset);
         InputError::Invalid {
             file: self.path.clone(),
             line: p.line,
             column: p.column,
-            name: value,
-            message: message.into(),
+            name,
+            message,
         }
+    }
+
+    /// An [`InputError::Invalid`] at the value of the `nth` (from 0) occurrence of `field:`,
+    /// naming the value as written (`"25m"`, not its normalised form).
+    pub fn invalid_field(&self, field: &str, nth: usize, message: impl Into<String>) -> InputError {
+        let (offset, value) = self
+            .field_values(field)
+            .into_iter()
+            .nth(nth)
+            .unwrap_or((0, field.to_string()));
+        self.invalid_at(offset, value, message.into())
+    }
+
+    /// An [`InputError::Invalid`] at the first occurrence of any of `fields` whose value holds
+    /// the duration `value` however it is written (`"1ns"`, `"0.000001ms"`, or inside
+    /// `Fixed("1ns")`), naming the value as written; at the first occurrence of the first
+    /// field when none does. Validation sees values, not positions: this finds the one meant.
+    pub fn invalid_duration(
+        &self,
+        fields: &[&str],
+        value: SimDuration,
+        message: impl Into<String>,
+    ) -> InputError {
+        let quoted = |v: &str| -> Option<String> {
+            let a = v.find('"')?;
+            let b = v[a + 1..].find('"')?;
+            Some(v[a + 1..a + 1 + b].to_string())
+        };
+        let all: Vec<(usize, String)> = fields.iter().flat_map(|f| self.field_values(f)).collect();
+        let hit = all.iter().min_by_key(|(offset, v)| {
+            let line = &self.text[*offset..];
+            let line = &line[..line.find('\n').unwrap_or(line.len())];
+            let text = quoted(line).unwrap_or_else(|| v.clone());
+            (parse_duration(&text) != Ok(value), *offset)
+        });
+        let (offset, name) = match hit {
+            Some((offset, v)) => {
+                let line = &self.text[*offset..];
+                let line = &line[..line.find('\n').unwrap_or(line.len())];
+                (*offset, quoted(line).unwrap_or_else(|| v.clone()))
+            }
+            None => (0, value.to_string()),
+        };
+        self.invalid_at(offset, name, message.into())
     }
 
     /// An [`InputError::Invalid`] pointing at `name` (searched near `near`).

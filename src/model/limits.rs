@@ -23,3 +23,34 @@ pub const CACHES_MAX: u32 = 4_096;
 pub const FAULTS_MAX: usize = 10_000;
 /// Parallel workers of one app server.
 pub const WORKERS_MAX: u32 = 4_096;
+/// Default memory budget of one run (a scenario's `memory_budget` changes it): 4 GiB. The
+/// reference machine has 24 GiB and 2 cores, so a batch runs 2 runs at a time. The budget
+/// counts what the run holds (client histories by length, the event queue, notes), and a
+/// growing `Vec` may hold up to twice its length while it doubles, so 2 runs at the budget
+/// use at most about 16 GiB, leaving a third of the machine to the system, another user's
+/// work and the report. The largest shipped run (RW1) holds about 170 MB.
+pub const MEMORY_BUDGET_DEFAULT: u64 = 4 << 30;
+/// Shortest period of a protocol timer: heartbeats and failure checks (`loop_wait`), health
+/// checks (`inter`/`interval`, DNS `request_interval`), sentinel pings (`ping_interval`) and
+/// failover attempts (`failover_timeout`), block time, backup schedules, WAL archiving
+/// (`archive_timeout`), integrity checks, metrics scrapes and the runbook's retries
+/// (`answer_timeout`). Each firing is at least one event and most send a message per target, so
+/// below a millisecond a check costs more events than the work it watches; no real system
+/// probes faster (HAProxy's `inter` is in milliseconds, Route 53's fastest interval is 10 s).
+pub const INTERVAL_MIN_NS: u64 = 1_000_000;
+/// Shortest mean gap between two operations of one client workload: 1 µs, a million
+/// operations a second from one population. Each operation is at least two events and a
+/// 32-byte history record; below this a few seconds of simulated time exhaust any budget.
+pub const CLIENT_INTERVAL_MIN_NS: u64 = 1_000;
+/// Finest steady-state `resolution`: 1 ms. The SLI is computed per bucket of this width and
+/// the finest timer it could tell apart is a protocol timer (see [`INTERVAL_MIN_NS`]).
+pub const RESOLUTION_MIN_NS: u64 = 1_000_000;
+/// Most steady-state buckets (`duration / resolution`) of one run: the longest run
+/// ([`DURATION_MAX_SECS`]) at the default 1 s resolution. Every service keeps 16 bytes a
+/// bucket for its success series (about 41 MB at this cap), the judge a few more while it
+/// computes the SLI, and the first run's series is written to `results.json`.
+pub const BUCKETS_MAX: u64 = DURATION_MAX_SECS;
+/// Longest scenario or service name, in characters: names become directory and chart file
+/// names (`reports/<scenario>`, `<scenario>-rto-dist-<service>.svg`), which most file systems
+/// limit to 255 bytes.
+pub const NAME_CHARS_MAX: usize = 100;

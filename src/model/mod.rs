@@ -3,6 +3,7 @@
 //! Input is hostile until validated: every check here produces an [`InputError`] naming the
 //! file, line, column and offending name; nothing downstream needs to re-check it.
 
+pub mod cost;
 pub mod error;
 pub mod limits;
 pub mod patch;

@@ -3,7 +3,7 @@
 
 use super::error::{InputError, Source};
 use super::topology::{PlaceRef, Topology};
-use super::{Dur, limits};
+use super::{Dur, Size, limits};
 use crate::measure::client::Arrivals;
 use crate::sim::kernel::NetFault;
 use crate::sim::network::Place;
@@ -26,6 +26,10 @@ pub struct ScenarioFile {
     pub runs: u32,
     #[serde(default)]
     pub event_budget: Option<u64>,
+    /// The most memory one run may hold (`"4GiB"`): checked against an estimate before the
+    /// run and measured while it runs (default [`limits::MEMORY_BUDGET_DEFAULT`]).
+    #[serde(default)]
+    pub memory_budget: Option<Size>,
     pub workload: Vec<WorkloadDef>,
     #[serde(default)]
     pub faults: Vec<FaultDef>,
@@ -367,6 +371,8 @@ pub struct Scenario {
     pub seed: u64,
     pub runs: u32,
     pub event_budget: u64,
+    /// Bytes one run may hold (validated > 0).
+    pub memory_budget: u64,
     pub workload: Vec<Workload>,
     pub faults: Vec<Fault>,
     pub rto_target: SimDuration,
@@ -435,9 +441,7 @@ impl ParsedScenario {
     pub fn resolve(self, topo: &Topology) -> Result<Scenario, InputError> {
         let src = &self.source;
         let f = self.file;
-        if f.name.trim().is_empty() {
-            return Err(src.invalid("name", "", "the scenario needs a name"));
-        }
+        check_name(src, &f.name)?;
         let duration = f.duration.0;
         if duration.is_zero() {
             return Err(src.invalid(
@@ -463,14 +467,7 @@ impl ParsedScenario {
                 format!("runs must be between 1 and {}", limits::RUNS_MAX),
             ));
         }
-        let event_budget = f.event_budget.unwrap_or(limits::EVENT_BUDGET_DEFAULT);
-        if event_budget == 0 {
-            return Err(src.invalid(
-                "event_budget",
-                "0",
-                "the event budget must be greater than zero",
-            ));
-        }
+        let (event_budget, memory_budget) = budgets(src, &f)?;
         let mut workload = Vec::new();
         for w in &f.workload {
             let client = topo
@@ -488,11 +485,16 @@ impl ParsedScenario {
                 ArrivalsDef::Fixed(d) => (Arrivals::Fixed(d.0), d.0),
                 ArrivalsDef::Poisson(d) => (Arrivals::Poisson(d.0), d.0),
             };
-            if every.is_zero() {
-                return Err(src.invalid(
-                    "writes",
-                    &w.clients,
-                    "the write interval must be greater than zero",
+            let min = SimDuration(limits::CLIENT_INTERVAL_MIN_NS);
+            if every < min {
+                return Err(src.invalid_duration(
+                    &["writes", "reads"],
+                    every,
+                    format!(
+                        "clients `{}`: the interval between operations (`writes`) must be at least {}: each operation is at least two events and a history record (docs/SCENARIOS.md, Limits)",
+                        w.clients,
+                        min.human()
+                    ),
                 ));
             }
             if duration.0 / every.0 > limits::OPS_PER_CLIENT_MAX {
@@ -605,34 +607,7 @@ impl ParsedScenario {
         for (i, fd) in f.faults.iter().enumerate() {
             faults.push(resolve_fault(src, topo, fd, i, duration)?);
         }
-        let ss = &f.steady_state;
-        if !(ss.threshold > 0.0 && ss.threshold <= 1.0) {
-            return Err(src.invalid(
-                "threshold",
-                &ss.threshold.to_string(),
-                "the steady-state threshold is a ratio in (0, 1]",
-            ));
-        }
-        for (field, d) in [
-            ("window", ss.window),
-            ("stability", ss.stability),
-            ("resolution", ss.resolution),
-        ] {
-            if d.0.is_zero() {
-                return Err(src.invalid(
-                    field,
-                    &d.0.to_string(),
-                    format!("the steady-state {field} must be greater than zero"),
-                ));
-            }
-        }
-        if ss.resolution.0 > ss.window.0 {
-            return Err(src.invalid(
-                "resolution",
-                &ss.resolution.0.to_string(),
-                "the resolution must not exceed the window",
-            ));
-        }
+        let steady_state = steady_state(src, &f.steady_state, duration)?;
         for name in f.targets.services.keys() {
             if topo.service(name).is_none() {
                 return Err(src.invalid(
@@ -730,7 +705,7 @@ impl ParsedScenario {
             })
             .collect();
         let service_slo = resolve_slo(src, topo, &f.steady_state, &workload)?;
-        Ok(Scenario {
+        let scenario = Scenario {
             name: f.name,
             description: f.description,
             source: self.source.clone(),
@@ -739,21 +714,20 @@ impl ParsedScenario {
             seed: f.seed,
             runs: f.runs,
             event_budget,
+            memory_budget,
             workload,
             faults,
             rto_target: f.targets.rto.0,
             rpo_target: f.targets.rpo.0,
             service_targets,
             gates,
-            steady_state: SteadyState {
-                window: ss.window.0,
-                threshold: ss.threshold,
-                stability: ss.stability.0,
-                resolution: ss.resolution.0,
-            },
+            steady_state,
             service_slo,
             at_risk_is_lost: f.targets.at_risk_is_lost,
-        })
+        };
+        // Valid setting by setting is not enough: the whole must fit the budgets.
+        super::cost::check(topo, &scenario)?;
+        Ok(scenario)
     }
 }
 
@@ -817,6 +791,138 @@ fn resolve_slo(
         };
     }
     Ok(out)
+}
+
+/// The event and memory budgets of one run, defaults filled in; both > 0.
+fn budgets(src: &Source, f: &ScenarioFile) -> Result<(u64, u64), InputError> {
+    let events = f.event_budget.unwrap_or(limits::EVENT_BUDGET_DEFAULT);
+    if events == 0 {
+        return Err(src.invalid(
+            "event_budget",
+            "0",
+            "the event budget must be greater than zero",
+        ));
+    }
+    let bytes = f
+        .memory_budget
+        .map_or(limits::MEMORY_BUDGET_DEFAULT, |m| m.0);
+    if bytes == 0 {
+        return Err(src.invalid_field(
+            "memory_budget",
+            0,
+            "the memory budget must be greater than zero",
+        ));
+    }
+    Ok((events, bytes))
+}
+
+/// A scenario's name becomes its report directory (`reports/<name>`) and the start of its
+/// chart file names, so it must be one safe file-name component: short, and made of
+/// letters, digits, `-`, `_` and `.`, not starting with `.` (no `..`, `/`, NUL or spaces).
+fn check_name(src: &Source, name: &str) -> Result<(), InputError> {
+    if name.trim().is_empty() {
+        return Err(src.invalid("name", "", "the scenario needs a name"));
+    }
+    let chars = name.chars().count();
+    let problem = if chars > limits::NAME_CHARS_MAX {
+        format!(
+            "a scenario name is at most {} characters (this one has {chars})",
+            limits::NAME_CHARS_MAX
+        )
+    } else if name.starts_with('.')
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        "a scenario name may hold only letters, digits, `-`, `_` and `.`, and may not start with `.`".to_string()
+    } else {
+        return Ok(());
+    };
+    let err = src.invalid_field("name", 0, "");
+    let InputError::Invalid {
+        file, line, column, ..
+    } = err
+    else {
+        return Err(err);
+    };
+    let shown: String = name.chars().take(40).collect();
+    Err(InputError::Invalid {
+        file,
+        line,
+        column,
+        name: if chars > 40 {
+            format!("{shown}…")
+        } else {
+            shown
+        },
+        message: format!(
+            "{problem}: it becomes the report's directory (`reports/<name>`) and its chart file names"
+        ),
+    })
+}
+
+/// The steady-state rule, checked: a ratio in (0, 1], positive durations, and a resolution
+/// of at least [`limits::RESOLUTION_MIN_NS`] that cuts the run into at most
+/// [`limits::BUCKETS_MAX`] buckets (each service keeps counters per bucket).
+fn steady_state(
+    src: &Source,
+    ss: &SteadyStateDef,
+    duration: SimDuration,
+) -> Result<SteadyState, InputError> {
+    if !(ss.threshold > 0.0 && ss.threshold <= 1.0) {
+        return Err(src.invalid(
+            "threshold",
+            &ss.threshold.to_string(),
+            "the steady-state threshold is a ratio in (0, 1]",
+        ));
+    }
+    for (field, d) in [("window", ss.window), ("stability", ss.stability)] {
+        if d.0.is_zero() {
+            return Err(src.invalid(
+                field,
+                &d.0.to_string(),
+                format!("the steady-state {field} must be greater than zero"),
+            ));
+        }
+    }
+    let resolution = ss.resolution.0;
+    let min = SimDuration(limits::RESOLUTION_MIN_NS);
+    if resolution < min {
+        return Err(src.invalid_duration(
+            &["resolution"],
+            resolution,
+            format!(
+                "the steady-state `resolution` must be at least {}: the SLI is counted per bucket of this width (docs/SCENARIOS.md, Limits)",
+                min.human()
+            ),
+        ));
+    }
+    let buckets = duration.0.div_ceil(resolution.0);
+    if buckets > limits::BUCKETS_MAX {
+        return Err(src.invalid_duration(
+            &["resolution", "duration"],
+            resolution,
+            format!(
+                "a `resolution` of {} cuts the {} run into {buckets} buckets, more than the limit of {}: use a coarser resolution",
+                resolution.human(),
+                duration.human(),
+                limits::BUCKETS_MAX
+            ),
+        ));
+    }
+    if resolution > ss.window.0 {
+        return Err(src.invalid(
+            "resolution",
+            &resolution.to_string(),
+            "the resolution must not exceed the window",
+        ));
+    }
+    Ok(SteadyState {
+        window: ss.window.0,
+        threshold: ss.threshold,
+        stability: ss.stability.0,
+        resolution,
+    })
 }
 
 fn resolve_fault(

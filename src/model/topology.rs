@@ -846,6 +846,25 @@ struct Builder<'a> {
     src: &'a Source,
 }
 
+/// The period of a periodic timer (a heartbeat, a health check, a ping, a backup schedule):
+/// at least [`limits::INTERVAL_MIN_NS`], since every firing costs events whether or not
+/// anything changed. `fields` are the names the setting may be written under.
+fn interval(src: &Source, fields: &[&str], d: Dur, what: &str) -> Result<SimDuration, InputError> {
+    let min = SimDuration(limits::INTERVAL_MIN_NS);
+    if d.0 < min {
+        return Err(src.invalid_duration(
+            fields,
+            d.0,
+            format!(
+                "`{}` ({what}) must be at least {}: each firing is at least one event, so a shorter period makes the run's work unbounded (docs/SCENARIOS.md, Limits)",
+                fields[0],
+                min.human()
+            ),
+        ));
+    }
+    Ok(d.0)
+}
+
 fn positive(src: &Source, field: &str, d: Dur, what: &str) -> Result<SimDuration, InputError> {
     if d.0.is_zero() {
         return Err(src.invalid(
@@ -1037,7 +1056,12 @@ impl<'a> Builder<'a> {
             let node = node_of("monitors", &m.node)?;
             assign(&mut roles, node, Role::Monitor(mi), "monitors")?;
             let ttl = positive(src, "ttl", m.ttl, "ttl")?;
-            let loop_wait = positive(src, "loop_wait", m.loop_wait, "loop_wait")?;
+            let loop_wait = interval(
+                src,
+                &["loop_wait"],
+                m.loop_wait,
+                "the heartbeat and check interval",
+            )?;
             monitors.push(MonitorInfo {
                 node,
                 watched: Vec::new(),
@@ -1212,7 +1236,7 @@ impl<'a> Builder<'a> {
                             Ok((
                                 store_of(near, &s.store)?,
                                 Cron {
-                                    every: positive(src, "every", s.every, "a backup interval")?,
+                                    every: interval(src, &["every"], s.every, "a backup interval")?,
                                     phase: s.at.0,
                                 },
                             ))
@@ -1233,11 +1257,11 @@ impl<'a> Builder<'a> {
                         .map(|w| -> Result<_, InputError> {
                             Ok((
                                 store_of("wal_archive", &w.store)?,
-                                positive(
+                                interval(
                                     src,
-                                    "archive_timeout",
+                                    &["archive_timeout"],
                                     w.archive_timeout,
-                                    "archive_timeout",
+                                    "the WAL archiving interval",
                                 )?,
                             ))
                         })
@@ -1276,30 +1300,32 @@ impl<'a> Builder<'a> {
                             Some(RecoveryInfo {
                                 node,
                                 integrity_check: Cron {
-                                    every: positive(
+                                    every: interval(
                                         src,
-                                        "every",
+                                        &["every"],
                                         r.integrity_check.every,
                                         "the integrity check interval",
                                     )?,
                                     phase: r.integrity_check.at.0,
                                 },
-                                metrics_scrape: positive(
+                                metrics_scrape: interval(
                                     src,
-                                    "metrics_scrape",
+                                    &["metrics_scrape"],
                                     r.metrics_scrape,
-                                    "metrics_scrape",
+                                    "the metrics scrape interval",
                                 )?,
                                 user_report_after: r.user_report_after.0,
                                 provision: r.provision.0,
                                 redeploy: r.redeploy.0,
                                 verify: r.verify.0,
                                 chunk: r.chunk.0,
-                                answer_timeout: positive(
+                                // Installs are sent again every `answer_timeout` while
+                                // no member answers: a period, not only a wait.
+                                answer_timeout: interval(
                                     src,
-                                    "answer_timeout",
+                                    &["answer_timeout"],
                                     r.answer_timeout,
-                                    "answer_timeout",
+                                    "the runbook's wait for answers",
                                 )?,
                                 chunk_timeout: positive(
                                     src,
@@ -1469,14 +1495,14 @@ impl<'a> Builder<'a> {
                         "failure_threshold must be at least 1",
                     ));
                 }
-                let interval = positive(
+                let every = interval(
                     src,
-                    "request_interval",
+                    &["request_interval"],
                     d.request_interval,
-                    "request_interval",
+                    "the DNS health-check interval",
                 )?;
                 let timeout = positive(src, "timeout", d.timeout, "timeout")?;
-                if timeout > interval {
+                if timeout > every {
                     return Err(self.err(
                         "timeout",
                         &d.node,
@@ -1487,7 +1513,7 @@ impl<'a> Builder<'a> {
                     node,
                     endpoints,
                     check: HealthCheckSpec {
-                        interval,
+                        interval: every,
                         timeout,
                         fall: d.failure_threshold,
                         rise: d.failure_threshold,
@@ -1626,7 +1652,7 @@ impl<'a> Builder<'a> {
                 name: r.name.clone(),
                 providers,
                 balancers,
-                block_time: positive(src, "block_time", r.block_time, "block_time")?,
+                block_time: interval(src, &["block_time"], r.block_time, "the block time")?,
                 halt_after: positive(src, "halt_after", r.halt_after, "halt_after")?,
                 check: self.check(&r.check, false, "rpc")?,
             });
@@ -1636,6 +1662,16 @@ impl<'a> Builder<'a> {
         for sd in &f.services {
             if services.iter().any(|x: &ServiceInfo| x.name == sd.name) {
                 return Err(self.err("services", &sd.name, "this service is defined twice"));
+            }
+            if sd.name.chars().count() > limits::NAME_CHARS_MAX {
+                return Err(self.err(
+                    "services",
+                    &sd.name,
+                    format!(
+                        "a service name is at most {} characters: it becomes part of chart file names",
+                        limits::NAME_CHARS_MAX
+                    ),
+                ));
             }
             let cdn = sd
                 .cdn
@@ -1831,12 +1867,18 @@ impl<'a> Builder<'a> {
             nodes,
             quorum: sd.quorum,
             down_after: positive(self.src, "down_after", sd.down_after, "down_after")?,
-            ping_interval: positive(self.src, "ping_interval", sd.ping_interval, "ping_interval")?,
-            failover_timeout: positive(
+            ping_interval: interval(
                 self.src,
-                "failover_timeout",
+                &["ping_interval"],
+                sd.ping_interval,
+                "the sentinel ping interval",
+            )?,
+            // Twice this is the least time between two failover attempts: a period too.
+            failover_timeout: interval(
+                self.src,
+                &["failover_timeout"],
                 sd.failover_timeout,
-                "failover_timeout",
+                "the sentinel failover timeout",
             )?,
             phase: sd.phase,
         })
@@ -1848,9 +1890,14 @@ impl<'a> Builder<'a> {
         expect_primary: bool,
         near: &str,
     ) -> Result<HealthCheckSpec, InputError> {
-        let interval = positive(self.src, "inter", c.inter, "the health-check interval")?;
+        let every = interval(
+            self.src,
+            &["inter", "interval"],
+            c.inter,
+            "the health-check interval",
+        )?;
         let timeout = positive(self.src, "timeout", c.timeout, "the health-check timeout")?;
-        if timeout > interval {
+        if timeout > every {
             return Err(self.err(
                 near,
                 &timeout.to_string(),
@@ -1861,7 +1908,7 @@ impl<'a> Builder<'a> {
             return Err(self.err(near, "fall", "`fall` and `rise` must be at least 1"));
         }
         Ok(HealthCheckSpec {
-            interval,
+            interval: every,
             timeout,
             fall: c.fall,
             rise: c.rise,

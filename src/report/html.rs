@@ -16,7 +16,8 @@ use std::path::{Path, PathBuf};
 
 /// Writes `index.html`, `summary.md` and `charts/NAME.svg` + `charts/NAME.png` for every chart
 /// into `dir` (created if missing) and returns the paths written, in order. The same report
-/// gives the same bytes. `results.json` is the caller's.
+/// gives the same bytes. `results.json` is the caller's, and so is writing into a fresh
+/// directory swapped in afterwards (`cli::output::Staging`): this only adds files.
 pub fn write_report(dir: &Path, report: &SuiteReport) -> std::io::Result<Vec<PathBuf>> {
     let charts = suite_charts(report).map_err(std::io::Error::other)?;
     let chart_dir = dir.join("charts");
@@ -25,15 +26,15 @@ pub fn write_report(dir: &Path, report: &SuiteReport) -> std::io::Result<Vec<Pat
     for c in charts.iter().flatten() {
         for (ext, bytes) in [("svg", c.svg.as_bytes()), ("png", c.png.as_slice())] {
             let path = chart_dir.join(format!("{}.{ext}", c.name));
-            std::fs::write(&path, bytes)?;
+            super::write_synced(&path, bytes)?;
             written.push(path);
         }
     }
     let md = dir.join("summary.md");
-    std::fs::write(&md, super::markdown::render(report))?;
+    super::write_synced(&md, &super::markdown::render(report).into_bytes())?;
     written.push(md);
     let html = dir.join("index.html");
-    std::fs::write(&html, render(report, &charts))?;
+    super::write_synced(&html, &render(report, &charts).into_bytes())?;
     written.push(html);
     Ok(written)
 }

@@ -24,7 +24,7 @@ use crate::measure::safety::{Promotion, check_durability, check_primaries};
 use crate::measure::steady_state::{Rule, SuccessSeries, outages};
 use crate::model::scenario::Scenario;
 use crate::model::topology::Topology;
-use crate::sim::kernel::RunStats;
+use crate::sim::kernel::{RunStats, Stopped};
 use crate::sim::network::Network;
 use crate::sim::time::{SimDuration, SimTime};
 use serde::Serialize;
@@ -115,10 +115,10 @@ pub struct RunResult {
     pub seed: u64,
     pub events: u64,
     pub trace_hash: u64,
-    pub budget_exhausted: bool,
+    /// Why the run stopped before its end (a budget), or `None`.
+    pub stopped: Option<Stopped>,
     /// Simulated time of the last processed event.
     pub last_event_at: SimTime,
-    pub wall_seconds: f64,
     /// Summed over services.
     pub writes: WriteCounts,
     /// Incident start: the first fault's injection time.
@@ -162,12 +162,22 @@ impl RunResult {
 
     /// Why the run is incomplete, when a bound stopped it before the scenario's end.
     pub fn incomplete(&self) -> Option<String> {
-        self.budget_exhausted.then(|| {
-            format!(
-                "the run stopped at {} of simulated time: its event budget ran out after {} events, so nothing later was simulated and no service is judged",
-                self.last_event_at, self.events
-            )
-        })
+        let stop = self.stopped?;
+        Some(format!(
+            "the run stopped at {} of simulated time: {}, so nothing later was simulated and no service is judged",
+            self.last_event_at,
+            bound_words(stop, self.events)
+        ))
+    }
+}
+
+/// "its event budget ran out after N events" / "it held more than its memory budget".
+fn bound_words(stop: Stopped, events: u64) -> String {
+    match stop {
+        Stopped::EventBudget => format!("its event budget ran out after {events} events"),
+        Stopped::MemoryBudget { bytes } => {
+            format!("it held {bytes} bytes, more than its memory budget")
+        }
     }
 }
 
@@ -177,7 +187,6 @@ pub struct Evidence<'a> {
     pub clusters: &'a [Arc<ClusterSpec>],
     pub notes: &'a [(SimTime, NodeId, Note)],
     pub stats: RunStats,
-    pub wall_seconds: f64,
     pub network: &'a Network,
 }
 
@@ -202,7 +211,7 @@ pub fn judge(
     let name = |n: NodeId| topo.node_names[n as usize].clone();
     let ends = Ends::read(topo, ev.world, ev.clusters, ev.notes, ev.network);
     let (tallies, lost_per_cluster) = tally(topo, scenario, ev, &ends, t0);
-    let stopped = ev.stats.budget_exhausted;
+    let stopped = ev.stats.stopped.is_some();
     let services = measure_services(topo, scenario, ev.world, tallies, !stopped, detail);
     let mut writes = WriteCounts::default();
     let mut losses = Losses::default();
@@ -235,9 +244,8 @@ pub fn judge(
         seed,
         events: ev.stats.events,
         trace_hash: ev.stats.trace_hash,
-        budget_exhausted: stopped,
+        stopped: ev.stats.stopped,
         last_event_at: ev.stats.last_event_at,
-        wall_seconds: ev.wall_seconds,
         writes,
         t0,
         services,
@@ -466,13 +474,13 @@ fn judged_lines(
             });
         }
     }
-    if ev.stats.budget_exhausted {
+    if let Some(stop) = ev.stats.stopped {
         out.push(TimelineEntry {
             at_s: ev.stats.last_event_at,
             kind: "stopped",
             detail: format!(
-                "the run stopped here: its event budget ran out after {} events; nothing later was simulated and no service is judged",
-                ev.stats.events
+                "the run stopped here: {}; nothing later was simulated and no service is judged",
+                bound_words(stop, ev.stats.events)
             ),
         });
     }

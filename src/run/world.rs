@@ -15,8 +15,9 @@ use crate::logic::routing::{AppServer, Gslb, LoadBalancer};
 use crate::logic::rpc::{RpcBalancer, RpcProvider};
 use crate::logic::sentinel::Sentinel;
 use crate::logic::site::StaticSite;
-use crate::logic::{Context, Msg, NodeId, Note, Timer};
+use crate::logic::{Context, Lsn, Msg, NodeId, Note, Timer};
 use crate::measure::client::ClientPopulation;
+use crate::measure::history::OpRecord;
 use crate::measure::lag::LagMarks;
 use crate::sim::kernel::{Ctx, NetFault, World};
 use crate::sim::network::NodeIndex;
@@ -298,6 +299,31 @@ impl World for GameDayWorld {
             Some(Some(ProcessFault::DeleteBackups { node })) => vec![*node],
             _ => Vec::new(),
         }
+    }
+
+    /// Client histories and replication-lag marks, the records that grow with the run; one
+    /// pass over the processes, reading lengths only.
+    fn memory_bytes(&self) -> u64 {
+        let size = |bytes: usize, count: usize| bytes as u64 * count as u64;
+        let ops: usize = self
+            .processes
+            .iter()
+            .map(|p| match p {
+                Process::Clients(c) => c.history().len(),
+                _ => 0,
+            })
+            .sum();
+        let marks: usize = self.lag_marks.iter().map(LagMarks::len).sum();
+        size(std::mem::size_of::<OpRecord>(), ops)
+            + size(std::mem::size_of::<(SimTime, Lsn)>(), marks)
+            + size(
+                std::mem::size_of::<(SimTime, NodeIndex, bool)>(),
+                self.outages.len(),
+            )
+            + size(
+                std::mem::size_of::<(SimTime, NetFault)>(),
+                self.faults_applied.len(),
+            )
     }
 
     fn on_process_fault(&mut self, node: NodeIndex, id: u32, on: bool, k: &mut Ctx<'_, Self>) {

@@ -9,6 +9,11 @@
 //! that is down, or from a previous incarnation of a restarted node), a message arrival
 //! (including one dropped because its receiver is down or cut off), or a fault being applied
 //! or lifted.
+//!
+//! Every run is bounded three ways ([`Bounds`]): its end time, an event budget and a memory
+//! budget. The memory the run holds (the queue, the notes and the world's own records, which
+//! [`World::memory_bytes`] reports) is measured every [`MEMORY_CHECK_EVERY`] events: counted
+//! in events, never in wall time, so a run stops at the same event on every machine.
 
 use super::network::{Network, NodeIndex, Place};
 use super::queue::EventQueue;
@@ -84,6 +89,23 @@ pub trait World {
         Self: Sized,
     {
     }
+    /// Bytes the world holds in records that grow as the run goes (histories, marks), for the
+    /// memory budget. Called every [`MEMORY_CHECK_EVERY`] events, so it must be cheap: lengths
+    /// times record sizes, not a walk over every record.
+    fn memory_bytes(&self) -> u64 {
+        0
+    }
+}
+
+/// How often, in processed events, the loop measures the run's memory against its budget.
+/// Counted in events so the stop is deterministic; 65,536 events are a few milliseconds of
+/// work, far less than it takes to allocate a gigabyte.
+pub const MEMORY_CHECK_EVERY: u64 = 65_536;
+
+/// Bytes one queued event takes for a world with these message and timer types: what the
+/// estimate before a run (`model::cost`) charges for each pending timer or message.
+pub const fn queue_entry_bytes<M: Copy, T: Copy>() -> u64 {
+    EventQueue::<Event<M, T>>::entry_bytes()
 }
 
 #[derive(Clone, Copy)]
@@ -165,13 +187,25 @@ impl<W: World> Ctx<'_, W> {
     }
 }
 
-/// Bounds on one run: every run has both.
+/// Bounds on one run: every run has all three.
 #[derive(Clone, Copy, Debug)]
 pub struct Bounds {
     /// The run covers simulated time `[0, end)`; an event at exactly `end` is not processed.
     pub end: SimTime,
     /// The most events the run may process; reaching it stops the run early.
     pub event_budget: u64,
+    /// The most bytes the run may hold (measured every [`MEMORY_CHECK_EVERY`] events);
+    /// exceeding it stops the run early.
+    pub memory_budget: u64,
+}
+
+/// Why a run stopped before its end time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stopped {
+    /// It processed its whole event budget.
+    EventBudget,
+    /// It held more than its memory budget: `bytes` when measured.
+    MemoryBudget { bytes: u64 },
 }
 
 /// What the loop itself measured.
@@ -179,8 +213,8 @@ pub struct Bounds {
 pub struct RunStats {
     pub events: u64,
     pub trace_hash: u64,
-    /// The run stopped because it reached its event budget, not its end time.
-    pub budget_exhausted: bool,
+    /// Why the run stopped early (a bound), or `None` when it reached its end time.
+    pub stopped: Option<Stopped>,
     /// Simulated time of the last processed event.
     pub last_event_at: SimTime,
 }
@@ -240,23 +274,27 @@ impl<W: World> Simulation<W> {
         }
     }
 
-    /// Runs to the end time or the event budget, whichever comes first.
+    /// Runs to the end time, or until a budget stops it.
     pub fn run(&mut self, world: &mut W) -> RunStats {
         for node in 0..self.network.node_count() as NodeIndex {
             let mut ctx = self.ctx(SimTime::ZERO, node);
             world.start(node, &mut ctx);
         }
         let mut hash = TraceHasher::new();
-        let mut events = 0u64;
-        let mut last = SimTime::ZERO;
-        let mut budget_exhausted = false;
+        let (mut events, mut last, mut stopped) = (0u64, SimTime::ZERO, None);
+        // One compare per event covers both budgets: the next event count at which either
+        // the event budget runs out or memory is measured.
+        let mut next_check = MEMORY_CHECK_EVERY.min(self.bounds.event_budget);
         while let Some((now, event)) = self.queue.pop() {
             if now >= self.bounds.end {
                 break;
             }
-            if events >= self.bounds.event_budget {
-                budget_exhausted = true;
-                break;
+            if events >= next_check {
+                stopped = self.check_bounds(events, world);
+                if stopped.is_some() {
+                    break;
+                }
+                next_check = (events + MEMORY_CHECK_EVERY).min(self.bounds.event_budget);
             }
             events += 1;
             last = now;
@@ -291,9 +329,25 @@ impl<W: World> Simulation<W> {
         RunStats {
             events,
             trace_hash: hash.finish(),
-            budget_exhausted,
+            stopped,
             last_event_at: last,
         }
+    }
+
+    /// Whether a budget stops the run after `events` events.
+    #[cold]
+    fn check_bounds(&self, events: u64, world: &W) -> Option<Stopped> {
+        if events >= self.bounds.event_budget {
+            return Some(Stopped::EventBudget);
+        }
+        let bytes = self.memory_bytes(world);
+        (bytes > self.bounds.memory_budget).then_some(Stopped::MemoryBudget { bytes })
+    }
+
+    /// Bytes the run holds now: queued events, notes, and the world's own records.
+    pub fn memory_bytes(&self, world: &W) -> u64 {
+        let note = std::mem::size_of::<(SimTime, NodeIndex, W::Note)>() as u64;
+        self.queue.bytes() + self.notes.len() as u64 * note + world.memory_bytes()
     }
 
     fn apply_fault(&mut self, index: usize, now: SimTime, world: &mut W) {
@@ -449,6 +503,7 @@ mod tests {
         Bounds {
             end: SimTime::from_millis(ms),
             event_budget: u64::MAX,
+            memory_budget: u64::MAX,
         }
     }
 
@@ -484,11 +539,71 @@ mod tests {
             Bounds {
                 end: SimTime::from_secs(10),
                 event_budget: 5,
+                memory_budget: u64::MAX,
             },
         );
         let stats = sim.run(&mut Ping::default());
-        assert!(stats.budget_exhausted);
+        assert_eq!(stats.stopped, Some(Stopped::EventBudget));
         assert_eq!(stats.events, 5);
+        assert_eq!(stats.last_event_at, SimTime::from_millis(30));
+    }
+
+    /// Ping, remembering every arrival: 8 bytes a message, so memory grows with time.
+    #[derive(Default)]
+    struct Hoard {
+        ping: Ping,
+        kept: u64,
+    }
+
+    impl World for Hoard {
+        type Msg = u32;
+        type Timer = ();
+        type Note = ();
+        fn start(&mut self, node: NodeIndex, ctx: &mut Ctx<'_, Self>) {
+            if node == 0 {
+                ctx.set_timer(SimDuration::from_millis(1), ());
+            }
+        }
+        fn on_message(&mut self, _: NodeIndex, _: NodeIndex, _: u32, _: &mut Ctx<'_, Self>) {
+            self.ping.received += 1;
+            self.kept += 1;
+        }
+        fn on_timer(&mut self, _: NodeIndex, _: (), ctx: &mut Ctx<'_, Self>) {
+            ctx.send(1, 7);
+            ctx.set_timer(SimDuration::from_millis(1), ());
+        }
+        fn on_down(&mut self, _: NodeIndex, _: SimTime) {}
+        fn on_up(&mut self, _: NodeIndex, _: &mut Ctx<'_, Self>) {}
+        fn memory_bytes(&self) -> u64 {
+            self.kept * 8
+        }
+    }
+
+    #[test]
+    fn memory_budget_stops_the_run_at_a_check() {
+        // 2 events a millisecond (a timer, then its message), each message kept (8 bytes):
+        // 262,144 bytes at the first check (65,536 events), 524,288 at the second.
+        let run = |memory_budget| {
+            let b = Bounds {
+                end: SimTime::from_secs(3600),
+                event_budget: 1_000_000,
+                memory_budget,
+            };
+            Simulation::new(network(), vec![], b).run(&mut Hoard::default())
+        };
+        let stats = run(400_000);
+        assert_eq!(stats.events, 2 * MEMORY_CHECK_EVERY);
+        let Some(Stopped::MemoryBudget { bytes }) = stats.stopped else {
+            panic!("not stopped by memory: {stats:?}");
+        };
+        // The world's 65,536 kept messages; the queue is empty, its one timer just popped.
+        assert_eq!(bytes, MEMORY_CHECK_EVERY * 8);
+        // The same run, stopped at the same event however often it is repeated.
+        assert_eq!(run(400_000), stats);
+        // With room to spare, the event budget stops it instead.
+        let roomy = run(u64::MAX);
+        assert_eq!(roomy.stopped, Some(Stopped::EventBudget));
+        assert_eq!(roomy.events, 1_000_000);
     }
 
     #[test]

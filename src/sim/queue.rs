@@ -81,6 +81,16 @@ impl<E: Copy> EventQueue<E> {
         self.heap.len()
     }
 
+    /// Bytes one queued event takes: its key and payload, padded as the heap stores them.
+    pub const fn entry_bytes() -> u64 {
+        std::mem::size_of::<Entry<E>>() as u64
+    }
+
+    /// Bytes the queued events take (by count, not by the heap's spare capacity).
+    pub fn bytes(&self) -> u64 {
+        self.heap.len() as u64 * Self::entry_bytes()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.heap.is_empty()
     }

@@ -129,6 +129,31 @@ fn format_secs(ns: u64) -> String {
     format!("{whole}.{}s", digits.trim_end_matches('0'))
 }
 
+impl SimDuration {
+    /// The duration in the largest unit that writes it exactly, as a file would (`30m`,
+    /// `1ms`, `10µs`, `1500ms`): for messages about a setting, where `0.00001s` reads badly.
+    pub fn human(self) -> String {
+        const UNITS: [(u64, &str); 6] = [
+            (86_400 * NANOS_PER_SEC, "d"),
+            (3600 * NANOS_PER_SEC, "h"),
+            (60 * NANOS_PER_SEC, "m"),
+            (NANOS_PER_SEC, "s"),
+            (NANOS_PER_MILLI, "ms"),
+            (NANOS_PER_MICRO, "µs"),
+        ];
+        if self.0 == 0 {
+            return "0s".into();
+        }
+        match UNITS
+            .iter()
+            .find(|(scale, _)| self.0.is_multiple_of(*scale))
+        {
+            Some((scale, unit)) => format!("{}{unit}", self.0 / scale),
+            None => format!("{}ns", self.0),
+        }
+    }
+}
+
 /// Parses a human duration such as `"30s"`, `"250ms"`, `"1.5s"`, `"2m"`, `"1h"`, `"500us"`
 /// or `"0"` into nanoseconds, exactly (no floating point).
 pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
@@ -238,5 +263,15 @@ mod tests {
     fn displays_exact_seconds() {
         assert_eq!(SimTime::from_millis(603_170).to_string(), "603.17s");
         assert_eq!(SimTime::from_secs(600).to_string(), "600s");
+    }
+
+    #[test]
+    fn human_picks_the_largest_exact_unit() {
+        assert_eq!(SimDuration::from_secs(1800).human(), "30m");
+        assert_eq!(SimDuration::from_secs(30 * 86_400).human(), "30d");
+        assert_eq!(SimDuration::from_millis(1500).human(), "1500ms");
+        assert_eq!(SimDuration::from_micros(10).human(), "10µs");
+        assert_eq!(SimDuration(1).human(), "1ns");
+        assert_eq!(SimDuration::ZERO.human(), "0s");
     }
 }

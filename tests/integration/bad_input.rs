@@ -174,9 +174,14 @@ fn absurd_sizes() {
         &zone_loss_with(&[("runs: 1,", "runs: 0,")]),
         &["`0`", "runs must be between"],
     );
+    // At the fastest rate allowed (one operation a microsecond), a month of operations
+    // overflows the population's operation numbers.
     rejected(
         "rate.ron",
-        &zone_loss_with(&[("Poisson(\"10ms\")", "Poisson(\"1ns\")")]),
+        &zone_loss_with(&[
+            ("duration: \"30m\"", "duration: \"30d\""),
+            ("Poisson(\"10ms\")", "Poisson(\"1us\")"),
+        ]),
         &["`players-na`", "operations in the run"],
     );
 }

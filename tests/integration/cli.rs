@@ -31,7 +31,7 @@ fn check_passes_when_targets_are_met_and_writes_results() {
 
 #[test]
 fn check_fails_with_status_1_when_a_target_is_missed() {
-    let dir = std::env::temp_dir().join(format!("gameday-cli-miss-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("gameday-cli-miss-in-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let topo = root()
         .join("topologies/ftm-games.ron")
@@ -150,7 +150,7 @@ fn help_explains_the_commands() {
 #[test]
 fn each_service_is_judged_against_its_own_targets() {
     // Game state must recover within 5 s: the zone loss takes longer, so only it fails.
-    let dir = std::env::temp_dir().join(format!("gameday-cli-svc-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("gameday-cli-svc-in-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let topo = root()
         .join("topologies/ftm-games.ron")

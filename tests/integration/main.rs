@@ -5,12 +5,14 @@
 
 mod backup;
 mod bad_input;
+mod bounds;
 mod cdn;
 mod cli;
 mod compare;
 mod determinism;
 mod gates;
 mod outages;
+mod output;
 mod properties;
 mod redis;
 mod report;

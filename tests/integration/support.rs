@@ -111,3 +111,80 @@ pub fn run_recovery(r: &RunResult) -> Recovery {
         })
         .unwrap_or(Recovery::NeverBroke)
 }
+
+/// Like [`gameday`], with extra environment variables.
+pub fn gameday_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gameday"))
+        .args(args)
+        .current_dir(root())
+        .env_remove("RUST_LOG")
+        .envs(env.iter().copied())
+        .output()
+        .expect("the gameday binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Like [`gameday`], but killed (and the test failed) if it has not finished within `secs`:
+/// for inputs that used to run for minutes or exhaust memory before they were refused.
+pub fn gameday_within(secs: u64, args: &[&str]) -> (i32, String, String) {
+    let dir = std::env::temp_dir().join(format!("gameday-within-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let k = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let (out, err) = (dir.join(format!("{k}.out")), dir.join(format!("{k}.err")));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gameday"))
+        .args(args)
+        .current_dir(root())
+        .env_remove("RUST_LOG")
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::fs::File::create(&err).unwrap())
+        .spawn()
+        .expect("the gameday binary runs");
+    let deadline = std::time::Duration::from_secs(secs);
+    let mut waited = std::time::Duration::ZERO;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if waited >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("gameday {args:?} still running after {secs} s");
+        }
+        let step = std::time::Duration::from_millis(20);
+        std::thread::sleep(step);
+        waited += step;
+    };
+    (
+        status.code().unwrap_or(-1),
+        std::fs::read_to_string(&out).unwrap(),
+        std::fs::read_to_string(&err).unwrap(),
+    )
+}
+
+/// Writes `text` as `name` in a directory of the test binary's own; returns its path.
+pub fn temp_file(tag: &str, name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("gameday-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// A shipped scenario with edits, naming `topology` (a path) instead of its topology's name.
+pub fn scenario_text(name: &str, topology: &std::path::Path, edits: &[(&str, &str)]) -> String {
+    let text = read(&format!("scenarios/{name}.ron"));
+    let from = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("topology:"))
+        .expect("a topology line")
+        .to_string();
+    let to = format!("    topology: \"{}\",", topology.display());
+    let mut all = vec![(from.as_str(), to.as_str())];
+    all.extend_from_slice(edits);
+    edit(&text, &all)
+}

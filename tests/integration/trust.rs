@@ -249,13 +249,21 @@ fn finding_3_recovery_follows_what_made_it_possible() {
 
 #[test]
 fn finding_4_a_truncated_run_judges_nothing_and_fails_in_every_view() {
-    // An event budget that runs out a few minutes into the 30-minute run, before the fault.
+    // An event budget that validation accepts (its lower-bound estimate is about 4 million
+    // events) but that runs out about 21 minutes into the 30-minute run: after the zone loss
+    // at 10 m, before a second fault at 25 m.
     let d = dir("truncated");
     let s = files(
         &d,
         "zone-loss",
         &[],
-        &[("runs: 1,", "runs: 1,\n    event_budget: 2000000,")],
+        &[
+            ("runs: 1,", "runs: 1,\n    event_budget: 8000000,"),
+            (
+                "Fault(at: \"10m\", kind: ZoneLoss(\"us-east-1a\")),",
+                "Fault(at: \"10m\", kind: ZoneLoss(\"us-east-1a\")),\n        Fault(at: \"25m\", kind: NodeCrash(\"pg-west\")),",
+            ),
+        ],
     );
     let junit = d.join("junit.xml");
     let out = d.join("report");
@@ -270,7 +278,8 @@ fn finding_4_a_truncated_run_judges_nothing_and_fails_in_every_view() {
         "--junit",
         junit.to_str().unwrap(),
     ]);
-    assert_ne!(code, 0, "{stderr}");
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("stopped at simulated time"), "{stderr}");
     let json: Value = serde_json::from_str(&stdout).unwrap();
     let s = &json["scenarios"][0];
     assert_eq!(s["passed"], false);
@@ -289,17 +298,24 @@ fn finding_4_a_truncated_run_judges_nothing_and_fails_in_every_view() {
         assert_eq!(sv["passed"], false, "{}", sv["name"]);
         assert_eq!(sv["not_judged_runs"], 1);
     }
-    let kinds: Vec<&str> = s["timeline"]
-        .as_array()
-        .unwrap()
+    let timeline = s["timeline"].as_array().unwrap();
+    let faults: Vec<&str> = timeline
         .iter()
-        .map(|e| e["kind"].as_str().unwrap())
+        .filter(|e| e["kind"] == "fault")
+        .map(|e| e["detail"].as_str().unwrap())
         .collect();
-    assert!(
-        !kinds.contains(&"fault"),
-        "a fault the run never reached: {kinds:?}"
+    assert_eq!(
+        faults,
+        ["zone us-east-1a lost"],
+        "only the fault the run reached"
     );
-    assert!(kinds.contains(&"stopped"), "{kinds:?}");
+    assert!(timeline.iter().any(|e| e["kind"] == "stopped"));
+    let judged = ["outage", "recovered", "not_recovered"];
+    assert!(
+        !timeline
+            .iter()
+            .any(|e| judged.contains(&e["kind"].as_str().unwrap()))
+    );
     assert!(failures(s).iter().any(|f| f.contains("not judged")));
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert!(xml.contains("type=\"RunIncomplete\""), "{xml}");
