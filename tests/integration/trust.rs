@@ -245,6 +245,7 @@ fn finding_3_recovery_follows_what_made_it_possible() {
     let recovered = when(&json, "recovered", "accounts:");
     assert!(recovered > when(&json, "restore", "restored data verified"));
     assert!(recovered > when(&json, "restored", "switched to the restored data"));
+    assert!(recovered > when(&json, "promoted", "primary of epoch 2"));
 }
 
 #[test]
