@@ -260,6 +260,8 @@ pub struct OutageReport {
     /// When operations succeeded again; `null`: still down at the end of the run.
     pub end_s: Option<f64>,
     pub duration_s: Option<f64>,
+    /// Send time of the last failing operation of its last bad bucket (`end_s` is after it).
+    pub last_failure_s: f64,
     /// The faults blamed for it (`docs/MEASUREMENT.md`, outages), as the timeline words them.
     pub causes: Vec<String>,
     /// Operations sent during it that failed or were too slow.
@@ -532,6 +534,7 @@ fn run_service(topo: &Topology, s: &Scenario, sv: &ServiceResult) -> RunService 
             start_s: o.start.as_secs_f64(),
             end_s: o.end.map(|e| e.as_secs_f64()),
             duration_s: secs(o.duration()),
+            last_failure_s: o.last_failure.as_secs_f64(),
             causes: cause_list(s, o),
             failed_ops: o.bad_ops,
             latency: o.latency,
