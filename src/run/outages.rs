@@ -63,7 +63,8 @@ pub struct Outage {
     pub causes: Vec<Cause>,
     /// Operations sent during it that failed (or were too slow).
     pub bad_ops: u64,
-    /// Of those sent in its first bad bucket: failed and judged.
+    /// Of the operations sent in its first bad bucket: how many failed or were too slow, and
+    /// how many were judged.
     pub first_bucket: (u64, u64),
     pub latency: Around,
 }
@@ -169,9 +170,11 @@ impl<'a> ServiceOutages<'a> {
                     .max(last)
             });
             let start = struck.unwrap_or(sent).min(end.unwrap_or(SimTime::MAX));
+            let b = ob.first_bad;
+            let slow = self.series.slow.get(b).copied().unwrap_or(0);
             let first = (
-                self.series.failed[ob.first_bad],
-                self.series.ok[ob.first_bad] + self.series.failed[ob.first_bad],
+                self.series.failed[b] + slow,
+                self.series.ok[b] + self.series.failed[b],
             );
             out.push(Outage {
                 start,
