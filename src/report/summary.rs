@@ -131,6 +131,14 @@ fn secs_text(x: Option<f64>) -> String {
     }
 }
 
+/// An RPO figure; `None` is a run that was not judged (an RPO is always a number otherwise).
+fn rpo_text(x: Option<f64>) -> String {
+    match x {
+        None => "not judged".to_string(),
+        some => secs_text(some),
+    }
+}
+
 fn odds_text(o: &Odds) -> String {
     format!(
         "{} of {} runs ({:.1} %, 95 % interval {:.1}–{:.1} %)",
@@ -185,7 +193,7 @@ fn gate_results(s: &Scenario, services: &[ServiceReport], topo: &Topology) -> Ve
                 measured: format!(
                     "{}max RPO {}, {} acknowledged writes lost, {} at risk; met in {}",
                     not_judged_text(sv),
-                    secs_text(sv.rpo_s.max),
+                    rpo_text(sv.rpo_s.max),
                     sv.writes.acked_lost,
                     sv.lost_by_cause.unreachable,
                     odds_text(&sv.rpo_met)
@@ -214,7 +222,7 @@ fn gate_results(s: &Scenario, services: &[ServiceReport], topo: &Topology) -> Ve
                     (
                         format!("{}: p{p} RPO ≤ {within}", sv.name),
                         v.is_some_and(|x| x <= within.as_secs_f64()),
-                        format!("p{p} RPO {} over {n} runs", secs_text(v)),
+                        format!("p{p} RPO {} over {n} runs", rpo_text(v)),
                     )
                 }
                 Gate::RtoMet { at_least } => (

@@ -230,9 +230,11 @@ pub fn judge(
         .flatten();
     let violations = safety(topo, ev, &lost_per_cluster, &name);
     let mut reader = NoteReader::new(&name);
-    let (mut timeline, milestones) = note_lines(ev.notes, &mut reader, t0);
+    // Faults first: at one instant the fault precedes what processes did about it.
     let stop = stopped.then_some(ev.stats.last_event_at);
-    timeline.extend(fault_lines(scenario, end, stop));
+    let mut timeline = fault_lines(scenario, end, stop);
+    let (notes, milestones) = note_lines(ev.notes, &mut reader, t0);
+    timeline.extend(notes);
     timeline.extend(judged_lines(topo, scenario, &services, &ends, ev, end));
     timeline.sort_by_key(|e| e.at_s);
     let Milestones {

@@ -120,6 +120,16 @@ impl<'a> NoteReader<'a> {
                     }
                 ),
             ),
+            other => return self.describe_restore(at, node, other),
+        };
+        Some(line)
+    }
+
+    /// Notes about the restore runbook.
+    fn describe_restore(&self, at: SimTime, node: NodeId, note: Note) -> Option<Line> {
+        let name = self.name;
+        let backups = &self.backups;
+        let line = match note {
             Note::RestoreStarted { source, id, target } => {
                 let what = describe_backup(backups, id);
                 (
@@ -225,6 +235,15 @@ impl<'a> NoteReader<'a> {
                     name(node)
                 ),
             ),
+            other => return self.describe_other(node, other),
+        };
+        Some(line)
+    }
+
+    /// Notes about maintenance mode, CDN origins and Redis Sentinel.
+    fn describe_other(&self, node: NodeId, note: Note) -> Option<Line> {
+        let name = self.name;
+        let line = match note {
             Note::Maintenance { on } => (
                 "maintenance",
                 Some(format!("{on}")),
