@@ -343,6 +343,7 @@ fn measure_services(
     let any = found.iter().any(|f| !f.buckets.is_empty());
     if any {
         ops().for_each(|o: JudgedOp| found[o.service].see_failure(&o));
+        found.iter_mut().for_each(|f| f.anchor(&scenario.faults));
         ops().for_each(|o: JudgedOp| found[o.service].see_success(&o));
     }
     let mut resolved: Vec<Vec<Outage>> =

@@ -4,9 +4,12 @@
 //! `measure::steady_state` finds outages in buckets; here each end is pinned to operations:
 //!
 //! - **Start**: the send time of the earliest failing (or too slow) operation of the outage's
-//!   first bad bucket, unless a fault struck while that operation was in flight: then the
-//!   fault's instant (an operation sent at 599.9 s that timed out because its server was lost
-//!   at 600 s was hit at 600 s, not before the fault).
+//!   first bad bucket, with two exceptions that date it from its cause. A fault that struck
+//!   while that operation was in flight: the fault's instant (an operation sent at 599.9 s that
+//!   timed out because its server was lost at 600 s was hit at 600 s, not before). A fault
+//!   blamed for the outage that came before that operation, with no operation served in
+//!   between: the fault's instant (a halt at 600 s whose first failed call was sent at
+//!   600.6 s broke the service at 600 s; no one was served after it).
 //! - **End** (`recovered_at`): the earliest acknowledgement of an operation sent after the
 //!   last failing operation of the outage's last bad bucket: the instant a client saw the
 //!   service answer again. It is after that last failure was sent, after whatever made the
@@ -81,6 +84,9 @@ pub struct ServiceOutages<'a> {
     pub rule: Rule,
     pub buckets: Vec<BucketOutage>,
     first_bad: Vec<Option<(SimTime, SimTime)>>,
+    /// Per outage: the instant of the latest fault blamed for it at or before its first
+    /// failure, and whether any operation sent from then until that failure succeeded.
+    anchor: Vec<Option<(SimTime, bool)>>,
     last_bad: Vec<Option<SimTime>>,
     recovered: Vec<Option<SimTime>>,
     bad_ops: Vec<u64>,
@@ -94,6 +100,7 @@ impl<'a> ServiceOutages<'a> {
             series,
             rule,
             first_bad: vec![None; k],
+            anchor: vec![None; k],
             last_bad: vec![None; k],
             recovered: vec![None; k],
             bad_ops: vec![0; k],
@@ -128,6 +135,26 @@ impl<'a> ServiceOutages<'a> {
         }
     }
 
+    /// Between passes 1 and 2: where each outage's cause struck, if a fault blamed for it
+    /// (injected or ended in the window before) came at or before its first failure.
+    pub fn anchor(&mut self, faults: &[Fault]) {
+        for k in 0..self.buckets.len() {
+            let Some((sent, _)) = self.first_bad[k] else {
+                continue;
+            };
+            let at = causes(faults, sent, self.rule.steady.window)
+                .iter()
+                .filter_map(|c| match c.kind {
+                    CauseKind::Injected => Some(faults[c.fault].at),
+                    CauseKind::Ended => faults[c.fault].until,
+                    CauseKind::Active => None,
+                })
+                .filter(|&t| t <= sent)
+                .max();
+            self.anchor[k] = at.map(|t| (t, false));
+        }
+    }
+
     /// Pass 2: the first acknowledgement of an operation sent after each recovered outage's
     /// last failure: when a client saw the service answer again.
     pub fn see_success(&mut self, o: &JudgedOp) {
@@ -135,6 +162,17 @@ impl<'a> ServiceOutages<'a> {
             return;
         }
         let b = self.series.bucket(o.op.sent);
+        // Served between the cause and the first failure of the next outage: the outage
+        // starts at that failure, not at the cause.
+        let next = self.buckets.partition_point(|x| x.first_bad < b);
+        if let (Some(Some((t, served))), Some((first, _))) = (
+            self.anchor.get_mut(next),
+            self.first_bad.get(next).copied().flatten(),
+        ) && o.op.sent >= *t
+            && o.op.sent < first
+        {
+            *served = true;
+        }
         let Some(k) = self
             .buckets
             .partition_point(|x| x.last_bad <= b)
@@ -155,6 +193,7 @@ impl<'a> ServiceOutages<'a> {
     pub fn resolve(&self, faults: &[Fault]) -> Vec<Outage> {
         let instants = fault_instants(faults);
         let mut out: Vec<Outage> = Vec::with_capacity(self.buckets.len());
+        let mut previous_end = SimTime::ZERO;
         for (k, ob) in self.buckets.iter().enumerate() {
             let fallback = self.series.start_of(ob.first_bad);
             let (sent, failed_at) = self.first_bad[k].unwrap_or((fallback, fallback));
@@ -169,7 +208,14 @@ impl<'a> ServiceOutages<'a> {
                     .unwrap_or(self.series.start_of(r))
                     .max(last)
             });
-            let start = struck.unwrap_or(sent).min(end.unwrap_or(SimTime::MAX));
+            // Else the fault that caused it, when no one was served between the two.
+            let cause = self.anchor[k].and_then(|(t, served)| (!served).then_some(t));
+            let start = struck
+                .or(cause)
+                .unwrap_or(sent)
+                .max(previous_end)
+                .min(end.unwrap_or(SimTime::MAX));
+            previous_end = end.unwrap_or(SimTime::MAX);
             let b = ob.first_bad;
             let slow = self.series.slow.get(b).copied().unwrap_or(0);
             let first = (

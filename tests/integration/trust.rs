@@ -213,7 +213,12 @@ fn finding_3_a_ten_minute_halt_cannot_recover_in_under_ten_minutes() {
             end >= 1200.0,
             "{feature} recovered at {end} s, the halt ends at 1200 s"
         );
-        assert!(secs(&f["rto_s"]) >= 590.0, "{feature}: {}", f["rto_s"]);
+        assert!(secs(&f["rto_s"]) >= 600.0, "{feature}: {}", f["rto_s"]);
+        assert_eq!(
+            secs(&f["outages"][0]["start_s"]),
+            600.0,
+            "the halt broke it"
+        );
         assert!(end > secs(&f["outages"][0]["start_s"]));
     }
 }
