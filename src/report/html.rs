@@ -8,7 +8,7 @@
 use super::charts::{Chart, suite_charts};
 use super::markdown::{
     broken, causes_words, clock, count, duration, figure, incident_start, key_kind, outage_rows,
-    percent, service_figure, since,
+    percent, scenario_figure, service_figure, since,
 };
 use super::summary::{Odds, ScenarioReport, SuiteReport};
 use std::fmt::Write;
@@ -212,9 +212,9 @@ pub fn render(report: &SuiteReport, charts: &[Vec<Chart>]) -> String {
             esc(&s.topology),
             s.runs,
             s.seed,
-            esc(&figure(s.rto_s.p50)),
-            esc(&figure(s.rto_s.max)),
-            esc(&figure(s.rpo_s.max)),
+            esc(&scenario_figure(s, s.rto_s.p50)),
+            esc(&scenario_figure(s, s.rto_s.max)),
+            esc(&scenario_figure(s, s.rpo_s.max)),
             if s.passed { "pass" } else { "fail" },
             if s.passed { "PASS" } else { "FAIL" }
         );

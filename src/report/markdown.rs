@@ -211,6 +211,15 @@ pub fn service_figure(sv: &ServiceReport, v: Option<f64>) -> String {
     }
 }
 
+/// A scenario's headline figure, or "not judged" when no run reached its end.
+pub fn scenario_figure(s: &ScenarioReport, v: Option<f64>) -> String {
+    if s.incomplete_runs > 0 && s.incomplete_runs == s.runs {
+        "not judged".into()
+    } else {
+        figure(v)
+    }
+}
+
 /// Why one service missed its targets, in a sentence; `None` when it met them in every run.
 pub fn what_broke(sv: &ServiceReport) -> Option<String> {
     if sv.not_judged_runs > 0 {
@@ -483,9 +492,9 @@ pub fn render(report: &SuiteReport) -> String {
             s.topology,
             s.runs,
             s.seed,
-            figure(s.rto_s.p50),
-            figure(s.rto_s.max),
-            figure(s.rpo_s.max),
+            scenario_figure(s, s.rto_s.p50),
+            scenario_figure(s, s.rto_s.max),
+            scenario_figure(s, s.rpo_s.max),
             if s.passed { "PASS" } else { "**FAIL**" }
         );
     }

@@ -177,7 +177,11 @@ fn gate_results(s: &Scenario, services: &[ServiceReport], topo: &Topology) -> Ve
                 measured: format!(
                     "{}max RTO {}; met in {}",
                     not_judged_text(sv),
-                    secs_text(sv.rto_s.max),
+                    if sv.not_judged_runs == sv.rto_met.runs {
+                        "not judged".to_string()
+                    } else {
+                        secs_text(sv.rto_s.max)
+                    },
                     odds_text(&sv.rto_met)
                 ),
             });
