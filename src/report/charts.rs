@@ -789,8 +789,10 @@ fn percentile_chart(s: &ScenarioReport, metric: Metric) -> Result<Chart, String>
     let (w, h) = (960, 500);
     let (svg, png) = render(&plot, w, h)?;
     let what = match metric {
-        Metric::Rto => "time until each service held its steady state again after the fault",
-        Metric::Rpo => "age of the oldest acknowledged write each service lost",
+        Metric::Rto => {
+            "longest outage of each service, from its first failed operation until operations succeeded again and steady state held"
+        }
+        Metric::Rpo => "longest window of acknowledged writes each service lost",
     };
     Ok(Chart {
         name: format!("{}-{}", slug(&s.name), metric.name().to_lowercase()),
