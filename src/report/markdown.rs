@@ -159,15 +159,7 @@ pub fn outage_rows(s: &ScenarioReport) -> Vec<OutageRow> {
 
 /// `1,234,567`.
 pub fn count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    crate::model::cost::thousands(n)
 }
 
 /// Timeline kinds worth a line in a summary: the incident and the response, not the routine

@@ -6,7 +6,8 @@ use crate::measure::outcome::WriteCounts;
 use crate::model::scenario::{Gate, Scenario};
 use crate::model::topology::Topology;
 use crate::run::judge::{ServiceResult, Status};
-use crate::run::outages::{Around, CauseKind, Outage};
+use crate::run::outages::Around;
+use crate::run::timeline::cause_phrases;
 use crate::run::{RunResult, TimelineEntry};
 use crate::sim::rng::mix64;
 use crate::sim::time::SimDuration;
@@ -547,7 +548,7 @@ fn run_service(topo: &Topology, s: &Scenario, sv: &ServiceResult) -> RunService 
             end_s: o.end.map(|e| e.as_secs_f64()),
             duration_s: secs(o.duration()),
             last_failure_s: o.last_failure.as_secs_f64(),
-            causes: cause_list(s, o),
+            causes: cause_phrases(s, o),
             failed_ops: o.bad_ops,
             latency: o.latency,
         })
@@ -577,21 +578,6 @@ fn run_service(topo: &Topology, s: &Scenario, sv: &ServiceResult) -> RunService 
         outages,
         losses,
     }
-}
-
-/// The causes of an outage as phrases ("zone us-east-1a lost", "… (ended)").
-fn cause_list(s: &Scenario, o: &Outage) -> Vec<String> {
-    o.causes
-        .iter()
-        .map(|c| {
-            let d = &s.faults[c.fault].detail;
-            match c.kind {
-                CauseKind::Injected => d.clone(),
-                CauseKind::Ended => format!("{d} (ended)"),
-                CauseKind::Active => format!("{d} (in effect since {})", s.faults[c.fault].at),
-            }
-        })
-        .collect()
 }
 
 /// Per-service figures over all runs.

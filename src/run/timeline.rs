@@ -447,8 +447,13 @@ pub fn cause_words(s: &Scenario, o: &Outage) -> String {
     if o.causes.is_empty() {
         return "no fault was injected, ended or in effect before it".to_string();
     }
-    let parts: Vec<String> = o
-        .causes
+    format!("cause: {}", cause_phrases(s, o).join("; "))
+}
+
+/// Each fault blamed for an outage, as a phrase: "zone us-east-1a lost", "… (ended)",
+/// "… (in effect since 90m)".
+pub fn cause_phrases(s: &Scenario, o: &Outage) -> Vec<String> {
+    o.causes
         .iter()
         .map(|c| {
             let d = &s.faults[c.fault].detail;
@@ -458,6 +463,5 @@ pub fn cause_words(s: &Scenario, o: &Outage) -> String {
                 CauseKind::Active => format!("{d} (in effect since {})", s.faults[c.fault].at),
             }
         })
-        .collect();
-    format!("cause: {}", parts.join("; "))
+        .collect()
 }
