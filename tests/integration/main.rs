@@ -21,4 +21,5 @@ mod rw1;
 mod safety;
 mod status_page;
 mod support;
+mod trace_guard;
 mod trust;
