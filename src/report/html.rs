@@ -197,6 +197,21 @@ pub fn render(report: &SuiteReport, charts: &[Vec<Chart>]) -> String {
         let _ = writeln!(out, "</ul>");
     }
 
+    overview(&mut out, report);
+
+    for (i, s) in report.scenarios.iter().enumerate() {
+        scenario(&mut out, s, charts.get(i).map(Vec::as_slice).unwrap_or(&[]));
+    }
+    let _ = writeln!(
+        out,
+        "<footer>Written by gameday {}. Charts are also in <code>charts/</code> as SVG and PNG; the figures are in <code>results.json</code> and <code>summary.md</code>.</footer>\n</main>\n</body>\n</html>",
+        env!("CARGO_PKG_VERSION")
+    );
+    out
+}
+
+/// The overview table: one row per scenario, linked to its section.
+fn overview(out: &mut String, report: &SuiteReport) {
     // Overview table.
     let _ = writeln!(
         out,
@@ -220,16 +235,6 @@ pub fn render(report: &SuiteReport, charts: &[Vec<Chart>]) -> String {
         );
     }
     let _ = writeln!(out, "</table></div>");
-
-    for (i, s) in report.scenarios.iter().enumerate() {
-        scenario(&mut out, s, charts.get(i).map(Vec::as_slice).unwrap_or(&[]));
-    }
-    let _ = writeln!(
-        out,
-        "<footer>Written by gameday {}. Charts are also in <code>charts/</code> as SVG and PNG; the figures are in <code>results.json</code> and <code>summary.md</code>.</footer>\n</main>\n</body>\n</html>",
-        env!("CARGO_PKG_VERSION")
-    );
-    out
 }
 
 /// An `id` for a scenario's section.
@@ -259,6 +264,22 @@ fn scenario(out: &mut String, s: &ScenarioReport, charts: &[Chart]) {
         if s.runs == 1 { "" } else { "s" },
         s.seed
     );
+    incomplete(out, s);
+    services_table(out, s);
+    gates(out, s);
+    safety(out, s);
+    outages(out, s);
+    for c in charts {
+        let _ = writeln!(out, "{}", chart_figure(c));
+    }
+    timeline(out, s);
+    failures(out, s);
+    per_run(out, s);
+    let _ = writeln!(out, "</section>");
+}
+
+/// The banner of a scenario whose runs a budget stopped.
+fn incomplete(out: &mut String, s: &ScenarioReport) {
     if s.incomplete_runs > 0 {
         let reason = s
             .per_run
@@ -274,6 +295,10 @@ fn scenario(out: &mut String, s: &ScenarioReport, charts: &[Chart]) {
             esc(&super::markdown::sentence(reason))
         );
     }
+}
+
+/// Each service against its targets: RTO and RPO percentiles, odds, latency, losses.
+fn services_table(out: &mut String, s: &ScenarioReport) {
     if !s.services.is_empty() {
         let _ = writeln!(
             out,
@@ -335,6 +360,10 @@ fn scenario(out: &mut String, s: &ScenarioReport, charts: &[Chart]) {
         }
         let _ = writeln!(out, "</table></div>");
     }
+}
+
+/// The gates `check` decides on, open when one failed.
+fn gates(out: &mut String, s: &ScenarioReport) {
     if !s.gates.is_empty() {
         let passed = s.gates.iter().filter(|g| g.passed).count();
         let _ = writeln!(
@@ -355,6 +384,10 @@ fn scenario(out: &mut String, s: &ScenarioReport, charts: &[Chart]) {
         }
         let _ = writeln!(out, "</table></div>\n</details>");
     }
+}
+
+/// Safety violations, if any.
+fn safety(out: &mut String, s: &ScenarioReport) {
     if !s.safety_violations.is_empty() {
         let _ = writeln!(
             out,
@@ -365,10 +398,10 @@ fn scenario(out: &mut String, s: &ScenarioReport, charts: &[Chart]) {
         }
         let _ = writeln!(out, "</ul>");
     }
-    outages(out, s);
-    for c in charts {
-        let _ = writeln!(out, "{}", chart_figure(c));
-    }
+}
+
+/// The first run's timeline as a table, routine entries muted.
+fn timeline(out: &mut String, s: &ScenarioReport) {
     if !s.timeline.is_empty() {
         let t0 = incident_start(s);
         let seed = s.per_run.first().map(|r| r.seed).unwrap_or(s.seed);
@@ -395,6 +428,10 @@ fn scenario(out: &mut String, s: &ScenarioReport, charts: &[Chart]) {
         }
         let _ = writeln!(out, "</table></div>");
     }
+}
+
+/// The failure lines, folded.
+fn failures(out: &mut String, s: &ScenarioReport) {
     if !s.failures.is_empty() {
         const SHOWN: usize = 50;
         let _ = writeln!(
@@ -413,6 +450,10 @@ fn scenario(out: &mut String, s: &ScenarioReport, charts: &[Chart]) {
         }
         let _ = writeln!(out, "</ul>\n</details>");
     }
+}
+
+/// One row per run, when there are several.
+fn per_run(out: &mut String, s: &ScenarioReport) {
     if s.per_run.len() > 1 {
         let _ = writeln!(
             out,
@@ -438,7 +479,6 @@ fn scenario(out: &mut String, s: &ScenarioReport, charts: &[Chart]) {
         }
         let _ = writeln!(out, "</table></div>\n</details>");
     }
-    let _ = writeln!(out, "</section>");
 }
 
 /// The first run's outages as a table (nothing when there were none).

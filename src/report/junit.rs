@@ -2,7 +2,7 @@
 //! service target) plus one for the safety checkers, with the measured figure in each
 //! failure's message so a CI page says what missed by how much.
 
-use super::summary::{ScenarioReport, SuiteReport};
+use super::summary::{GateResult, ScenarioReport, SuiteReport};
 use std::fmt::Write;
 
 /// Escapes text for an XML attribute or element.
@@ -55,48 +55,58 @@ pub fn render(report: &SuiteReport) -> String {
         );
         let class = format!("gameday.{}", s.name);
         for g in &s.gates {
-            let _ = write!(
-                x,
-                "    <testcase classname=\"{}\" name=\"{}\"",
-                esc(&class),
-                esc(&g.name)
-            );
-            if g.passed {
-                let _ = writeln!(
-                    x,
-                    ">\n      <system-out>{}</system-out>\n    </testcase>",
-                    esc(&g.measured)
-                );
-            } else {
-                let _ = writeln!(
-                    x,
-                    ">\n      <failure message=\"{}\" type=\"TargetMissed\">{}: {}</failure>\n    </testcase>",
-                    esc(&g.measured),
-                    esc(&g.name),
-                    esc(&g.measured)
-                );
-            }
+            gate_case(&mut x, g, &class);
         }
-        let _ = write!(
-            x,
-            "    <testcase classname=\"{}\" name=\"safety checkers\"",
-            esc(&class)
-        );
-        if s.safety_violations.is_empty() {
-            let _ = writeln!(x, "/>");
-        } else {
-            let _ = writeln!(
-                x,
-                ">\n      <failure message=\"{}\" type=\"SafetyViolation\">{}</failure>\n    </testcase>",
-                esc(&s.safety_violations[0]),
-                esc(&s.safety_violations.join("\n"))
-            );
-        }
+        safety_case(&mut x, s, &class);
         complete_case(&mut x, s, &class);
         let _ = writeln!(x, "  </testsuite>");
     }
     let _ = writeln!(x, "</testsuites>");
     x
+}
+
+/// One gate (or target) as a test case: its figure in `system-out`, or in the failure.
+fn gate_case(x: &mut String, g: &GateResult, class: &str) {
+    let _ = write!(
+        x,
+        "    <testcase classname=\"{}\" name=\"{}\"",
+        esc(class),
+        esc(&g.name)
+    );
+    if g.passed {
+        let _ = writeln!(
+            x,
+            ">\n      <system-out>{}</system-out>\n    </testcase>",
+            esc(&g.measured)
+        );
+    } else {
+        let _ = writeln!(
+            x,
+            ">\n      <failure message=\"{}\" type=\"TargetMissed\">{}: {}</failure>\n    </testcase>",
+            esc(&g.measured),
+            esc(&g.name),
+            esc(&g.measured)
+        );
+    }
+}
+
+/// The safety checkers as one case, failing with every violation.
+fn safety_case(x: &mut String, s: &ScenarioReport, class: &str) {
+    let _ = write!(
+        x,
+        "    <testcase classname=\"{}\" name=\"safety checkers\"",
+        esc(class)
+    );
+    if s.safety_violations.is_empty() {
+        let _ = writeln!(x, "/>");
+    } else {
+        let _ = writeln!(
+            x,
+            ">\n      <failure message=\"{}\" type=\"SafetyViolation\">{}</failure>\n    </testcase>",
+            esc(&s.safety_violations[0]),
+            esc(&s.safety_violations.join("\n"))
+        );
+    }
 }
 
 /// The case that fails when a bound stopped a run before the scenario's end: its figures

@@ -469,6 +469,16 @@ pub fn render(report: &SuiteReport) -> String {
         let _ = writeln!(out);
     }
 
+    overview(&mut out, report);
+
+    for s in &report.scenarios {
+        scenario(&mut out, s);
+    }
+    out
+}
+
+/// The overview: one row per scenario, linked to its section.
+fn overview(out: &mut String, report: &SuiteReport) {
     let _ = writeln!(out, "## Scenarios\n");
     let _ = writeln!(
         out,
@@ -491,11 +501,6 @@ pub fn render(report: &SuiteReport) -> String {
         );
     }
     let _ = writeln!(out);
-
-    for s in &report.scenarios {
-        scenario(&mut out, s);
-    }
-    out
 }
 
 /// A Markdown heading's anchor as GitHub makes it: lower case, spaces to dashes, other
@@ -527,6 +532,16 @@ fn scenario(out: &mut String, s: &ScenarioReport) {
             format!(" {}", sentence(&cell(&s.description)))
         }
     );
+    services_table(out, s);
+    gates(out, s);
+    safety(out, s);
+    outages(out, s);
+    key_timeline(out, s);
+    failures(out, s);
+}
+
+/// Each service against its targets.
+fn services_table(out: &mut String, s: &ScenarioReport) {
     if !s.services.is_empty() {
         let _ = writeln!(
             out,
@@ -567,6 +582,10 @@ fn scenario(out: &mut String, s: &ScenarioReport) {
         }
         let _ = writeln!(out);
     }
+}
+
+/// The gates `check` decides on, and the ones not met.
+fn gates(out: &mut String, s: &ScenarioReport) {
     if !s.gates.is_empty() {
         let passed = s.gates.iter().filter(|g| g.passed).count();
         let _ = writeln!(
@@ -586,6 +605,10 @@ fn scenario(out: &mut String, s: &ScenarioReport) {
             let _ = writeln!(out);
         }
     }
+}
+
+/// Safety violations, if any.
+fn safety(out: &mut String, s: &ScenarioReport) {
     if !s.safety_violations.is_empty() {
         let _ = writeln!(out, "Safety violations:\n");
         for v in &s.safety_violations {
@@ -593,7 +616,10 @@ fn scenario(out: &mut String, s: &ScenarioReport) {
         }
         let _ = writeln!(out);
     }
-    outages(out, s);
+}
+
+/// The first run's key timeline entries (the incident and the response, not the routine).
+fn key_timeline(out: &mut String, s: &ScenarioReport) {
     let t0 = incident_start(s);
     let key: Vec<_> = s.timeline.iter().filter(|e| key_kind(e.kind)).collect();
     if !key.is_empty() {
@@ -619,6 +645,10 @@ fn scenario(out: &mut String, s: &ScenarioReport) {
         }
         let _ = writeln!(out);
     }
+}
+
+/// The first failure lines.
+fn failures(out: &mut String, s: &ScenarioReport) {
     if !s.failures.is_empty() {
         const SHOWN: usize = 10;
         let _ = writeln!(

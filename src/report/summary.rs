@@ -166,98 +166,112 @@ fn not_judged_text(sv: &ServiceReport) -> String {
 
 /// Judges the scenario's gates, or without gates each service's targets in every run.
 fn gate_results(s: &Scenario, services: &[ServiceReport], topo: &Topology) -> Vec<GateResult> {
-    let mut out = Vec::new();
     if s.gates.is_empty() {
-        for sv in services {
-            let k = topo.service(&sv.name).expect("a reported service exists");
-            let (rto_t, rpo_t) = s.service_targets[k];
-            out.push(GateResult {
-                name: format!("{}: RTO ≤ {rto_t} in every run", sv.name),
-                service: sv.name.clone(),
-                passed: sv.rto_met.met == sv.rto_met.runs,
-                measured: format!(
-                    "{}max RTO {}; met in {}",
-                    not_judged_text(sv),
-                    if sv.not_judged_runs == sv.rto_met.runs {
-                        "not judged".to_string()
-                    } else {
-                        secs_text(sv.rto_s.max)
-                    },
-                    odds_text(&sv.rto_met)
-                ),
-            });
-            let what = if rpo_t.is_zero() {
-                "no acknowledged write lost".to_string()
-            } else {
-                format!("RPO ≤ {rpo_t}")
-            };
-            out.push(GateResult {
-                name: format!("{}: {what} in every run", sv.name),
-                service: sv.name.clone(),
-                passed: sv.rpo_met.met == sv.rpo_met.runs,
-                measured: format!(
-                    "{}max RPO {}, {} acknowledged writes lost, {} at risk; met in {}",
-                    not_judged_text(sv),
-                    rpo_text(sv.rpo_s.max),
-                    sv.writes.acked_lost,
-                    sv.lost_by_cause.unreachable,
-                    odds_text(&sv.rpo_met)
-                ),
-            });
-        }
-        return out;
+        return services
+            .iter()
+            .flat_map(|sv| {
+                let k = topo.service(&sv.name).expect("a reported service exists");
+                targets_as_gates(sv, s.service_targets[k])
+            })
+            .collect();
     }
+    let mut out = Vec::new();
     for &(gate, service) in &s.gates {
         for sv in services {
-            if service.is_some_and(|k| topo.services[k].name != sv.name) {
-                continue;
+            if service.is_none_or(|k| topo.services[k].name == sv.name) {
+                out.push(stated_gate(gate, sv));
             }
-            let n = sv.samples.rto_s.len();
-            let (name, passed, measured) = match gate {
-                Gate::Rto { p, within } => {
-                    let v = nearest_rank(&sv.samples.rto_s, p).flatten();
-                    (
-                        format!("{}: p{p} RTO ≤ {within}", sv.name),
-                        v.is_some_and(|x| x <= within.as_secs_f64()),
-                        format!("p{p} RTO {} over {n} runs", secs_text(v)),
-                    )
-                }
-                Gate::Rpo { p, within } => {
-                    let v = nearest_rank(&sv.samples.rpo_s, p).flatten();
-                    (
-                        format!("{}: p{p} RPO ≤ {within}", sv.name),
-                        v.is_some_and(|x| x <= within.as_secs_f64()),
-                        format!("p{p} RPO {} over {n} runs", rpo_text(v)),
-                    )
-                }
-                Gate::RtoMet { at_least } => (
-                    format!("{}: P(RTO ≤ target) ≥ {at_least}", sv.name),
-                    sv.rto_met.p >= at_least,
-                    format!("met in {}", odds_text(&sv.rto_met)),
-                ),
-                Gate::RpoMet { at_least } => (
-                    format!("{}: P(RPO ≤ target) ≥ {at_least}", sv.name),
-                    sv.rpo_met.p >= at_least,
-                    format!("met in {}", odds_text(&sv.rpo_met)),
-                ),
-                Gate::NoLoss { at_least } => {
-                    let o = Odds::of(sv.no_loss_runs, n as u32);
-                    (
-                        format!("{}: P(RPO = 0) ≥ {at_least}", sv.name),
-                        o.p >= at_least,
-                        format!("no acknowledged write lost in {}", odds_text(&o)),
-                    )
-                }
-            };
-            out.push(GateResult {
-                name,
-                service: sv.name.clone(),
-                passed,
-                measured,
-            });
         }
     }
     out
+}
+
+/// Without stated gates: each target must be met in every run, as two gates.
+fn targets_as_gates(
+    sv: &ServiceReport,
+    (rto_t, rpo_t): (SimDuration, SimDuration),
+) -> [GateResult; 2] {
+    let rto = GateResult {
+        name: format!("{}: RTO ≤ {rto_t} in every run", sv.name),
+        service: sv.name.clone(),
+        passed: sv.rto_met.met == sv.rto_met.runs,
+        measured: format!(
+            "{}max RTO {}; met in {}",
+            not_judged_text(sv),
+            if sv.not_judged_runs == sv.rto_met.runs {
+                "not judged".to_string()
+            } else {
+                secs_text(sv.rto_s.max)
+            },
+            odds_text(&sv.rto_met)
+        ),
+    };
+    let what = if rpo_t.is_zero() {
+        "no acknowledged write lost".to_string()
+    } else {
+        format!("RPO ≤ {rpo_t}")
+    };
+    let rpo = GateResult {
+        name: format!("{}: {what} in every run", sv.name),
+        service: sv.name.clone(),
+        passed: sv.rpo_met.met == sv.rpo_met.runs,
+        measured: format!(
+            "{}max RPO {}, {} acknowledged writes lost, {} at risk; met in {}",
+            not_judged_text(sv),
+            rpo_text(sv.rpo_s.max),
+            sv.writes.acked_lost,
+            sv.lost_by_cause.unreachable,
+            odds_text(&sv.rpo_met)
+        ),
+    };
+    [rto, rpo]
+}
+
+/// A stated gate judged over one service's runs.
+fn stated_gate(gate: Gate, sv: &ServiceReport) -> GateResult {
+    let n = sv.samples.rto_s.len();
+    let (name, passed, measured) = match gate {
+        Gate::Rto { p, within } => {
+            let v = nearest_rank(&sv.samples.rto_s, p).flatten();
+            (
+                format!("{}: p{p} RTO ≤ {within}", sv.name),
+                v.is_some_and(|x| x <= within.as_secs_f64()),
+                format!("p{p} RTO {} over {n} runs", secs_text(v)),
+            )
+        }
+        Gate::Rpo { p, within } => {
+            let v = nearest_rank(&sv.samples.rpo_s, p).flatten();
+            (
+                format!("{}: p{p} RPO ≤ {within}", sv.name),
+                v.is_some_and(|x| x <= within.as_secs_f64()),
+                format!("p{p} RPO {} over {n} runs", rpo_text(v)),
+            )
+        }
+        Gate::RtoMet { at_least } => (
+            format!("{}: P(RTO ≤ target) ≥ {at_least}", sv.name),
+            sv.rto_met.p >= at_least,
+            format!("met in {}", odds_text(&sv.rto_met)),
+        ),
+        Gate::RpoMet { at_least } => (
+            format!("{}: P(RPO ≤ target) ≥ {at_least}", sv.name),
+            sv.rpo_met.p >= at_least,
+            format!("met in {}", odds_text(&sv.rpo_met)),
+        ),
+        Gate::NoLoss { at_least } => {
+            let o = Odds::of(sv.no_loss_runs, n as u32);
+            (
+                format!("{}: P(RPO = 0) ≥ {at_least}", sv.name),
+                o.p >= at_least,
+                format!("no acknowledged write lost in {}", odds_text(&o)),
+            )
+        }
+    };
+    GateResult {
+        name,
+        service: sv.name.clone(),
+        passed,
+        measured,
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -1,7 +1,7 @@
 //! A plain-text table of a suite's results, for terminals and CI logs.
 
 use super::markdown::never_judged;
-use super::summary::{Percentiles, ServiceReport, SuiteReport};
+use super::summary::{Percentiles, ScenarioReport, ServiceReport, SuiteReport};
 use std::fmt::Write;
 
 fn dur(s: Option<f64>) -> String {
@@ -34,6 +34,7 @@ fn p(p: &Percentiles) -> String {
     }
 }
 
+/// The whole table: a row per scenario, a row per service, then each scenario's timeline.
 pub fn render(report: &SuiteReport) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -50,44 +51,7 @@ pub fn render(report: &SuiteReport) -> String {
         "safety"
     );
     for s in &report.scenarios {
-        // With per-service targets the scenario row has no single target to show.
-        let uniform = s
-            .services
-            .iter()
-            .all(|v| v.targets.rto_s == s.targets.rto_s && v.targets.rpo_s == s.targets.rpo_s);
-        let target = |t: f64| {
-            if uniform {
-                dur(Some(t))
-            } else {
-                "per svc".to_string()
-            }
-        };
-        let whole = s.incomplete_runs > 0 && s.incomplete_runs == s.runs;
-        let judged = |x: &Percentiles| {
-            if whole {
-                "not judged".to_string()
-            } else {
-                p(x)
-            }
-        };
-        let _ = writeln!(
-            out,
-            "{:<22} {:<12} {:>26} {:>9} {:>22} {:>8} {:>24} {:>6} {:>7}  {}",
-            s.name,
-            s.topology,
-            judged(&s.rto_s),
-            target(s.targets.rto_s),
-            judged(&s.rpo_s),
-            target(s.targets.rpo_s),
-            format!("{}/{}", s.writes.acked, s.writes.sent),
-            s.writes.acked_lost,
-            if s.safety_violations.is_empty() {
-                "ok".to_string()
-            } else {
-                format!("{} !!", s.safety_violations.len())
-            },
-            if s.passed { "PASS" } else { "FAIL" }
-        );
+        scenario_row(&mut out, s);
         if let Some(why) = s.per_run.iter().find_map(|r| r.stopped.as_deref()) {
             let _ = writeln!(
                 out,
@@ -96,65 +60,115 @@ pub fn render(report: &SuiteReport) -> String {
             );
         }
         if s.services.len() > 1 {
-            for sv in &s.services {
-                let _ = writeln!(
-                    out,
-                    "{:<22} {:<12} {:>26} {:>9} {:>22} {:>8} {:>24} {:>6} {:>7}  {}",
-                    format!("  · {}", sv.name),
-                    sv.datastore,
-                    sp(sv, &sv.rto_s),
-                    dur(Some(sv.targets.rto_s)),
-                    sp(sv, &sv.rpo_s),
-                    dur(Some(sv.targets.rpo_s)),
-                    format!("{}/{}", sv.writes.acked, sv.writes.sent),
-                    sv.writes.acked_lost,
-                    "",
-                    if sv.passed { "pass" } else { "fail" }
-                );
-                let causes = sv.lost_by_cause.describe();
-                if !causes.is_empty() {
-                    let _ = writeln!(out, "{:<24}lost: {causes}", "");
-                }
-            }
+            s.services.iter().for_each(|sv| service_row(&mut out, sv));
         }
     }
     for s in &report.scenarios {
-        let _ = writeln!(
-            out,
-            "\n{} — timeline of seed {}:",
-            s.name,
-            s.per_run.first().map(|r| r.seed).unwrap_or(s.seed)
-        );
-        for e in &s.timeline {
-            let _ = writeln!(
-                out,
-                "  {:>12.3}s  {:<14} {}",
-                e.at_s.as_secs_f64(),
-                e.kind,
-                e.detail
-            );
-        }
-        if let Some(r) = s.per_run.first() {
-            let _ = writeln!(
-                out,
-                "  events {}  trace {}  writes sent {} acked {} failed {} in flight {} lost {}",
-                r.events,
-                r.trace_hash,
-                r.writes.sent,
-                r.writes.acked,
-                r.writes.failed,
-                r.writes.in_flight,
-                r.writes.acked_lost
-            );
-        }
-        for f in s.failures.iter().take(10) {
-            let _ = writeln!(out, "  FAILED: {f}");
-        }
-        if s.failures.len() > 10 {
-            let _ = writeln!(out, "  … and {} more", s.failures.len() - 10);
-        }
+        timeline(&mut out, s);
     }
     out
+}
+
+/// A scenario's row: the worst service's figures, summed counts, the verdict.
+fn scenario_row(out: &mut String, s: &ScenarioReport) {
+    // With per-service targets the scenario row has no single target to show.
+    let uniform = s
+        .services
+        .iter()
+        .all(|v| v.targets.rto_s == s.targets.rto_s && v.targets.rpo_s == s.targets.rpo_s);
+    let target = |t: f64| {
+        if uniform {
+            dur(Some(t))
+        } else {
+            "per svc".to_string()
+        }
+    };
+    let whole = s.incomplete_runs > 0 && s.incomplete_runs == s.runs;
+    let judged = |x: &Percentiles| {
+        if whole {
+            "not judged".to_string()
+        } else {
+            p(x)
+        }
+    };
+    let _ = writeln!(
+        out,
+        "{:<22} {:<12} {:>26} {:>9} {:>22} {:>8} {:>24} {:>6} {:>7}  {}",
+        s.name,
+        s.topology,
+        judged(&s.rto_s),
+        target(s.targets.rto_s),
+        judged(&s.rpo_s),
+        target(s.targets.rpo_s),
+        format!("{}/{}", s.writes.acked, s.writes.sent),
+        s.writes.acked_lost,
+        if s.safety_violations.is_empty() {
+            "ok".to_string()
+        } else {
+            format!("{} !!", s.safety_violations.len())
+        },
+        if s.passed { "PASS" } else { "FAIL" }
+    );
+}
+
+/// A service's row, and a `lost:` line naming why writes are missing or at risk.
+fn service_row(out: &mut String, sv: &ServiceReport) {
+    let _ = writeln!(
+        out,
+        "{:<22} {:<12} {:>26} {:>9} {:>22} {:>8} {:>24} {:>6} {:>7}  {}",
+        format!("  · {}", sv.name),
+        sv.datastore,
+        sp(sv, &sv.rto_s),
+        dur(Some(sv.targets.rto_s)),
+        sp(sv, &sv.rpo_s),
+        dur(Some(sv.targets.rpo_s)),
+        format!("{}/{}", sv.writes.acked, sv.writes.sent),
+        sv.writes.acked_lost,
+        "",
+        if sv.passed { "pass" } else { "fail" }
+    );
+    let causes = sv.lost_by_cause.describe();
+    if !causes.is_empty() {
+        let _ = writeln!(out, "{:<24}lost: {causes}", "");
+    }
+}
+
+/// The first run's timeline, its counts, and the first failure lines.
+fn timeline(out: &mut String, s: &ScenarioReport) {
+    let _ = writeln!(
+        out,
+        "\n{} — timeline of seed {}:",
+        s.name,
+        s.per_run.first().map(|r| r.seed).unwrap_or(s.seed)
+    );
+    for e in &s.timeline {
+        let _ = writeln!(
+            out,
+            "  {:>12.3}s  {:<14} {}",
+            e.at_s.as_secs_f64(),
+            e.kind,
+            e.detail
+        );
+    }
+    if let Some(r) = s.per_run.first() {
+        let _ = writeln!(
+            out,
+            "  events {}  trace {}  writes sent {} acked {} failed {} in flight {} lost {}",
+            r.events,
+            r.trace_hash,
+            r.writes.sent,
+            r.writes.acked,
+            r.writes.failed,
+            r.writes.in_flight,
+            r.writes.acked_lost
+        );
+    }
+    for f in s.failures.iter().take(10) {
+        let _ = writeln!(out, "  FAILED: {f}");
+    }
+    if s.failures.len() > 10 {
+        let _ = writeln!(out, "  … and {} more", s.failures.len() - 10);
+    }
 }
 
 #[cfg(test)]
