@@ -46,28 +46,55 @@ const RIGHT: i32 = 300;
 const TOP: i32 = 60;
 const BOTTOM: i32 = 80;
 
-impl Plot for Against {
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+/// The plot area in pixels: x from `x0` to `x1`, y from `y0` (top, where the "not recovered"
+/// band sits) to `y1` (the x axis).
+struct Frame {
+    x0: i32,
+    x1: i32,
+    y0: i32,
+    y1: i32,
+    /// Height of the "not recovered" band at the top.
+    band: i32,
+    /// Number of x values (at least 1).
+    n: i32,
+    /// The top of the y axis, on the log scale.
+    ymax: f64,
+}
+
+impl Frame {
+    /// Pixel column of the `i`th x value: the middle of its slot.
+    fn px(&self, i: usize) -> i32 {
+        self.x0 + ((2 * i as i32 + 1) * (self.x1 - self.x0)) / (2 * self.n)
+    }
+}
+
+impl Against {
+    fn frame(&self) -> Frame {
         let (w, h) = (WIDTH as i32, HEIGHT as i32);
-        root.draw(&Text::new(
-            self.title.clone(),
-            (w / 2, 18),
-            anchored(TITLE, INK, HPos::Center, VPos::Top),
-        ))?;
-        let (x0, x1, y0, y1) = (LEFT, w - RIGHT, TOP + 30, h - BOTTOM);
-        let band = 26; // the "not recovered" band at the top
-        let ymax = self.y(self.top);
-        let py = |v: Option<f64>| -> i32 {
-            match v {
-                None => y0 + band / 2,
-                Some(v) => y1 - ((self.y(v) / ymax) * (y1 - y0 - band) as f64).round() as i32,
-            }
-        };
-        let n = self.xs.len().max(1) as i32;
-        let px = |i: usize| x0 + ((2 * i as i32 + 1) * (x1 - x0)) / (2 * n);
-        // Grid and ticks.
+        Frame {
+            x0: LEFT,
+            x1: w - RIGHT,
+            y0: TOP + 30,
+            y1: h - BOTTOM,
+            band: 26,
+            n: self.xs.len().max(1) as i32,
+            ymax: self.y(self.top),
+        }
+    }
+
+    /// Pixel row of a value; `None` (not recovered) sits in the band at the top.
+    fn py(&self, f: &Frame, v: Option<f64>) -> i32 {
+        match v {
+            None => f.y0 + f.band / 2,
+            Some(v) => f.y1 - ((self.y(v) / f.ymax) * (f.y1 - f.y0 - f.band) as f64).round() as i32,
+        }
+    }
+
+    /// Grid, y ticks, the "not recovered" band, the x axis with its labels and title.
+    fn axes<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, f: &Frame) -> DrawResult<DB> {
+        let (x0, x1, y0, y1) = (f.x0, f.x1, f.y0, f.y1);
         for (v, label) in log_ticks(self.unit, self.top) {
-            let y = py(Some(v));
+            let y = self.py(f, Some(v));
             root.draw(&PathElement::new(
                 vec![(x0, y), (x1, y)],
                 GRID.stroke_width(1),
@@ -79,7 +106,7 @@ impl Plot for Against {
             ))?;
         }
         root.draw(&Rectangle::new(
-            [(x0, y0), (x1, y0 + band)],
+            [(x0, y0), (x1, y0 + f.band)],
             FAIL.mix(0.08).filled(),
         ))?;
         root.draw(&Text::new(
@@ -94,53 +121,79 @@ impl Plot for Against {
         for (i, x) in self.xs.iter().enumerate() {
             root.draw(&Text::new(
                 x.clone(),
-                (px(i), y1 + 10),
+                (f.px(i), y1 + 10),
                 anchored(TICK, INK, HPos::Center, VPos::Top),
             ))?;
         }
         root.draw(&Text::new(
             self.x_title.clone(),
-            ((x0 + x1) / 2, h - 24),
+            ((x0 + x1) / 2, HEIGHT as i32 - 24),
             anchored(LABEL, INK, HPos::Center, VPos::Center),
         ))?;
-        // Lines, whiskers, points; the legend on the right.
-        for (k, line) in self.lines.iter().enumerate() {
-            let color = service_color(k);
-            let pts: Vec<(i32, i32)> = line
-                .points
-                .iter()
-                .enumerate()
-                .map(|(i, p)| (px(i), py(p.0)))
-                .collect();
-            root.draw(&PathElement::new(pts.clone(), color.stroke_width(2)))?;
-            for (i, &(p50, max)) in line.points.iter().enumerate() {
-                let (x, y) = (px(i) + (k as i32 % 5 - 2) * 3, py(p50));
-                if max != p50 {
-                    root.draw(&PathElement::new(
-                        vec![(x, y), (x, py(max))],
-                        color.stroke_width(1),
-                    ))?;
-                    root.draw(&PathElement::new(
-                        vec![(x - 4, py(max)), (x + 4, py(max))],
-                        color.stroke_width(1),
-                    ))?;
-                }
-                root.draw(&Circle::new((x, y), 4, color.filled()))?;
+        Ok(())
+    }
+
+    /// The `k`th line: its path through the p50s, a whisker up to each worst run, its legend
+    /// entry on the right.
+    fn line<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        f: &Frame,
+        k: usize,
+        line: &Line,
+    ) -> DrawResult<DB> {
+        let color = service_color(k);
+        let pts: Vec<(i32, i32)> = line
+            .points
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (f.px(i), self.py(f, p.0)))
+            .collect();
+        root.draw(&PathElement::new(pts.clone(), color.stroke_width(2)))?;
+        for (i, &(p50, max)) in line.points.iter().enumerate() {
+            let (x, y) = (f.px(i) + (k as i32 % 5 - 2) * 3, self.py(f, p50));
+            if max != p50 {
+                let top = self.py(f, max);
+                root.draw(&PathElement::new(
+                    vec![(x, y), (x, top)],
+                    color.stroke_width(1),
+                ))?;
+                root.draw(&PathElement::new(
+                    vec![(x - 4, top), (x + 4, top)],
+                    color.stroke_width(1),
+                ))?;
             }
-            let ly = TOP + 40 + 22 * k as i32;
-            root.draw(&PathElement::new(
-                vec![(x1 + 20, ly), (x1 + 44, ly)],
-                color.stroke_width(3),
-            ))?;
-            root.draw(&Text::new(
-                line.label.clone(),
-                (x1 + 50, ly),
-                anchored(NOTE, INK, HPos::Left, VPos::Center),
-            ))?;
+            root.draw(&Circle::new((x, y), 4, color.filled()))?;
+        }
+        let ly = TOP + 40 + 22 * k as i32;
+        root.draw(&PathElement::new(
+            vec![(f.x1 + 20, ly), (f.x1 + 44, ly)],
+            color.stroke_width(3),
+        ))?;
+        root.draw(&Text::new(
+            line.label.clone(),
+            (f.x1 + 50, ly),
+            anchored(NOTE, INK, HPos::Left, VPos::Center),
+        ))?;
+        Ok(())
+    }
+}
+
+impl Plot for Against {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        root.draw(&Text::new(
+            self.title.clone(),
+            (WIDTH as i32 / 2, 18),
+            anchored(TITLE, INK, HPos::Center, VPos::Top),
+        ))?;
+        let f = self.frame();
+        self.axes(root, &f)?;
+        for (k, line) in self.lines.iter().enumerate() {
+            self.line(root, &f, k, line)?;
         }
         root.draw(&Text::new(
             "dot: p50 · whisker: worst run",
-            (x1 + 20, TOP + 14),
+            (f.x1 + 20, TOP + 14),
             font(NOTE, MUTED),
         ))?;
         Ok(())

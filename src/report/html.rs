@@ -148,6 +148,24 @@ pub fn render(report: &SuiteReport, charts: &[Vec<Chart>]) -> String {
         }
     );
     let _ = writeln!(out, "<h1>GameDay report</h1>");
+    verdict(&mut out, report, &failed);
+
+    overview(&mut out, report);
+
+    for (i, s) in report.scenarios.iter().enumerate() {
+        scenario(&mut out, s, charts.get(i).map(Vec::as_slice).unwrap_or(&[]));
+    }
+    let _ = writeln!(
+        out,
+        "<footer>Written by gameday {}. Charts are also in <code>charts/</code> as SVG and PNG; the figures are in <code>results.json</code> and <code>summary.md</code>.</footer>\n</main>\n</body>\n</html>",
+        env!("CARGO_PKG_VERSION")
+    );
+    out
+}
+
+/// The lead paragraph, the verdict and what broke the targets: what a reader needs first.
+fn verdict(out: &mut String, report: &SuiteReport, failed: &[&ScenarioReport]) {
+    let n = report.scenarios.len();
     let runs: Vec<u32> = report.scenarios.iter().map(|s| s.runs).collect();
     let _ = writeln!(
         out,
@@ -196,18 +214,6 @@ pub fn render(report: &SuiteReport, charts: &[Vec<Chart>]) -> String {
         }
         let _ = writeln!(out, "</ul>");
     }
-
-    overview(&mut out, report);
-
-    for (i, s) in report.scenarios.iter().enumerate() {
-        scenario(&mut out, s, charts.get(i).map(Vec::as_slice).unwrap_or(&[]));
-    }
-    let _ = writeln!(
-        out,
-        "<footer>Written by gameday {}. Charts are also in <code>charts/</code> as SVG and PNG; the figures are in <code>results.json</code> and <code>summary.md</code>.</footer>\n</main>\n</body>\n</html>",
-        env!("CARGO_PKG_VERSION")
-    );
-    out
 }
 
 /// The overview table: one row per scenario, linked to its section.

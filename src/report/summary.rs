@@ -602,7 +602,7 @@ fn services(
     failures: &[(Option<usize>, String)],
 ) -> Vec<ServiceReport> {
     let mut out = Vec::new();
-    for (k, info) in topo.services.iter().enumerate() {
+    for k in 0..topo.services.len() {
         let mine: Vec<&ServiceResult> = runs
             .iter()
             .filter_map(|r| r.services.iter().find(|x| x.service == k))
@@ -610,70 +610,81 @@ fn services(
         if mine.is_empty() {
             continue;
         }
-        let mut writes = WriteCounts::default();
-        let mut lost_by_cause = LostByCause::default();
-        for x in &mine {
-            writes.merge(&x.writes);
-            lost_by_cause.add(&x.losses);
-        }
-        let (rto_target, rpo_target) = s.service_targets[k];
-        let rtos: Vec<Option<SimDuration>> = mine.iter().map(|x| x.rto()).collect();
-        let rpos: Vec<Option<SimDuration>> =
-            mine.iter().map(|x| x.judged.then(|| x.rpo())).collect();
-        let samples = Samples {
-            rto_s: rtos.iter().map(|d| secs(*d)).collect(),
-            rpo_s: rpos.iter().map(|d| secs(*d)).collect(),
-        };
-        let n = mine.len() as u32;
-        let rto_met = mine.iter().filter(|x| rto_miss(s, x).is_none()).count() as u32;
-        let rpo_met = mine
-            .iter()
-            .filter(|x| x.judged && rpo_miss(s, x).is_none())
-            .count() as u32;
-        let latency = |f: fn(&LatencyStats) -> f64| {
-            let v: Vec<Option<SimDuration>> = mine
-                .iter()
-                .filter_map(|x| x.latency.as_ref())
-                .map(|l| Some(SimDuration((f(l) * 1e9).round() as u64)))
-                .collect();
-            Percentiles::of(&v)
-        };
-        let series = mine
-            .first()
-            .and_then(|x| x.series.as_ref())
-            .map(|ss| ServiceSeries {
-                resolution_s: ss.resolution.as_secs_f64(),
-                ok: ss.ok.clone(),
-                failed: ss.failed.clone(),
-            });
-        out.push(ServiceReport {
-            name: info.name.clone(),
-            datastore: backing(topo, info),
-            passed: !failures.iter().any(|(service, _)| *service == Some(k)),
-            targets: Targets {
-                rto_s: rto_target.as_secs_f64(),
-                rpo_s: rpo_target.as_secs_f64(),
-            },
-            rto_s: Percentiles::of(&rtos),
-            rpo_s: Percentiles::of(&rpos),
-            latency_p50_s: latency(|l| l.p50_s),
-            latency_p99_s: latency(|l| l.p99_s),
-            outages: mine.iter().map(|x| x.outages.len() as u64).sum(),
-            runs_with_outages: mine.iter().filter(|x| !x.outages.is_empty()).count() as u32,
-            not_judged_runs: mine.iter().filter(|x| !x.judged).count() as u32,
-            writes,
-            lost_by_cause,
-            rto_met: Odds::of(rto_met, n),
-            rpo_met: Odds::of(rpo_met, n),
-            no_loss_runs: mine
-                .iter()
-                .filter(|x| x.judged && x.losses.count() == 0)
-                .count() as u32,
-            series,
-            samples,
-        });
+        out.push(service_report(topo, s, k, &mine, failures));
     }
     out
+}
+
+/// One service's figures over the runs that judged it (`mine`: one result per run).
+fn service_report(
+    topo: &Topology,
+    s: &Scenario,
+    k: usize,
+    mine: &[&ServiceResult],
+    failures: &[(Option<usize>, String)],
+) -> ServiceReport {
+    let info = &topo.services[k];
+    let mut writes = WriteCounts::default();
+    let mut lost_by_cause = LostByCause::default();
+    for x in mine {
+        writes.merge(&x.writes);
+        lost_by_cause.add(&x.losses);
+    }
+    let (rto_target, rpo_target) = s.service_targets[k];
+    let rtos: Vec<Option<SimDuration>> = mine.iter().map(|x| x.rto()).collect();
+    let rpos: Vec<Option<SimDuration>> = mine.iter().map(|x| x.judged.then(|| x.rpo())).collect();
+    let samples = Samples {
+        rto_s: rtos.iter().map(|d| secs(*d)).collect(),
+        rpo_s: rpos.iter().map(|d| secs(*d)).collect(),
+    };
+    let n = mine.len() as u32;
+    let rto_met = mine.iter().filter(|x| rto_miss(s, x).is_none()).count() as u32;
+    let rpo_met = mine
+        .iter()
+        .filter(|x| x.judged && rpo_miss(s, x).is_none())
+        .count() as u32;
+    let latency = |f: fn(&LatencyStats) -> f64| {
+        let v: Vec<Option<SimDuration>> = mine
+            .iter()
+            .filter_map(|x| x.latency.as_ref())
+            .map(|l| Some(SimDuration((f(l) * 1e9).round() as u64)))
+            .collect();
+        Percentiles::of(&v)
+    };
+    let series = mine
+        .first()
+        .and_then(|x| x.series.as_ref())
+        .map(|ss| ServiceSeries {
+            resolution_s: ss.resolution.as_secs_f64(),
+            ok: ss.ok.clone(),
+            failed: ss.failed.clone(),
+        });
+    ServiceReport {
+        name: info.name.clone(),
+        datastore: backing(topo, info),
+        passed: !failures.iter().any(|(service, _)| *service == Some(k)),
+        targets: Targets {
+            rto_s: rto_target.as_secs_f64(),
+            rpo_s: rpo_target.as_secs_f64(),
+        },
+        rto_s: Percentiles::of(&rtos),
+        rpo_s: Percentiles::of(&rpos),
+        latency_p50_s: latency(|l| l.p50_s),
+        latency_p99_s: latency(|l| l.p99_s),
+        outages: mine.iter().map(|x| x.outages.len() as u64).sum(),
+        runs_with_outages: mine.iter().filter(|x| !x.outages.is_empty()).count() as u32,
+        not_judged_runs: mine.iter().filter(|x| !x.judged).count() as u32,
+        writes,
+        lost_by_cause,
+        rto_met: Odds::of(rto_met, n),
+        rpo_met: Odds::of(rpo_met, n),
+        no_loss_runs: mine
+            .iter()
+            .filter(|x| x.judged && x.losses.count() == 0)
+            .count() as u32,
+        series,
+        samples,
+    }
 }
 
 /// What backs a service: its datastore, CDN, RPC group or static site.

@@ -304,6 +304,20 @@ fn finding_4_a_truncated_run_judges_nothing_and_fails_in_every_view() {
         assert_eq!(sv["passed"], false, "{}", sv["name"]);
         assert_eq!(sv["not_judged_runs"], 1);
     }
+    truncated_timeline_reaches_only_the_first_fault(s);
+    assert!(failures(s).iter().any(|f| f.contains("not judged")));
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("type=\"RunIncomplete\""), "{xml}");
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(md.contains("not judged"), "{md}");
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(html.contains("Not judged"));
+    let txt = std::fs::read_to_string(out.join("summary.txt")).unwrap();
+    assert!(txt.contains("NOT JUDGED"), "{txt}");
+}
+
+/// The truncated run's timeline: only the fault it reached, a `stopped` entry, no judgement.
+fn truncated_timeline_reaches_only_the_first_fault(s: &Value) {
     let timeline = s["timeline"].as_array().unwrap();
     let faults: Vec<&str> = timeline
         .iter()
@@ -322,15 +336,6 @@ fn finding_4_a_truncated_run_judges_nothing_and_fails_in_every_view() {
             .iter()
             .any(|e| judged.contains(&e["kind"].as_str().unwrap()))
     );
-    assert!(failures(s).iter().any(|f| f.contains("not judged")));
-    let xml = std::fs::read_to_string(&junit).unwrap();
-    assert!(xml.contains("type=\"RunIncomplete\""), "{xml}");
-    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
-    assert!(md.contains("not judged"), "{md}");
-    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
-    assert!(html.contains("Not judged"));
-    let txt = std::fs::read_to_string(out.join("summary.txt")).unwrap();
-    assert!(txt.contains("NOT JUDGED"), "{txt}");
 }
 
 #[test]
