@@ -2,7 +2,7 @@
 //!
 //! | module | job |
 //! |---|---|
-//! | [`assemble`] | topology + scenario + seed → processes, network, fault schedule |
+//! | [`assemble`] | topology + scenario + seed → processes (one module per component kind), network, fault schedule |
 //! | [`world`] | the processes of a run, dispatched by the kernel |
 //! | [`judge`] | histories + final state → counts, outages and RTO, losses and RPO, latency, safety |
 //! | [`ops`] | each recorded operation with its verdict and response time |
