@@ -2,7 +2,7 @@
 //!
 //! | module | job |
 //! |---|---|
-//! | [`build`] | topology + scenario + seed → processes, network, fault schedule |
+//! | [`assemble`] | topology + scenario + seed → processes (one module per component kind), network, fault schedule |
 //! | [`world`] | the processes of a run, dispatched by the kernel |
 //! | [`judge`] | histories + final state → counts, outages and RTO, losses and RPO, latency, safety |
 //! | [`ops`] | each recorded operation with its verdict and response time |
@@ -10,7 +10,7 @@
 //! | [`losses`] | each datastore's final data, and why an acknowledged write is missing |
 //! | [`timeline`] | notes and measurements → the incident timeline |
 
-pub mod build;
+pub mod assemble;
 pub mod judge;
 pub mod losses;
 pub mod ops;
@@ -37,7 +37,7 @@ pub fn run_once(topo: &Topology, scenario: &Scenario, seed: u64) -> RunResult {
 fn run_with(topo: &Topology, scenario: &Scenario, seed: u64, detail: bool) -> RunResult {
     let span = tracing::info_span!("run", scenario = %scenario.name, seed);
     let _guard = span.enter();
-    let assembly = build::assemble(topo, scenario, seed);
+    let assembly = assemble::assemble(topo, scenario, seed);
     let mut world = assembly.world;
     world.record_lag = detail;
     let bounds = Bounds {

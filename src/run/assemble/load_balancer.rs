@@ -1,0 +1,26 @@
+//! Load balancers: the load balancer on each LB node, health-checking its targets.
+//!
+//! Not here: the app servers it balances over ([`super::app`]).
+
+use super::CheckPhases;
+use crate::logic::health_check::HealthChecker;
+use crate::logic::routing::LoadBalancer;
+use crate::model::topology::Topology;
+use crate::run::world::Process;
+
+/// Load balancer `li` on `node`; all targets start healthy, and it takes its place among the
+/// health checkers.
+pub(super) fn place_load_balancer(
+    topo: &Topology,
+    li: usize,
+    node: u32,
+    phases: &mut CheckPhases,
+) -> Process {
+    let l = &topo.load_balancers[li];
+    phases.take(node);
+    Process::LoadBalancer(LoadBalancer::new(HealthChecker::new(
+        l.check,
+        l.targets.clone(),
+        vec![true; l.targets.len()],
+    )))
+}
