@@ -8,7 +8,9 @@ use super::CheckPhases;
 use super::network::nearest_first;
 use crate::logic::health_check::HealthChecker;
 use crate::logic::routing::{AppServer, Backend, SentinelView};
+use crate::logic::{Context, Msg, NodeId, Timer};
 use crate::model::topology::Topology;
+use crate::run::world::NodeProcess;
 use crate::run::world::Process;
 
 /// The app server on `node`, of tier `tier`; it takes its place among the health checkers.
@@ -72,4 +74,20 @@ fn sentinel_views(topo: &Topology, tier: usize) -> Vec<SentinelView> {
             }
         })
         .collect()
+}
+
+/// An app server checks its backends from its staggered phase; a crash loses its queue.
+impl NodeProcess for AppServer {
+    fn start(&mut self, phase: u64, _restart: bool, ctx: &mut impl Context) {
+        AppServer::start(self, phase, ctx)
+    }
+    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut impl Context) {
+        AppServer::on_message(self, from, msg, ctx)
+    }
+    fn on_timer(&mut self, timer: Timer, ctx: &mut impl Context) {
+        AppServer::on_timer(self, timer, ctx)
+    }
+    fn crash(&mut self) {
+        AppServer::crash(self)
+    }
 }

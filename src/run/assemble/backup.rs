@@ -7,7 +7,9 @@
 
 use crate::logic::backup::BackupStore;
 use crate::logic::restore::{RecoveryRunbook, RecoverySpec};
+use crate::logic::{Context, Msg, NodeId, Timer};
 use crate::model::topology::Topology;
+use crate::run::world::NodeProcess;
 use crate::run::world::Process;
 use std::sync::Arc;
 
@@ -69,4 +71,27 @@ fn restore_sources(topo: &Topology, di: usize) -> Vec<u32> {
         }
     }
     sources
+}
+
+/// An object store is durable: nothing to start, nothing lost in a crash but transfers in progress.
+impl NodeProcess for BackupStore {
+    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut impl Context) {
+        BackupStore::on_message(self, from, msg, ctx)
+    }
+    fn on_timer(&mut self, timer: Timer, ctx: &mut impl Context) {
+        BackupStore::on_timer(self, timer, ctx)
+    }
+}
+
+/// The restore runbook starts over from detection after a crash, as a new shift would.
+impl NodeProcess for RecoveryRunbook {
+    fn start(&mut self, _phase: u64, _restart: bool, ctx: &mut impl Context) {
+        RecoveryRunbook::start(self, ctx)
+    }
+    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut impl Context) {
+        RecoveryRunbook::on_message(self, from, msg, ctx)
+    }
+    fn on_timer(&mut self, timer: Timer, ctx: &mut impl Context) {
+        RecoveryRunbook::on_timer(self, timer, ctx)
+    }
 }

@@ -5,7 +5,9 @@
 //! and how a client picks its nearest edge ([`super::clients`]).
 
 use crate::logic::cdn::{AssetCatalog, CdnSpec, Edge};
+use crate::logic::{Context, Msg, NodeId, Timer};
 use crate::model::topology::Topology;
+use crate::run::world::NodeProcess;
 use crate::run::world::Process;
 use std::sync::Arc;
 
@@ -28,4 +30,17 @@ pub(super) fn cdn_specs(topo: &Topology) -> Vec<Arc<CdnSpec>> {
 /// An edge of the CDN whose spec is `spec`.
 pub(super) fn place_edge(spec: &Arc<CdnSpec>) -> Process {
     Process::Edge(Edge::new(spec.clone()))
+}
+
+/// An edge needs no start (it fetches on demand) and comes back from a crash cold.
+impl NodeProcess for Edge {
+    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut impl Context) {
+        Edge::on_message(self, from, msg, ctx)
+    }
+    fn on_timer(&mut self, timer: Timer, ctx: &mut impl Context) {
+        Edge::on_timer(self, timer, ctx)
+    }
+    fn crash(&mut self) {
+        Edge::crash(self)
+    }
 }

@@ -6,9 +6,11 @@
 
 use super::network::nearest_first;
 use crate::logic::ServiceId;
+use crate::logic::{Context, Msg, NodeId, Timer};
 use crate::measure::client::{ClientPopulation, ClientSpec, Endpoint, Stream};
 use crate::model::scenario::Scenario;
 use crate::model::topology::{Connect, Topology};
+use crate::run::world::NodeProcess;
 use crate::run::world::Process;
 
 /// Population `ci`; a population the scenario gives no workload stays idle (a plain node).
@@ -62,5 +64,22 @@ fn endpoint(topo: &Topology, connect: &Connect) -> Endpoint {
                 initial: d.endpoints[prefer[0]],
             }
         }
+    }
+}
+
+/// Clients start issuing at the start, and again when their node comes back; their operations in flight time out.
+impl NodeProcess for ClientPopulation {
+    fn start(&mut self, _phase: u64, restart: bool, ctx: &mut impl Context) {
+        if restart {
+            ClientPopulation::restart(self, ctx)
+        } else {
+            ClientPopulation::start(self, ctx)
+        }
+    }
+    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut impl Context) {
+        ClientPopulation::on_message(self, from, msg, ctx)
+    }
+    fn on_timer(&mut self, timer: Timer, ctx: &mut impl Context) {
+        ClientPopulation::on_timer(self, timer, ctx)
     }
 }

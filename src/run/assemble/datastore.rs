@@ -8,7 +8,9 @@
 use crate::logic::backup::{BackupAgent, BackupPlan};
 use crate::logic::lease::HeartbeatPlan;
 use crate::logic::replication::{ClusterSpec, Replica};
+use crate::logic::{Context, Msg, NodeId, Timer};
 use crate::model::topology::{Connect, Fencing, Role, Topology};
+use crate::run::world::NodeProcess;
 use crate::run::world::Process;
 use crate::sim::time::SimDuration;
 use std::sync::Arc;
@@ -92,5 +94,25 @@ pub(super) fn place_backup_agent(
             .as_ref()
             .map(|p| BackupAgent::new(p.clone(), member)),
         _ => None,
+    }
+}
+
+/// A member starts as configured; after a crash it comes back as a replica following nobody (`Replica::restart`).
+impl NodeProcess for Replica {
+    fn start(&mut self, _phase: u64, restart: bool, ctx: &mut impl Context) {
+        if restart {
+            Replica::restart(self, ctx)
+        } else {
+            Replica::start(self, ctx)
+        }
+    }
+    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut impl Context) {
+        Replica::on_message(self, from, msg, ctx)
+    }
+    fn on_timer(&mut self, timer: Timer, ctx: &mut impl Context) {
+        Replica::on_timer(self, timer, ctx)
+    }
+    fn crash(&mut self) {
+        Replica::crash(self)
     }
 }

@@ -5,7 +5,9 @@
 
 use crate::logic::health_check::HealthChecker;
 use crate::logic::routing::Gslb;
+use crate::logic::{Context, Msg, NodeId, Timer};
 use crate::model::topology::{Connect, Topology};
+use crate::run::world::NodeProcess;
 use crate::run::world::Process;
 
 /// The GSLB of the topology's DNS section, for a world of `nodes` nodes. It does not take a
@@ -26,4 +28,17 @@ pub(super) fn place_dns(topo: &Topology, nodes: usize) -> Process {
         HealthChecker::new(d.check, d.endpoints.clone(), vec![true; d.endpoints.len()]),
         prefs,
     ))
+}
+
+/// The DNS keeps its health view across a crash (a simplification noted in docs/ARCHITECTURE.md).
+impl NodeProcess for Gslb {
+    fn start(&mut self, phase: u64, _restart: bool, ctx: &mut impl Context) {
+        Gslb::start(self, phase, ctx)
+    }
+    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut impl Context) {
+        Gslb::on_message(self, from, msg, ctx)
+    }
+    fn on_timer(&mut self, timer: Timer, ctx: &mut impl Context) {
+        Gslb::on_timer(self, timer, ctx)
+    }
 }

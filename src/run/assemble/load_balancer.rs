@@ -5,7 +5,9 @@
 use super::CheckPhases;
 use crate::logic::health_check::HealthChecker;
 use crate::logic::routing::LoadBalancer;
+use crate::logic::{Context, Msg, NodeId, Timer};
 use crate::model::topology::Topology;
+use crate::run::world::NodeProcess;
 use crate::run::world::Process;
 
 /// Load balancer `li` on `node`; all targets start healthy, and it takes its place among the
@@ -23,4 +25,17 @@ pub(super) fn place_load_balancer(
         l.targets.clone(),
         vec![true; l.targets.len()],
     )))
+}
+
+/// A load balancer keeps its health view across a crash (a simplification noted in docs/ARCHITECTURE.md).
+impl NodeProcess for LoadBalancer {
+    fn start(&mut self, phase: u64, _restart: bool, ctx: &mut impl Context) {
+        LoadBalancer::start(self, phase, ctx)
+    }
+    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut impl Context) {
+        LoadBalancer::on_message(self, from, msg, ctx)
+    }
+    fn on_timer(&mut self, timer: Timer, ctx: &mut impl Context) {
+        LoadBalancer::on_timer(self, timer, ctx)
+    }
 }

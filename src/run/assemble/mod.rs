@@ -23,12 +23,14 @@
 //!
 //! **Adding a component kind**: add a module here with a `place_<kind>` function returning
 //! its [`Process`] (and, if its processes share a spec, a function building the specs, called
-//! from [`assemble`] after the existing ones); call `place_<kind>` from `place_process` for
-//! the kind's [`Role`]; add its arm to the [`Process`] enum in `run/world.rs` and to the
-//! world's dispatch (start, message, timer, crash). A kind that health-checks takes its
-//! staggered phase with `CheckPhases::take`. Keep the order in which everything already
-//! there is created: the trace-hash guard (`tests/integration/trace_guard.rs`) pins every
-//! shipped scenario's run to the event.
+//! from [`assemble`] after the existing ones) and the kind's
+//! [`NodeProcess`](super::world::NodeProcess) impl (how the world starts it, hands it
+//! messages and timers, and what a crash makes it forget); call `place_<kind>` from
+//! `place_process` for the kind's [`Role`]; register the kind with one line in `processes!`
+//! in `run/world.rs`. A kind that health-checks takes its staggered phase with
+//! `CheckPhases::take`. Keep the order in which everything already there is created: the
+//! trace-hash guard (`tests/integration/trace_guard.rs`) pins every shipped scenario's run to
+//! the event.
 
 mod app;
 mod backup;

@@ -7,7 +7,9 @@
 use crate::logic::failover::{FailoverPolicy, Monitor, MonitorSpec};
 use crate::logic::lease::HeartbeatPlan;
 use crate::logic::replication::ClusterSpec;
+use crate::logic::{Context, Msg, NodeId, Timer};
 use crate::model::topology::{Fencing, Topology};
+use crate::run::world::NodeProcess;
 use crate::run::world::Process;
 use std::sync::Arc;
 
@@ -60,4 +62,20 @@ pub(super) fn heartbeat_plan(topo: &Topology, node: u32) -> Option<HeartbeatPlan
 /// The monitor process for spec `spec` in a world of `nodes` nodes.
 pub(super) fn place_monitor(spec: &Arc<MonitorSpec>, nodes: usize) -> Process {
     Process::Monitor(Monitor::new(spec.clone(), nodes))
+}
+
+/// A monitor forgets its lease observations and any failover round in a crash; the DCS keeps the rest.
+impl NodeProcess for Monitor {
+    fn start(&mut self, _phase: u64, _restart: bool, ctx: &mut impl Context) {
+        Monitor::start(self, ctx)
+    }
+    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut impl Context) {
+        Monitor::on_message(self, from, msg, ctx)
+    }
+    fn on_timer(&mut self, timer: Timer, ctx: &mut impl Context) {
+        Monitor::on_timer(self, timer, ctx)
+    }
+    fn crash(&mut self) {
+        Monitor::crash(self)
+    }
 }

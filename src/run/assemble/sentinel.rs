@@ -6,7 +6,9 @@
 
 use crate::logic::replication::ClusterSpec;
 use crate::logic::sentinel::{Sentinel, SentinelSpec};
+use crate::logic::{Context, Msg, NodeId, Timer};
 use crate::model::topology::Topology;
+use crate::run::world::NodeProcess;
 use crate::run::world::Process;
 use std::sync::Arc;
 
@@ -56,4 +58,20 @@ pub(super) fn place_sentinel(
         spec,
         index.expect("the node is one of its sentinels"),
     ))
+}
+
+/// A sentinel keeps what Redis keeps in `sentinel.conf` across a crash and forgets the rest.
+impl NodeProcess for Sentinel {
+    fn start(&mut self, _phase: u64, _restart: bool, ctx: &mut impl Context) {
+        Sentinel::start(self, ctx)
+    }
+    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut impl Context) {
+        Sentinel::on_message(self, from, msg, ctx)
+    }
+    fn on_timer(&mut self, timer: Timer, ctx: &mut impl Context) {
+        Sentinel::on_timer(self, timer, ctx)
+    }
+    fn crash(&mut self) {
+        Sentinel::crash(self)
+    }
 }
