@@ -1,0 +1,176 @@
+//! Charts of a suite's results, each rendered both as SVG (for the HTML page) and as PNG (for
+//! slides), with plotters.
+//!
+//! Per scenario:
+//!
+//! | name | what |
+//! |---|---|
+//! | `SCENARIO-rto` | RTO per service: a bar at p50, a whisker to the max with p90 and p99 marked, each service's target as a dashed line, "not recovered" as a red bar into a band at the top |
+//! | `SCENARIO-rpo` | the same for RPO |
+//! | `SCENARIO-rto-dist-SERVICE` | the RTO over the runs, as a histogram and an empirical CDF, with the target marked and the runs that did not recover counted in a band of their own; one per service that missed its RTO target, else one for the worst service (none when no service ever broke) |
+//! | `SCENARIO-timeline` | the first run: each service's success ratio over time in a band of its own, with the fault, detection, failover and recovery marked |
+//! | `SCENARIO-lag` | the first run: each datastore's replication lag per member over the same stretch of time, with the same events marked |
+//!
+//! Text in PNGs is drawn with DejaVu Sans embedded in the binary (`assets/fonts`), so a PNG is
+//! the same bytes on every machine; SVG text names the same font and lets the viewer draw it.
+//! Everything here is a pure function of the report: no clock, no random ids.
+
+mod axis;
+mod distribution;
+mod frame;
+mod lag;
+mod percentile;
+mod style;
+mod timeline;
+mod window;
+
+pub(super) use axis::{log_ticks, log_top};
+pub(super) use style::{
+    FAIL, GRID, INK, LABEL, MUTED, NOTE, TICK, TITLE, anchored, font, service_color,
+};
+
+use super::summary::{ScenarioReport, SuiteReport};
+use distribution::{distribution_chart, distribution_services};
+use lag::lag_chart;
+use percentile::{Metric, percentile_chart};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use style::{FAMILY, SVG_FAMILY, register_font};
+use timeline::timeline_chart;
+
+/// One chart, rendered both ways.
+#[derive(Clone, Debug)]
+pub struct Chart {
+    /// File stem and `data-chart` id: `zone-loss-rto`, `table-corruption-rto-dist-accounts`.
+    pub name: String,
+    /// The scenario it belongs to.
+    pub scenario: String,
+    /// `rto`, `rpo`, `rto-dist`, `timeline` or `lag`.
+    pub kind: &'static str,
+    pub title: String,
+    /// How to read it, one or two sentences (the HTML caption).
+    pub caption: String,
+    pub width: u32,
+    pub height: u32,
+    pub svg: String,
+    pub png: Vec<u8>,
+}
+
+pub(super) type DrawResult<DB> =
+    Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+/// A chart specification that can draw itself on any plotters backend.
+pub(super) trait Plot {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB>;
+}
+
+/// Renders `plot` to an SVG string and a PNG.
+pub(super) fn render<P: Plot>(
+    plot: &P,
+    width: u32,
+    height: u32,
+) -> Result<(String, Vec<u8>), String> {
+    register_font();
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| format!("{e:?}"))?;
+        plot.draw(&root).map_err(|e| format!("{e:?}"))?;
+        root.present().map_err(|e| format!("{e:?}"))?;
+    }
+    let svg = svg.replace(
+        &format!("font-family=\"{FAMILY}\""),
+        &format!("font-family=\"{SVG_FAMILY}\""),
+    );
+    let mut rgb = vec![255u8; (width * height * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| format!("{e:?}"))?;
+        plot.draw(&root).map_err(|e| format!("{e:?}"))?;
+        root.present().map_err(|e| format!("{e:?}"))?;
+    }
+    let mut png = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut png, width, height);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut w = enc.write_header().map_err(|e| e.to_string())?;
+        w.write_image_data(&rgb).map_err(|e| e.to_string())?;
+        w.finish().map_err(|e| e.to_string())?;
+    }
+    Ok((svg, png))
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// A file-name-safe form of a name: lower-case letters, digits, `-` and `_`.
+pub fn slug(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if s.is_empty() { "unnamed".into() } else { s }
+}
+
+/// Every chart of one scenario, in reading order: RTO, RPO, RTO distributions, timeline,
+/// replication lag.
+pub fn scenario_charts(s: &ScenarioReport) -> Result<Vec<Chart>, String> {
+    let mut out = Vec::new();
+    if !s.services.is_empty() {
+        out.push(percentile_chart(s, Metric::Rto)?);
+        out.push(percentile_chart(s, Metric::Rpo)?);
+    }
+    for sv in distribution_services(s) {
+        out.push(distribution_chart(s, sv)?);
+    }
+    if let Some(c) = timeline_chart(s)? {
+        out.push(c);
+    }
+    if let Some(c) = lag_chart(s)? {
+        out.push(c);
+    }
+    Ok(out)
+}
+
+/// Every chart of a suite, scenario by scenario (rendered in parallel, returned in order).
+/// Chart names are unique: a scenario name repeated in a suite gets a `-2`, `-3` suffix.
+pub fn suite_charts(report: &SuiteReport) -> Result<Vec<Vec<Chart>>, String> {
+    use rayon::prelude::*;
+    let mut charts: Vec<Vec<Chart>> = report
+        .scenarios
+        .par_iter()
+        .map(scenario_charts)
+        .collect::<Result<_, _>>()?;
+    let mut seen: Vec<String> = Vec::new();
+    for group in &mut charts {
+        for c in group.iter_mut() {
+            let mut name = c.name.clone();
+            let mut k = 2;
+            while seen.contains(&name) {
+                name = format!("{}-{k}", c.name);
+                k += 1;
+            }
+            seen.push(name.clone());
+            c.name = name;
+        }
+    }
+    Ok(charts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_file_names() {
+        assert_eq!(slug("zone-loss"), "zone-loss");
+        assert_eq!(slug("Zone loss/2"), "zone-loss-2");
+        assert_eq!(slug(""), "unnamed");
+    }
+}
