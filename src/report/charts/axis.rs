@@ -16,15 +16,16 @@ pub(super) const END: f64 = f64::MAX;
 /// the end for "not recovered".
 #[derive(Clone, Debug)]
 pub(super) struct Axis {
-    pub(super) log_unit: Option<f64>,
+    log_unit: Option<f64>,
     /// The axis in transformed units; `nr` extends it.
     pub(super) lo: f64,
     pub(super) hi: f64,
     pub(super) nr: Option<f64>,
-    pub(super) ticks: Vec<(f64, String)>,
+    ticks: Vec<(f64, String)>,
 }
 
 impl Axis {
+    /// A linear axis from `lo` to `hi` with the given ticks.
     pub(super) fn linear(lo: f64, hi: f64, ticks: Vec<(f64, String)>) -> Axis {
         Axis {
             log_unit: None,
@@ -32,6 +33,18 @@ impl Axis {
             hi,
             nr: None,
             ticks,
+        }
+    }
+
+    /// A symmetric-log axis of durations from 0 to `top`, ticked at round durations from `unit`
+    /// up.
+    pub(super) fn log_durations(unit: f64, top: f64) -> Axis {
+        Axis {
+            log_unit: Some(unit),
+            lo: 0.0,
+            hi: (1.0 + top / unit).log10(),
+            nr: None,
+            ticks: log_ticks(unit, top),
         }
     }
 
@@ -52,7 +65,8 @@ impl Axis {
         self
     }
 
-    pub(super) fn t(&self, v: f64) -> f64 {
+    /// `v` in the axis' transformed units (`NR` and `END` land in and at the end of the band).
+    fn t(&self, v: f64) -> f64 {
         if v == END {
             return self.hi + self.nr.unwrap_or(0.0);
         }
@@ -65,10 +79,12 @@ impl Axis {
         }
     }
 
-    pub(super) fn top(&self) -> f64 {
+    /// The far end of the axis in transformed units, the band included.
+    fn top(&self) -> f64 {
         self.hi + self.nr.unwrap_or(0.0)
     }
 
+    /// The tick label at `v` (empty between ticks).
     pub(super) fn label(&self, v: f64) -> String {
         self.ticks
             .iter()
@@ -218,14 +234,7 @@ mod tests {
 
     #[test]
     fn symlog_axis_keeps_zero_and_orders_values() {
-        let a = Axis {
-            log_unit: Some(1.0),
-            lo: 0.0,
-            hi: (1.0f64 + 3600.0).log10(),
-            nr: None,
-            ticks: log_ticks(1.0, 3600.0),
-        }
-        .with_nr(0.1);
+        let a = Axis::log_durations(1.0, 3600.0).with_nr(0.1);
         let px = |v: f64| a.map(&v, (0, 1000));
         assert_eq!(px(0.0), 0);
         assert!(px(1.0) < px(10.0) && px(10.0) < px(60.0) && px(60.0) < px(3600.0));

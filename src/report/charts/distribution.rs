@@ -1,27 +1,100 @@
-//! The `SCENARIO-rto-dist-SERVICE` charts: one service's RTO over the runs, as a histogram and
-//! an empirical CDF, and which services get one.
+//! The `SCENARIO-rto-dist-SERVICE` charts ([`distribution_chart`]): one service's RTO over the
+//! runs, as a histogram (left) and an empirical CDF (right) on the same time axis, with the
+//! target marked and the runs that never recovered counted in a band of their own; and which
+//! services get one ([`distribution_services`]). The frame, axes and marks are `frame`'s; this
+//! module owns the bins, the CDF's steps and the two panels' series.
 
 use super::axis::{Axis, END, NR, linear_ticks, nice_step, time_step};
-use super::frame::{Swatch, legend};
-use super::style::{FAIL, GRID, INK, LABEL, MUTED, NOTE, OK, PALETTE, TICK, TITLE, anchored, font};
-use super::{Chart, DrawResult, Plot, render, slug};
-use crate::report::markdown::{duration, odds};
+use super::frame::{
+    Axes, Grid, Margins, Plane, Swatch, legend_strip, not_recovered_shade, target_line, titled,
+    words_strip,
+};
+use super::style::{FAIL, NOTE, OK, PALETTE, anchored};
+use super::{About, Chart, DrawResult, Plot, slug};
+use crate::report::markdown::{duration, figure, odds};
 use crate::report::summary::{ScenarioReport, ServiceReport};
 use plotters::coord::Shift;
-use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-pub(super) struct Distribution<'a> {
-    pub(super) sv: &'a ServiceReport,
-    pub(super) title: String,
+/// One service's RTO over the runs.
+struct Distribution<'a> {
+    sv: &'a ServiceReport,
+    title: String,
+}
+
+impl Plot for Distribution<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let (x, width, target_on) = self.x_axis();
+        let o = &self.sv.rto_met;
+        let color = if o.met == o.runs { OK } else { FAIL };
+        let body = titled(root, &self.title)?;
+        let body = words_strip(&body, 24, self.figures(), color)?;
+        let body = legend_strip(&body, 30, &self.legend(width, target_on))?;
+        let (left, right) = body.split_horizontally(body.dim_in_pixel().0 / 2);
+        let target = target_on.then_some(self.sv.targets.rto_s);
+        self.histogram(root, &left, &x, width, target)?;
+        self.cdf(root, &right, &x, target)
+    }
 }
 
 impl Distribution<'_> {
+    /// The runs that recovered: their RTOs, in order.
     fn finite(&self) -> Vec<f64> {
         let mut v: Vec<f64> = self.sv.samples.rto_s.iter().flatten().copied().collect();
         v.sort_by(f64::total_cmp);
         v
+    }
+
+    /// How many runs there were, and how many never recovered.
+    fn runs(&self) -> (usize, usize) {
+        let rto = &self.sv.samples.rto_s;
+        (rto.len(), rto.iter().filter(|v| v.is_none()).count())
+    }
+
+    /// The figures in words, under the title: how often the target was met, p50, p90, max.
+    fn figures(&self) -> String {
+        let (o, p) = (&self.sv.rto_met, &self.sv.rto_s);
+        let mut words = format!(
+            "met the {} target in {}",
+            duration(self.sv.targets.rto_s),
+            odds(o)
+        );
+        words.push_str(&format!(
+            " · p50 {} · p90 {} · max {}",
+            figure(p.p50),
+            figure(p.p90),
+            figure(p.max)
+        ));
+        words
+    }
+
+    /// The legend: bins, the CDF, the target (noted when it is off the axis), the band.
+    fn legend(&self, width: f64, target_on: bool) -> Vec<(Swatch, String)> {
+        let target = duration(self.sv.targets.rto_s);
+        let mut items = vec![
+            (
+                Swatch::Bar(PALETTE[0]),
+                format!("runs per {} bin", duration(width)),
+            ),
+            (
+                Swatch::Line(PALETTE[0]),
+                "share of runs recovered by then".to_string(),
+            ),
+            (
+                Swatch::Dashed(FAIL),
+                if target_on {
+                    format!("target {target}")
+                } else {
+                    format!("target {target} (off the axis, to the right)")
+                },
+            ),
+        ];
+        let (runs, nr) = self.runs();
+        if nr > 0 {
+            items.push((Swatch::Band(FAIL), format!("not recovered: {nr} of {runs}")));
+        }
+        items
     }
 
     /// The x axis (seconds, linear, on bin edges), the bin width, and whether the target
@@ -78,121 +151,36 @@ impl Distribution<'_> {
         }
         bins
     }
-}
 
-impl Plot for Distribution<'_> {
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        let sv = self.sv;
-        let runs = sv.samples.rto_s.len();
-        let nr = sv.samples.rto_s.iter().filter(|v| v.is_none()).count();
-        let target = sv.targets.rto_s;
-        let (x, width, target_on) = self.x_axis();
-        let body = root.titled(&self.title, font(TITLE, INK))?;
-        // The figures in words, under the title.
-        let (sub, body) = body.split_vertically(24);
-        let o = &sv.rto_met;
-        let p = &sv.rto_s;
-        let mut words = format!("met the {} target in {}", duration(target), odds(o));
-        words.push_str(&format!(
-            " · p50 {} · p90 {} · max {}",
-            crate::report::markdown::figure(p.p50),
-            crate::report::markdown::figure(p.p90),
-            crate::report::markdown::figure(p.max)
-        ));
-        let (sw, sh) = sub.dim_in_pixel();
-        sub.draw(&Text::new(
-            words,
-            (sw as i32 / 2, sh as i32 / 2),
-            anchored(
-                LABEL,
-                if o.met == o.runs { OK } else { FAIL },
-                HPos::Center,
-                VPos::Center,
-            ),
-        ))?;
-        let (head, body) = body.split_vertically(30);
-        let mut items = vec![
-            (
-                Swatch::Bar(PALETTE[0]),
-                format!("runs per {} bin", duration(width)),
-            ),
-            (
-                Swatch::Line(PALETTE[0]),
-                "share of runs recovered by then".to_string(),
-            ),
-            (
-                Swatch::Dashed(FAIL),
-                if target_on {
-                    format!("target {}", duration(target))
-                } else {
-                    format!("target {} (off the axis, to the right)", duration(target))
-                },
-            ),
-        ];
-        if nr > 0 {
-            items.push((Swatch::Band(FAIL), format!("not recovered: {nr} of {runs}")));
-        }
-        legend(&head, &items)?;
-        let (left, right) = body.split_horizontally(body.dim_in_pixel().0 / 2);
-        let xf = |v: &f64| x.label(*v);
-        let bins = self.bins(&x, width);
+    /// The left panel: runs per bin, the runs that never recovered as a bar in the band.
+    fn histogram<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        area: &DrawingArea<DB, Shift>,
+        x: &Axis,
+        width: f64,
+        target: Option<f64>,
+    ) -> DrawResult<DB> {
+        let (_, nr) = self.runs();
+        let bins = self.bins(x, width);
         let max_count = bins.iter().map(|b| b.2).max().unwrap_or(0).max(nr).max(1);
         let ystep = nice_step(max_count as f64, 5.0).max(1.0);
         let ytop = (max_count as f64 * 1.15).max(ystep);
-        let yc = Axis::linear(
-            0.0,
-            ytop,
-            linear_ticks(0.0, ytop, ystep, |v| format!("{v:.0}")),
-        );
-        let ycf = |v: &f64| yc.label(*v);
-
-        // Histogram.
-        let mut hist = ChartBuilder::on(&left)
-            .margin(8)
-            .margin_right(20)
-            .x_label_area_size(48)
-            .y_label_area_size(56)
-            .build_cartesian_2d(x.clone(), yc.clone())?;
-        hist.configure_mesh()
-            .disable_x_mesh()
-            .bold_line_style(GRID.stroke_width(1))
-            .axis_style(MUTED.stroke_width(1))
-            .x_labels(12)
-            .y_labels(12)
-            .x_label_formatter(&xf)
-            .y_label_formatter(&ycf)
-            .label_style(font(TICK, INK))
-            .axis_desc_style(font(LABEL, INK))
-            .x_desc("RTO")
-            .y_desc("runs")
-            .draw()?;
+        let counts = linear_ticks(0.0, ytop, ystep, |v| format!("{v:.0}"));
+        let y = Axis::linear(0.0, ytop, counts);
+        let plane = panel_axes(x.clone(), y, 56).y_desc("runs").draw(area)?;
         if x.nr.is_some() {
-            hist.draw_series(std::iter::once(Rectangle::new(
-                [(x.nr_start(), 0.0), (END, ytop)],
-                FAIL.mix(0.07).filled(),
-            )))?;
+            not_recovered_shade(&plane, [(x.nr_start(), 0.0), (END, ytop)])?;
         }
-        for &(a, b, k) in &bins {
-            if k > 0 {
-                hist.draw_series(std::iter::once(Rectangle::new(
-                    [(a, 0.0), (b, k as f64)],
-                    PALETTE[0].mix(0.85).filled(),
-                )))?;
-                hist.draw_series(std::iter::once(Rectangle::new(
-                    [(a, 0.0), (b, k as f64)],
-                    WHITE.stroke_width(1),
-                )))?;
-            }
+        for &(a, b, k) in bins.iter().filter(|b| b.2 > 0) {
+            let bar = [(a, 0.0), (b, k as f64)];
+            plane.draw(&Rectangle::new(bar, PALETTE[0].mix(0.85).filled()))?;
+            plane.draw(&Rectangle::new(bar, WHITE.stroke_width(1)))?;
         }
-        let nr_bar_half = |chart: &ChartContext<DB, Cartesian2d<Axis, Axis>>| -> i32 {
-            let (l, _) = chart.backend_coord(&(x.nr_start(), 0.0));
-            let (r, _) = chart.backend_coord(&(END, 0.0));
-            ((r - l) as f64 * 0.25).max(3.0) as i32
-        };
         if nr > 0 {
-            let w = nr_bar_half(&hist);
-            let (cx, base) = hist.backend_coord(&(NR, 0.0));
-            let (_, top) = hist.backend_coord(&(NR, nr as f64));
+            let w = nr_bar_half(&plane, x);
+            let (cx, base) = plane.map_coordinate(&(NR, 0.0));
+            let (_, top) = plane.map_coordinate(&(NR, nr as f64));
             root.draw(&Rectangle::new(
                 [(cx - w, top), (cx + w, base)],
                 FAIL.mix(0.6).filled(),
@@ -203,56 +191,50 @@ impl Plot for Distribution<'_> {
                 anchored(NOTE, FAIL, HPos::Center, VPos::Bottom),
             ))?;
         }
-        let target_line =
-            |chart: &ChartContext<DB, Cartesian2d<Axis, Axis>>, ytop: f64| -> DrawResult<DB> {
-                if target_on {
-                    chart.plotting_area().draw(&DashedPathElement::new(
-                        vec![(target, 0.0), (target, ytop)],
-                        7,
-                        4,
-                        FAIL.stroke_width(2),
-                    ))?;
-                }
-                Ok(())
-            };
-        target_line(&hist, ytop)?;
-
-        // Empirical CDF.
-        let yp = Axis::linear(
-            0.0,
-            1.05,
-            (0..=4)
-                .map(|i| (i as f64 * 0.25, format!("{}%", i * 25)))
-                .collect(),
-        );
-        let ypf = |v: &f64| yp.label(*v);
-        let mut cdf = ChartBuilder::on(&right)
-            .margin(8)
-            .margin_right(20)
-            .x_label_area_size(48)
-            .y_label_area_size(60)
-            .build_cartesian_2d(x.clone(), yp.clone())?;
-        cdf.configure_mesh()
-            .disable_x_mesh()
-            .bold_line_style(GRID.stroke_width(1))
-            .axis_style(MUTED.stroke_width(1))
-            .x_labels(12)
-            .y_labels(12)
-            .x_label_formatter(&xf)
-            .y_label_formatter(&ypf)
-            .label_style(font(TICK, INK))
-            .axis_desc_style(font(LABEL, INK))
-            .x_desc("RTO")
-            .y_desc("runs recovered within")
-            .draw()?;
-        if x.nr.is_some() {
-            cdf.draw_series(std::iter::once(Rectangle::new(
-                [(x.nr_start(), 0.0), (END, 1.05)],
-                FAIL.mix(0.07).filled(),
-            )))?;
+        match target {
+            Some(t) => target_line(&plane, (t, 0.0), (t, ytop)),
+            None => Ok(()),
         }
+    }
+
+    /// The right panel: the share of runs recovered within a time, the runs that never
+    /// recovered as the rest of the way to 100 % in the band.
+    fn cdf<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        area: &DrawingArea<DB, Shift>,
+        x: &Axis,
+        target: Option<f64>,
+    ) -> DrawResult<DB> {
+        let shares = (0..=4).map(|i| (i as f64 * 0.25, format!("{}%", i * 25)));
+        let y = Axis::linear(0.0, 1.05, shares.collect());
+        let plane = panel_axes(x.clone(), y, 60)
+            .y_desc("runs recovered within")
+            .draw(area)?;
+        if x.nr.is_some() {
+            not_recovered_shade(&plane, [(x.nr_start(), 0.0), (END, 1.05)])?;
+        }
+        let (path, reached) = self.cdf_steps(x);
+        plane.draw(&PathElement::new(path, PALETTE[0].stroke_width(3)))?;
+        if self.runs().1 > 0 {
+            let w = nr_bar_half(&plane, x);
+            let (cx, lo) = plane.map_coordinate(&(NR, reached));
+            let (_, hi) = plane.map_coordinate(&(NR, 1.0));
+            root.draw(&Rectangle::new(
+                [(cx - w, hi), (cx + w, lo)],
+                FAIL.mix(0.6).filled(),
+            ))?;
+        }
+        match target {
+            Some(t) => target_line(&plane, (t, 0.0), (t, 1.05)),
+            None => Ok(()),
+        }
+    }
+
+    /// The empirical CDF as a step path across the axis, and the share it reaches.
+    fn cdf_steps(&self, x: &Axis) -> (Vec<(f64, f64)>, f64) {
         let sorted = self.finite();
-        let total = runs.max(1) as f64;
+        let total = self.runs().0.max(1) as f64;
         let mut path = vec![(x.lo, 0.0)];
         let mut done = 0usize;
         let mut i = 0;
@@ -267,23 +249,31 @@ impl Plot for Distribution<'_> {
         }
         let reached = done as f64 / total;
         path.push((x.hi, reached));
-        cdf.draw_series(std::iter::once(PathElement::new(
-            path,
-            PALETTE[0].stroke_width(3),
-        )))?;
-        if nr > 0 {
-            // The runs that never recovered: the rest of the way to 100 %, in the band.
-            let w = nr_bar_half(&cdf);
-            let (cx, lo) = cdf.backend_coord(&(NR, reached));
-            let (_, hi) = cdf.backend_coord(&(NR, 1.0));
-            root.draw(&Rectangle::new(
-                [(cx - w, hi), (cx + w, lo)],
-                FAIL.mix(0.6).filled(),
-            ))?;
-        }
-        target_line(&cdf, 1.05)?;
-        Ok(())
+        (path, reached)
     }
+}
+
+/// The axes both panels share: the RTO along x, `y` up with `y_labels` pixels for its labels.
+fn panel_axes(x: Axis, y: Axis, y_labels: i32) -> Axes {
+    Axes::new(x, y)
+        .margins(Margins {
+            top: 8,
+            right: 20,
+            bottom: 8,
+            left: 8,
+        })
+        .label_areas(48, y_labels)
+        .labels(12, 12)
+        .grid(Grid::Rows)
+        .x_desc("RTO")
+}
+
+/// Half the width of the bar for the runs that never recovered: a quarter of the band's
+/// width, in pixels.
+fn nr_bar_half<DB: DrawingBackend>(plane: &Plane<DB>, x: &Axis) -> i32 {
+    let (l, _) = plane.map_coordinate(&(x.nr_start(), 0.0));
+    let (r, _) = plane.map_coordinate(&(END, 0.0));
+    ((r - l) as f64 * 0.25).max(3.0) as i32
 }
 
 /// The services whose RTO distribution is worth a chart: those that missed their RTO target
@@ -319,6 +309,7 @@ pub(super) fn distribution_services(s: &ScenarioReport) -> Vec<&ServiceReport> {
     }
 }
 
+/// The RTO distribution chart of service `sv` of a scenario.
 pub(super) fn distribution_chart(s: &ScenarioReport, sv: &ServiceReport) -> Result<Chart, String> {
     let runs = sv.samples.rto_s.len();
     let title = format!(
@@ -332,11 +323,8 @@ pub(super) fn distribution_chart(s: &ScenarioReport, sv: &ServiceReport) -> Resu
         sv,
         title: title.clone(),
     };
-    let (w, h) = (960, 420);
-    let (svg, png) = render(&plot, w, h)?;
-    Ok(Chart {
+    let about = About {
         name: format!("{}-rto-dist-{}", slug(&s.name), slug(&sv.name)),
-        scenario: s.name.clone(),
         kind: "rto-dist",
         title,
         caption: format!(
@@ -344,9 +332,6 @@ pub(super) fn distribution_chart(s: &ScenarioReport, sv: &ServiceReport) -> Resu
             sv.name,
             duration(sv.targets.rto_s)
         ),
-        width: w,
-        height: h,
-        svg,
-        png,
-    })
+    };
+    about.rendered(s, &plot, (960, 420))
 }

@@ -1,15 +1,32 @@
 //! Charts of a suite's results, each rendered both as SVG (for the HTML page) and as PNG (for
 //! slides), with plotters.
 //!
-//! Per scenario:
+//! # The charts
 //!
-//! | name | what |
+//! Per scenario, in reading order ([`scenario_charts`]; [`suite_charts`] for a whole suite):
+//!
+//! | name | module, function | what |
+//! |---|---|---|
+//! | `SCENARIO-rto` | `percentile`, `percentile_chart` | RTO per service: a bar at p50, a whisker to the max with p90 and p99 marked, each service's target as a dashed line, "not recovered" as a red bar into a band at the top |
+//! | `SCENARIO-rpo` | `percentile`, `percentile_chart` | the same for RPO |
+//! | `SCENARIO-rto-dist-SERVICE` | `distribution`, `distribution_chart` | the RTO over the runs, as a histogram and an empirical CDF, with the target marked and the runs that did not recover counted in a band of their own; one per service that missed its RTO target, else one for the worst service (none when no service ever broke: `distribution_services`) |
+//! | `SCENARIO-timeline` | `timeline`, `timeline_chart` | the first run: each service's success ratio over time in a band of its own, with the fault, detection, failover and recovery marked |
+//! | `SCENARIO-lag` | `lag`, `lag_chart` | the first run: each datastore's replication lag per member over the same stretch of time, with the same events marked |
+//!
+//! Each chart is a [`Plot`] whose `draw` reads as frame, series, legend; an `About` names it
+//! and says how to read it, and [`render`] draws it both ways.
+//!
+//! # The shared scaffolding
+//!
+//! | module | what it holds |
 //! |---|---|
-//! | `SCENARIO-rto` | RTO per service: a bar at p50, a whisker to the max with p90 and p99 marked, each service's target as a dashed line, "not recovered" as a red bar into a band at the top |
-//! | `SCENARIO-rpo` | the same for RPO |
-//! | `SCENARIO-rto-dist-SERVICE` | the RTO over the runs, as a histogram and an empirical CDF, with the target marked and the runs that did not recover counted in a band of their own; one per service that missed its RTO target, else one for the worst service (none when no service ever broke) |
-//! | `SCENARIO-timeline` | the first run: each service's success ratio over time in a band of its own, with the fault, detection, failover and recovery marked |
-//! | `SCENARIO-lag` | the first run: each datastore's replication lag per member over the same stretch of time, with the same events marked |
+//! | `style` | the embedded font, the colours (status colours, the service palette), text styles by size |
+//! | `axis` | `Axis` (linear or symmetric-log, with an optional "not recovered" band past the end) and its ticks: round steps, durations (`log_ticks`, `log_top`, `linear_ticks`) |
+//! | `frame` | the frame (`titled`, `words_strip`, `legend_strip` with its `Swatch`es), the plot (`Axes`: margins, label areas, grid, tick labels, descriptions, giving the `Plane` to draw on) and shared marks (`target_line`, `not_recovered_shade`, `dashed`, `boxed` text) |
+//! | `window` | for the two time charts: the first run's incident `Window` and its time axis (`time_axes`), the event `Marker`s with their labels placed in rows, their lines and legend |
+//!
+//! `against` (the compare and sweep charts) draws with the same style, axis ticks and
+//! [`render`], re-exported here for it.
 //!
 //! Text in PNGs is drawn with DejaVu Sans embedded in the binary (`assets/fonts`), so a PNG is
 //! the same bytes on every machine; SVG text names the same font and lets the viewer draw it.
@@ -56,6 +73,40 @@ pub struct Chart {
     pub png: Vec<u8>,
 }
 
+/// What a chart of a scenario is called and how to read it: a [`Chart`] but for its scenario
+/// and pictures.
+struct About {
+    /// File stem: the scenario's slug, then the chart's own part.
+    name: String,
+    kind: &'static str,
+    title: String,
+    caption: String,
+}
+
+impl About {
+    /// Renders `plot` at `(width, height)` into the [`Chart`] of scenario `s` this describes.
+    fn rendered<P: Plot>(
+        self,
+        s: &ScenarioReport,
+        plot: &P,
+        (width, height): (u32, u32),
+    ) -> Result<Chart, String> {
+        let (svg, png) = render(plot, width, height)?;
+        Ok(Chart {
+            name: self.name,
+            scenario: s.name.clone(),
+            kind: self.kind,
+            title: self.title,
+            caption: self.caption,
+            width,
+            height,
+            svg,
+            png,
+        })
+    }
+}
+
+/// What drawing on a plotters backend returns: nothing, or the backend's error.
 pub(super) type DrawResult<DB> =
     Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 

@@ -8,7 +8,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 /// rewritten in the SVG to prefer DejaVu Sans.
 pub(super) const FAMILY: &str = "sans-serif";
 pub(super) const SVG_FAMILY: &str = "DejaVu Sans, Verdana, sans-serif";
-pub(super) static FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
+static FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
 
 pub(super) fn register_font() {
     static ONCE: std::sync::Once = std::sync::Once::new();

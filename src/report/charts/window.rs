@@ -1,7 +1,11 @@
-//! The stretch of the first run the time charts (timeline, lag) show, its ticks, and the event
-//! markers over it with their labels placed.
+//! What the two time charts (timeline, lag) share: the stretch of the first run they show
+//! ([`Window`], [`incident_window`]) with its time axis, the plot's geometry ([`time_axes`]),
+//! and the event markers over it ([`Marker`], [`window_markers`]) with their labels placed in
+//! rows, their lines and their legend. It does not draw either chart's series.
 
-use super::axis::{linear_ticks, time_step};
+use super::DrawResult;
+use super::axis::{Axis, linear_ticks, time_step};
+use super::frame::{Axes, Margins, Plane, Swatch, dashed};
 use super::style::{ALERT, DETECT, FAIL, FAILOVER, FAMILY, MAINT, NOTE, register_font};
 use crate::report::markdown::{incident_start, since};
 use crate::report::summary::ScenarioReport;
@@ -12,26 +16,82 @@ use plotters::prelude::*;
 pub(super) struct Marker {
     pub(super) at: f64,
     /// What it marks ("fault", "promoted"…) and its label ("fault (T)", "promoted T+29.8s").
-    pub(super) what: &'static str,
+    what: &'static str,
     pub(super) label: String,
     pub(super) color: RGBColor,
-    pub(super) dashed: bool,
+    dashed: bool,
     /// The label's row above the plot (0 nearest it; `None`: no room) and side of the line.
     pub(super) row: Option<usize>,
     pub(super) left: bool,
 }
 
-/// The timeline's geometry: width, the plot's left and right edges, label rows.
+impl Marker {
+    /// Draws the marker's line from `(at, lo)` to `(at, hi)`: dashed in its colour when it is
+    /// a dashed marker, else solid in `solid`.
+    pub(super) fn draw_line<DB: DrawingBackend>(
+        &self,
+        plane: &Plane<DB>,
+        (lo, hi): (f64, f64),
+        solid: ShapeStyle,
+    ) -> DrawResult<DB> {
+        let line = vec![(self.at, lo), (self.at, hi)];
+        if self.dashed {
+            dashed(plane, line, (6, 4), self.color.stroke_width(2))
+        } else {
+            plane.draw(&PathElement::new(line, solid))
+        }
+    }
+}
+
+/// The markers' legend: one entry per kind of event shown, in order of first appearance.
+pub(super) fn marker_legend(markers: &[Marker]) -> Vec<(Swatch, String)> {
+    let mut kinds: Vec<(Swatch, String)> = Vec::new();
+    for m in markers {
+        if !kinds.iter().any(|(_, t)| t == m.what) {
+            let swatch = if m.dashed {
+                Swatch::Dashed(m.color)
+            } else {
+                Swatch::Line(m.color)
+            };
+            kinds.push((swatch, m.what.to_string()));
+        }
+    }
+    kinds
+}
+
+// The time charts' geometry: the width, the room for the y labels, the plot's left and right
+// edges (marker labels are placed against them before drawing), and the rows of labels.
+/// The time charts' width.
 pub(super) const TL_WIDTH: u32 = 960;
-pub(super) const TL_PLOT_LEFT: i32 = 12 + 120;
-pub(super) const TL_PLOT_RIGHT: i32 = TL_WIDTH as i32 - 28;
-pub(super) const TL_MAX_ROWS: usize = 5;
+/// The room left of a time plot for the y axis' labels.
+const TL_Y_LABELS: i32 = 120;
+/// The plot's left edge, in pixels.
+const TL_PLOT_LEFT: i32 = 12 + TL_Y_LABELS;
+/// The plot's right edge, in pixels.
+const TL_PLOT_RIGHT: i32 = TL_WIDTH as i32 - 28;
+/// The most rows of marker labels above the plot.
+const TL_MAX_ROWS: usize = 5;
+/// A row of marker labels' height.
 pub(super) const TL_ROW_H: i32 = 18;
+
+/// The axes of a time chart: the window along x, `y` up, the plot between [`TL_PLOT_LEFT`]
+/// and [`TL_PLOT_RIGHT`] (where the marker labels are placed), `under` pixels for the x
+/// labels and `bottom` pixels of margin under them.
+pub(super) fn time_axes(w: &Window, y: Axis, under: i32, bottom: i32) -> Axes {
+    Axes::new(w.axis(), y)
+        .margins(Margins {
+            top: 0,
+            right: TL_WIDTH as i32 - TL_PLOT_RIGHT,
+            bottom,
+            left: TL_PLOT_LEFT - TL_Y_LABELS,
+        })
+        .label_areas(under, TL_Y_LABELS)
+}
 
 /// Places marker labels in rows above the plot so that none overlap: each goes in the lowest
 /// row with room, left-aligned at its line, or right-aligned when it would run off the edge.
 /// Returns the number of rows used.
-pub(super) fn place_labels(markers: &mut [Marker], from: f64, to: f64) -> usize {
+fn place_labels(markers: &mut [Marker], from: f64, to: f64) -> usize {
     register_font();
     let font_desc = (FAMILY, NOTE).into_font();
     let mut rows: Vec<Vec<(i32, i32)>> = vec![Vec::new(); TL_MAX_ROWS];
@@ -59,7 +119,7 @@ pub(super) fn place_labels(markers: &mut [Marker], from: f64, to: f64) -> usize 
 }
 
 /// How a timeline kind is marked, if at all (recoveries are drawn per service).
-pub(super) fn marker_style(kind: &str, detail: &str) -> Option<(&'static str, RGBColor, bool)> {
+fn marker_style(kind: &str, detail: &str) -> Option<(&'static str, RGBColor, bool)> {
     Some(match kind {
         "fault" => ("fault", FAIL, false),
         "fault_end" => ("fault ends", FAIL, true),
@@ -89,8 +149,15 @@ pub(super) struct Window {
     pub(super) buckets: usize,
 }
 
+impl Window {
+    /// The time axis over the window, ticked in times from the incident start.
+    fn axis(&self) -> Axis {
+        Axis::linear(self.from, self.to, window_ticks(self))
+    }
+}
+
 /// How long the first run lasted, from what it recorded per second.
-pub(super) fn run_end(s: &ScenarioReport) -> f64 {
+fn run_end(s: &ScenarioReport) -> f64 {
     let series = s
         .services
         .iter()
@@ -104,6 +171,8 @@ pub(super) fn run_end(s: &ScenarioReport) -> f64 {
     series.chain(lag).fold(0.0, f64::max)
 }
 
+/// The window of the first run the time charts show, its buckets whole multiples of
+/// `resolution` (`None`: the run recorded nothing).
 pub(super) fn incident_window(s: &ScenarioReport, resolution: f64) -> Option<Window> {
     let end = run_end(s);
     if end <= 0.0 || !resolution.is_finite() || resolution <= 0.0 {
@@ -195,7 +264,7 @@ pub(super) fn window_markers(s: &ScenarioReport, w: &Window) -> (Vec<Marker>, us
 }
 
 /// Ticks along a window: times from the incident start, at a round step.
-pub(super) fn window_ticks(w: &Window) -> Vec<(f64, String)> {
+fn window_ticks(w: &Window) -> Vec<(f64, String)> {
     let step = time_step(w.to - w.from, 10.0);
     let lo = w.t0 + ((w.from - w.t0) / step).ceil() * step;
     linear_ticks(lo - w.t0, w.to - w.t0, step, since)
