@@ -112,6 +112,7 @@ pub(super) type DrawResult<DB> =
 
 /// A chart specification that can draw itself on any plotters backend.
 pub(super) trait Plot {
+    /// Draws the whole chart on `root`.
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB>;
 }
 
@@ -123,36 +124,48 @@ pub(super) fn render<P: Plot>(
 ) -> Result<(String, Vec<u8>), String> {
     register_font();
     let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| format!("{e:?}"))?;
-        plot.draw(&root).map_err(|e| format!("{e:?}"))?;
-        root.present().map_err(|e| format!("{e:?}"))?;
-    }
+    paint(
+        SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area(),
+        plot,
+    )?;
     let svg = svg.replace(
         &format!("font-family=\"{FAMILY}\""),
         &format!("font-family=\"{SVG_FAMILY}\""),
     );
     let mut rgb = vec![255u8; (width * height * 3) as usize];
-    {
-        let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| format!("{e:?}"))?;
-        plot.draw(&root).map_err(|e| format!("{e:?}"))?;
-        root.present().map_err(|e| format!("{e:?}"))?;
-    }
+    paint(
+        BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area(),
+        plot,
+    )?;
+    Ok((svg, encode_png(&rgb, width, height)?))
+}
+
+/// Paints `plot` on `root` over a white ground and flushes it to the backend.
+fn paint<DB: DrawingBackend, P: Plot>(
+    root: DrawingArea<DB, Shift>,
+    plot: &P,
+) -> Result<(), String> {
+    root.fill(&WHITE).map_err(|e| format!("{e:?}"))?;
+    plot.draw(&root).map_err(|e| format!("{e:?}"))?;
+    root.present().map_err(|e| format!("{e:?}"))
+}
+
+/// Encodes a `width`×`height` RGB bitmap as a PNG.
+fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, String> {
     let mut png = Vec::new();
     {
         let mut enc = png::Encoder::new(&mut png, width, height);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
         let mut w = enc.write_header().map_err(|e| e.to_string())?;
-        w.write_image_data(&rgb).map_err(|e| e.to_string())?;
+        w.write_image_data(rgb).map_err(|e| e.to_string())?;
         w.finish().map_err(|e| e.to_string())?;
     }
-    Ok((svg, png))
+    Ok(png)
 }
 
 // ---------------------------------------------------------------------------------------------
+// Names, and the charts of a scenario and of a suite
 
 /// A file-name-safe form of a name: lower-case letters, digits, `-` and `_`.
 pub fn slug(name: &str) -> String {

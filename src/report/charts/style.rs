@@ -7,9 +7,12 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 /// The family every text style names: registered with the embedded font for bitmaps, and
 /// rewritten in the SVG to prefer DejaVu Sans.
 pub(super) const FAMILY: &str = "sans-serif";
+/// The fonts an SVG asks the viewer for, in order.
 pub(super) const SVG_FAMILY: &str = "DejaVu Sans, Verdana, sans-serif";
+/// DejaVu Sans, compiled in so that a PNG is the same bytes on every machine.
 static FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
 
+/// Registers the embedded font under [`FAMILY`] for bitmaps, once per process.
 pub(super) fn register_font() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
@@ -45,16 +48,19 @@ pub(super) const PALETTE: [RGBColor; 9] = [
     RGBColor(186, 176, 172),
 ];
 
+/// Service `i`'s colour (the palette repeats past nine services).
 pub(in crate::report) fn service_color(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
 
+/// Text of `size` in `color`, in the chart font.
 pub(in crate::report) fn font(size: f64, color: RGBColor) -> TextStyle<'static> {
     let mut t = TextStyle::from((FAMILY, size).into_font());
     t.color = color.to_backend_color();
     t
 }
 
+/// [`font`], anchored at its `(h, v)` side rather than its top left.
 pub(in crate::report) fn anchored(
     size: f64,
     color: RGBColor,
@@ -64,7 +70,12 @@ pub(in crate::report) fn anchored(
     font(size, color).pos(Pos::new(h, v))
 }
 
+// Text sizes, in pixels.
+/// A chart's title.
 pub(in crate::report) const TITLE: f64 = 22.0;
+/// Axis descriptions and the line of figures under a title.
 pub(in crate::report) const LABEL: f64 = 16.0;
+/// Tick labels.
 pub(in crate::report) const TICK: f64 = 15.0;
+/// Legends, notes and marker labels.
 pub(in crate::report) const NOTE: f64 = 14.0;
