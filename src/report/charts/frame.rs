@@ -139,7 +139,7 @@ impl Swatch {
 }
 
 /// Draws legend entries in a row, centred in `area`.
-pub(super) fn legend<DB: DrawingBackend>(
+fn legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     items: &[(Swatch, String)],
 ) -> DrawResult<DB> {
