@@ -2,6 +2,17 @@
 //!
 //! Input is hostile until validated: every check here produces an [`InputError`] naming the
 //! file, line, column and offending name; nothing downstream needs to re-check it.
+//!
+//! | module     | what it owns                                                  |
+//! |------------|---------------------------------------------------------------|
+//! | `topology` | topology files: one module per component kind (see its table) |
+//! | `scenario` | scenario files: one module per section (workload, faults, …)  |
+//! | `cost`     | a run's cost, estimated before it starts, against its budgets |
+//! | `patch`    | setting one field of a RON file by path (`sweep --set`)       |
+//! | `limits`   | the documented maxima every input stays within                |
+//! | `error`    | [`InputError`] and the [`Source`] text errors point into      |
+//!
+//! Here too: the RON adapters for human-written durations ([`Dur`]) and sizes ([`Size`]).
 
 pub mod cost;
 pub mod error;
