@@ -11,7 +11,7 @@
 //! refused and recorded, which is what saves the backups when an attacker or a mistaken
 //! script goes after them. Past retention, the store's lifecycle rule removes them.
 
-use super::replication::Log;
+use super::log::Log;
 use super::{Context, Lsn, Msg, NodeId, Note, Timer};
 use crate::sim::time::{SimDuration, SimTime};
 use std::sync::Arc;

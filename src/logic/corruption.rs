@@ -10,7 +10,7 @@
 //! whether it reads or writes the damaged table, so the judge can tell later which
 //! acknowledged writes the corruption destroyed.
 
-use super::replication::Log;
+use super::log::Log;
 use super::{Epoch, Lsn, NodeId};
 
 /// A committed bad transaction that damaged `ppm` parts per million of the rows.

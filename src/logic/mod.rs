@@ -8,7 +8,8 @@
 //!
 //! | module | job |
 //! |---|---|
-//! | [`replication`] | a database node: log with LSNs, quorum commit, async shipping, epochs |
+//! | [`log`] | the write-ahead log: entries by LSN in `(epoch, first LSN)` segments |
+//! | [`replication`] | a database node: quorum commit, async shipping, epochs, catch-up |
 //! | [`quorum`] | `synchronous_standby_names` (`FIRST k` / `ANY k`) commit rules |
 //! | [`lease`] | heartbeat-based failure detection (a Patroni-style leader lease) |
 //! | [`failover`] | the failover controller: detect, pick the most advanced replica, promote, fence |
@@ -16,6 +17,7 @@
 //! | [`routing`] | health-checked DNS (GSLB), regional load balancers and app servers |
 //! | [`sentinel`] | Redis Sentinel: SDOWN/ODOWN by quorum, leader election by epoch, failover |
 //! | [`cdn`] | CDN edges: cached assets, origin groups with failover, stale-if-error |
+//! | [`site`] | a static site (a status page): every node serves every request itself |
 //! | [`rpc`] | blockchain RPC providers and the latency-aware balancer with maintenance mode |
 //! | [`backup`] | snapshots, full archives and WAL archiving to immutable object storage |
 //! | [`corruption`] | logical corruption: a bad transaction that replicates like any other |
@@ -28,6 +30,7 @@ pub mod corruption;
 pub mod failover;
 pub mod health_check;
 pub mod lease;
+pub mod log;
 pub mod periodic;
 pub mod quorum;
 pub mod replication;

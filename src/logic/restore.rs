@@ -22,7 +22,7 @@
 //! from the client history, hours with daily snapshots and seconds to minutes with PITR.
 
 use super::backup::{Cron, wal_id};
-use super::replication::Log;
+use super::log::Log;
 use super::{Context, Epoch, Lsn, MemberSet, Msg, NO_NODE, NodeId, Note, Timer};
 use crate::sim::time::{SimDuration, SimTime};
 use std::sync::Arc;
