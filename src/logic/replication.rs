@@ -297,25 +297,7 @@ impl Replica {
 
     pub fn on_timer(&mut self, timer: Timer, ctx: &mut impl Context) {
         match timer {
-            Timer::Heartbeat => {
-                if let Some(plan) = self.heartbeat {
-                    let monitor = plan.monitor;
-                    let following = match &self.role {
-                        Role::Primary(_) => ctx.me(),
-                        Role::Replica { primary, .. } => *primary,
-                    };
-                    ctx.send(
-                        monitor,
-                        Msg::Heartbeat {
-                            sent_at: ctx.now(),
-                            lsn: self.log.last(),
-                            epoch: self.epoch,
-                            following,
-                        },
-                    );
-                    self.arm_heartbeat(ctx, false);
-                }
-            }
+            Timer::Heartbeat => self.on_heartbeat_timer(ctx),
             Timer::LeaseExpiry => {
                 if let Role::Primary(p) = &self.role
                     && ctx.now() >= p.lease_until
@@ -325,6 +307,27 @@ impl Replica {
             }
             Timer::ShipLog => self.ship(ctx),
             _ => debug_assert!(false, "replica got timer {timer:?}"),
+        }
+    }
+
+    /// Tells the monitor this node is alive, where its log ends and whom it follows.
+    fn on_heartbeat_timer(&mut self, ctx: &mut impl Context) {
+        if let Some(plan) = self.heartbeat {
+            let monitor = plan.monitor;
+            let following = match &self.role {
+                Role::Primary(_) => ctx.me(),
+                Role::Replica { primary, .. } => *primary,
+            };
+            ctx.send(
+                monitor,
+                Msg::Heartbeat {
+                    sent_at: ctx.now(),
+                    lsn: self.log.last(),
+                    epoch: self.epoch,
+                    following,
+                },
+            );
+            self.arm_heartbeat(ctx, false);
         }
     }
 
@@ -349,36 +352,12 @@ impl Replica {
             Msg::Promote { epoch, replicas }
                 if epoch > self.epoch || (epoch == self.epoch && !self.is_primary()) =>
             {
-                self.become_primary(epoch, replicas, ctx);
-                for &s in &self.spec.subscribers {
-                    ctx.send(s, Msg::NewPrimary { epoch });
-                }
+                self.on_promote(epoch, replicas, ctx);
             }
-            Msg::Demote { epoch } => {
-                if epoch > self.epoch {
-                    self.epoch = epoch;
-                }
-                if epoch >= self.epoch {
-                    self.step_down(DemoteReason::DemotedByController, ctx);
-                }
-            }
+            Msg::Demote { epoch } => self.on_demote(epoch, ctx),
             Msg::Follow { epoch, primary } => self.on_follow(epoch, primary, ctx),
-            Msg::Membership { epoch, replicas } => {
-                if let Role::Primary(p) = &mut self.role
-                    && p.epoch == epoch
-                {
-                    p.replicas = replicas & !(1 << self.index);
-                }
-            }
-            Msg::LeaseGranted { sent_at } => {
-                if let (Role::Primary(p), Some(d)) = (&mut self.role, self.spec.lease) {
-                    let until = sent_at + d;
-                    if until > p.lease_until {
-                        p.lease_until = until;
-                        ctx.set_timer(until.saturating_since(ctx.now()), Timer::LeaseExpiry);
-                    }
-                }
-            }
+            Msg::Membership { epoch, replicas } => self.on_membership(epoch, replicas),
+            Msg::LeaseGranted { sent_at } => self.on_lease_granted(sent_at, ctx),
             Msg::Rejoin { .. } => self.on_rejoin(from, ctx),
             Msg::CatchUp {
                 epoch,
@@ -387,19 +366,7 @@ impl Replica {
                 done,
             } => self.on_catch_up(from, epoch, first, last, done, ctx),
             Msg::Probe { round } => answer_probe(ctx, from, round, self.is_primary()),
-            Msg::IntegrityQuery { full } => ctx.send(
-                from,
-                Msg::IntegrityReport {
-                    bad_lsn: if full {
-                        self.damage().map_or(0, |b| b.lsn)
-                    } else {
-                        0
-                    },
-                    epoch: self.epoch,
-                    primary: self.is_primary(),
-                    first_error: self.first_error,
-                },
-            ),
+            Msg::IntegrityQuery { full } => self.on_integrity_query(from, full, ctx),
             Msg::Freeze { on } => self.frozen = on,
             Msg::RestoreSegment { epoch, first, last } => {
                 if first == 1 {
@@ -407,26 +374,86 @@ impl Replica {
                 }
                 self.restoring.put_run(epoch, first, last);
             }
+            Msg::RestoreInstall { epoch, lsn } => self.on_restore_install(from, epoch, lsn, ctx),
+            _ => {}
+        }
+    }
+
+    /// Becomes primary of `epoch` (appointed by the controller) and tells the subscribers.
+    fn on_promote(&mut self, epoch: Epoch, replicas: MemberSet, ctx: &mut impl Context) {
+        self.become_primary(epoch, replicas, ctx);
+        for &s in &self.spec.subscribers {
+            ctx.send(s, Msg::NewPrimary { epoch });
+        }
+    }
+
+    /// Steps down when told to by the controller of this epoch or a newer one.
+    fn on_demote(&mut self, epoch: Epoch, ctx: &mut impl Context) {
+        if epoch > self.epoch {
+            self.epoch = epoch;
+        }
+        if epoch >= self.epoch {
+            self.step_down(DemoteReason::DemotedByController, ctx);
+        }
+    }
+
+    /// A primary of `epoch` replicates to the new replica set from now on.
+    fn on_membership(&mut self, epoch: Epoch, replicas: MemberSet) {
+        if let Role::Primary(p) = &mut self.role
+            && p.epoch == epoch
+        {
+            p.replicas = replicas & !(1 << self.index);
+        }
+    }
+
+    /// A renewal sent at `sent_at` extends a primary's lease (never shortens it).
+    fn on_lease_granted(&mut self, sent_at: SimTime, ctx: &mut impl Context) {
+        if let (Role::Primary(p), Some(d)) = (&mut self.role, self.spec.lease) {
+            let until = sent_at + d;
+            if until > p.lease_until {
+                p.lease_until = until;
+                ctx.set_timer(until.saturating_since(ctx.now()), Timer::LeaseExpiry);
+            }
+        }
+    }
+
+    /// Reports the error counters, and with `full` the first damaged entry found by a check.
+    fn on_integrity_query(&mut self, from: NodeId, full: bool, ctx: &mut impl Context) {
+        ctx.send(
+            from,
+            Msg::IntegrityReport {
+                bad_lsn: if full {
+                    self.damage().map_or(0, |b| b.lsn)
+                } else {
+                    0
+                },
+                epoch: self.epoch,
+                primary: self.is_primary(),
+                first_error: self.first_error,
+            },
+        );
+    }
+
+    /// Replaces the data with the restored segments up to `lsn` as timeline `epoch`; a
+    /// repeated install of the timeline already here is only answered again.
+    fn on_restore_install(&mut self, from: NodeId, epoch: Epoch, lsn: Lsn, ctx: &mut impl Context) {
+        if epoch == self.epoch && !self.is_primary() {
             // The runbook installs again when acknowledgements were lost: the same timeline
             // is already here, so only the answer is repeated.
-            Msg::RestoreInstall { epoch, .. } if epoch == self.epoch && !self.is_primary() => {
-                ctx.send(from, Msg::RestoreInstalled { epoch });
-            }
-            Msg::RestoreInstall { epoch, lsn } if epoch > self.epoch => {
-                self.step_down(DemoteReason::Restored, ctx);
-                let mut restored = std::mem::take(&mut self.restoring);
-                restored.truncate(lsn);
-                self.log = restored;
-                self.epoch = epoch;
-                self.frozen = false;
-                self.first_error = SimTime::MAX;
-                self.role = Role::Replica {
-                    primary: NO_NODE,
-                    catching_up: false,
-                };
-                ctx.send(from, Msg::RestoreInstalled { epoch });
-            }
-            _ => {}
+            ctx.send(from, Msg::RestoreInstalled { epoch });
+        } else if epoch > self.epoch {
+            self.step_down(DemoteReason::Restored, ctx);
+            let mut restored = std::mem::take(&mut self.restoring);
+            restored.truncate(lsn);
+            self.log = restored;
+            self.epoch = epoch;
+            self.frozen = false;
+            self.first_error = SimTime::MAX;
+            self.role = Role::Replica {
+                primary: NO_NODE,
+                catching_up: false,
+            };
+            ctx.send(from, Msg::RestoreInstalled { epoch });
         }
     }
 
@@ -1235,8 +1262,8 @@ mod tests {
         assert_eq!(ctx.notes.len(), 1);
     }
 
-    #[test]
-    fn follow_then_catch_up_installs_the_new_log_and_rewinds_the_divergence() {
+    /// Standby S1 holding entries 1..=5 of epoch 1, its acknowledgement cleared.
+    fn standby_with_five_entries() -> (Replica, Recorder) {
         let (mut r, mut ctx) = standby(sync(StandbyRule::Any(1)), 1);
         let ship = Msg::Ship {
             epoch: 1,
@@ -1245,47 +1272,61 @@ mod tests {
         };
         r.on_message(P, ship, &mut ctx);
         ctx.sent.clear();
+        (r, ctx)
+    }
+
+    /// The monitor tells `r` to follow `primary` of `epoch`.
+    fn follow(r: &mut Replica, ctx: &mut Recorder, epoch: Epoch, primary: NodeId) {
+        r.on_message(MON, Msg::Follow { epoch, primary }, ctx);
+    }
+
+    /// The five-entry standby after a stale Follow, one naming itself, then one to S2 in
+    /// epoch 2 (whose history forked at LSN 3); its Rejoin is still recorded.
+    fn catching_up_from_s2() -> (Replica, Recorder) {
+        let (mut r, mut ctx) = standby_with_five_entries();
+        follow(&mut r, &mut ctx, 0, S2);
+        follow(&mut r, &mut ctx, 1, S1);
+        follow(&mut r, &mut ctx, 2, S2);
+        (r, ctx)
+    }
+
+    /// The first, unfinished segment of S2's catch-up: entries 1..=3 of epoch 1.
+    const FIRST_PART: Msg = Msg::CatchUp {
+        epoch: 1,
+        first: 1,
+        last: 3,
+        done: false,
+    };
+
+    #[test]
+    fn a_stale_follow_or_one_naming_the_node_itself_changes_nothing() {
+        let (mut r, mut ctx) = standby_with_five_entries();
         // A stale Follow is ignored; naming this node itself changes nothing but the epoch.
-        r.on_message(
-            MON,
-            Msg::Follow {
-                epoch: 0,
-                primary: S2,
-            },
-            &mut ctx,
-        );
-        r.on_message(
-            MON,
-            Msg::Follow {
-                epoch: 1,
-                primary: S1,
-            },
-            &mut ctx,
-        );
+        follow(&mut r, &mut ctx, 0, S2);
+        follow(&mut r, &mut ctx, 1, S1);
         assert!(ctx.sent.is_empty());
         assert_eq!(r.epoch(), 1);
-        r.on_message(
-            MON,
-            Msg::Follow {
-                epoch: 2,
-                primary: S2,
-            },
-            &mut ctx,
-        );
+    }
+
+    #[test]
+    fn follow_asks_to_rejoin_and_waits_for_the_whole_catch_up() {
+        let (mut r, mut ctx) = catching_up_from_s2();
         assert_eq!(ctx.take_sent(), vec![(S2, Msg::Rejoin { lsn: 5 })]);
         assert_eq!(r.epoch(), 2);
         assert!(!r.is_primary() && ctx.notes.is_empty());
         r.on_message(S2, Msg::Replicate { epoch: 2, lsn: 5 }, &mut ctx);
         assert!(ctx.sent.is_empty(), "ignored while catching up");
-        let part = Msg::CatchUp {
-            epoch: 1,
-            first: 1,
-            last: 3,
-            done: false,
-        };
-        r.on_message(S2, part, &mut ctx);
+        r.on_message(S2, FIRST_PART, &mut ctx);
         assert!(ctx.sent.is_empty() && ctx.notes.is_empty());
         assert_eq!(r.log().last(), 5, "installed only when complete");
+    }
+
+    #[test]
+    fn a_complete_catch_up_installs_the_new_log_and_rewinds_the_divergence() {
+        let (mut r, mut ctx) = catching_up_from_s2();
+        ctx.take_sent();
+        r.on_message(S2, Msg::Replicate { epoch: 2, lsn: 5 }, &mut ctx);
+        r.on_message(S2, FIRST_PART, &mut ctx);
         let end = Msg::CatchUp {
             epoch: 2,
             first: 4,
