@@ -11,8 +11,8 @@
 //! refused and recorded, which is what saves the backups when an attacker or a mistaken
 //! script goes after them. Past retention, the store's lifecycle rule removes them.
 
-use super::replication::Log;
-use super::{Context, Lsn, Msg, NodeId, Note, Timer};
+use super::log::Log;
+use super::{Context, Epoch, Lsn, Msg, NodeId, Note, Timer};
 use crate::sim::time::{SimDuration, SimTime};
 use std::sync::Arc;
 
@@ -147,54 +147,67 @@ impl BackupAgent {
         committed: Option<Lsn>,
         ctx: &mut impl Context,
     ) {
-        let now = ctx.now();
         match timer {
-            Timer::BackupDue { kind } => {
-                let schedule = match kind {
-                    BackupKind::Snapshot => self.plan.snapshot,
-                    BackupKind::Archive => self.plan.archive,
-                };
-                let Some((store, s)) = schedule else { return };
-                let next = s.next_at(now + SimDuration(1));
-                ctx.set_timer(next.saturating_since(now), Timer::BackupDue { kind });
-                self.expire(ctx);
-                if let Some(lsn) = committed {
-                    self.take(kind, store, lsn, log, ctx);
-                }
-            }
-            Timer::WalArchiveDue => {
-                let Some((store, timeout)) = self.plan.wal else {
-                    return;
-                };
-                ctx.set_timer(timeout, Timer::WalArchiveDue);
-                self.expire(ctx);
-                if let Some(lsn) = committed
-                    && lsn > self.wal_archived
-                {
-                    // A newly promoted primary archives its whole history once: the store
-                    // replaces whatever a deposed primary had archived beyond the fork.
-                    for (epoch, first, last) in log.runs(self.wal_archived, lsn) {
-                        ctx.send(
-                            store,
-                            Msg::WalArchive {
-                                datastore: self.plan.datastore,
-                                epoch,
-                                first,
-                                last,
-                            },
-                        );
-                    }
-                    self.wal_archived = lsn;
-                }
-                if committed.is_none() {
-                    // Not primary: the next primary term starts archiving from scratch.
-                    self.wal_archived = 0;
-                }
-            }
+            Timer::BackupDue { kind } => self.on_backup_due(kind, log, committed, ctx),
+            Timer::WalArchiveDue => self.on_wal_archive_due(log, committed, ctx),
             _ => {}
         }
     }
 
+    /// A scheduled backup of `kind` is due: re-arm the schedule, and take it when primary.
+    fn on_backup_due(
+        &mut self,
+        kind: BackupKind,
+        log: &Log,
+        committed: Option<Lsn>,
+        ctx: &mut impl Context,
+    ) {
+        let now = ctx.now();
+        let schedule = match kind {
+            BackupKind::Snapshot => self.plan.snapshot,
+            BackupKind::Archive => self.plan.archive,
+        };
+        let Some((store, s)) = schedule else { return };
+        let next = s.next_at(now + SimDuration(1));
+        ctx.set_timer(next.saturating_since(now), Timer::BackupDue { kind });
+        self.expire(ctx);
+        if let Some(lsn) = committed {
+            self.take(kind, store, lsn, log, ctx);
+        }
+    }
+
+    /// `archive_timeout` elapsed: a primary ships the WAL committed since its last archive.
+    fn on_wal_archive_due(&mut self, log: &Log, committed: Option<Lsn>, ctx: &mut impl Context) {
+        let Some((store, timeout)) = self.plan.wal else {
+            return;
+        };
+        ctx.set_timer(timeout, Timer::WalArchiveDue);
+        self.expire(ctx);
+        if let Some(lsn) = committed
+            && lsn > self.wal_archived
+        {
+            // A newly promoted primary archives its whole history once: the store
+            // replaces whatever a deposed primary had archived beyond the fork.
+            for (epoch, first, last) in log.runs(self.wal_archived, lsn) {
+                ctx.send(
+                    store,
+                    Msg::WalArchive {
+                        datastore: self.plan.datastore,
+                        epoch,
+                        first,
+                        last,
+                    },
+                );
+            }
+            self.wal_archived = lsn;
+        }
+        if committed.is_none() {
+            // Not primary: the next primary term starts archiving from scratch.
+            self.wal_archived = 0;
+        }
+    }
+
+    /// Takes backup of `kind` up to `lsn`: its content, then the put, awaited until timeout.
     fn take(
         &mut self,
         kind: BackupKind,
@@ -372,151 +385,179 @@ impl BackupStore {
     }
 
     pub fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut impl Context) {
-        let now = ctx.now();
         match msg {
             Msg::BackupSegment {
                 id,
                 epoch,
                 first,
                 last,
-            } => {
-                let i = match self.incoming.iter().position(|x| x.0 == id) {
-                    Some(i) => i,
-                    None => {
-                        self.incoming.push((id, Log::default()));
-                        self.incoming.len() - 1
-                    }
-                };
-                self.incoming[i].1.put_run(epoch, first, last);
-            }
+            } => self.on_segment(id, epoch, first, last),
             Msg::BackupPut {
                 id,
                 kind,
                 lsn,
                 upload,
                 full,
-            } => {
-                let content = self
-                    .incoming
-                    .iter()
-                    .position(|x| x.0 == id)
-                    .map(|i| self.incoming.swap_remove(i).1)
-                    .unwrap_or_default();
-                self.prune(now);
-                if self.backups.iter().any(|b| b.id == id) {
-                    // Still inside retention (expired ones were just pruned): immutable.
-                    ctx.note(Note::RetentionRefused { id, delete: false });
-                    ctx.send(from, Msg::BackupStored { id, ok: false });
-                    return;
-                }
-                let start = now.max(self.upload_free);
-                let done = start + transfer_time(upload, self.spec.throughput);
-                self.upload_free = done;
-                self.backups.push(StoredBackup {
-                    id,
-                    kind,
-                    lsn,
-                    taken_at: now,
-                    full,
-                    retain_until: now + self.spec.retention,
-                    content,
-                    complete: false,
-                    owner: from,
-                });
-                ctx.set_timer(done.saturating_since(now), Timer::UploadDone { id });
-            }
+            } => self.on_put(from, id, kind, lsn, (upload, full), ctx),
             Msg::BackupDelete { id } => self.delete(id, ctx),
             Msg::WalArchive {
                 datastore,
                 epoch,
                 first,
                 last,
-            } => {
-                let log = self.wal_log(datastore);
-                // WAL of an older timeline never overwrites a newer one's (PostgreSQL names
-                // archived segments by timeline, so both would exist; only the newest matters).
-                if log.epoch_at(first).is_none_or(|e| e <= epoch) {
-                    log.put_run(epoch, first, last);
-                }
-            }
-            Msg::BackupList { datastore } => {
-                for b in self
-                    .backups
-                    .iter()
-                    .filter(|b| b.complete && datastore_of(b.id) == datastore)
-                {
-                    ctx.send(
-                        from,
-                        Msg::BackupListing {
-                            id: b.id,
-                            kind: b.kind,
-                            lsn: b.lsn,
-                            taken_at: b.taken_at,
-                            full: b.full,
-                        },
-                    );
-                }
-                let wal_lsn = self
-                    .wal
-                    .iter()
-                    .find(|w| w.0 == datastore)
-                    .map_or(0, |w| w.1.last());
-                ctx.send(from, Msg::BackupListingEnd { datastore, wal_lsn });
-            }
-            Msg::BackupFetch { id, chunk, len } => {
-                let exists = is_wal(id) || self.backups.iter().any(|b| b.id == id && b.complete);
-                if !exists {
-                    ctx.send(from, Msg::BackupMissing { id });
-                    return;
-                }
-                let start = now.max(self.download_free);
-                let mut took = transfer_time(len, self.spec.throughput);
-                if chunk == 0 {
-                    took = took + self.spec.first_byte;
-                }
-                self.download_free = start + took;
-                ctx.set_timer(
-                    self.download_free.saturating_since(now),
-                    Timer::ChunkReady {
-                        to: from,
-                        id,
-                        chunk,
-                    },
-                );
-            }
+            } => self.on_wal_archive(datastore, epoch, first, last),
+            Msg::BackupList { datastore } => self.on_list(from, datastore, ctx),
+            Msg::BackupFetch { id, chunk, len } => self.on_fetch(from, id, chunk, len, ctx),
             Msg::BackupContent {
                 id,
                 from: after,
                 upto,
-            } => {
-                let runs = if is_wal(id) {
-                    let log = self.wal_log(datastore_of(id));
-                    (log.last() >= upto).then(|| log.runs(after, upto))
-                } else {
-                    self.backups
-                        .iter()
-                        .find(|b| b.id == id && b.complete)
-                        .map(|b| b.content.runs(after, upto.min(b.lsn)))
-                };
-                let Some(runs) = runs else {
-                    ctx.send(from, Msg::BackupMissing { id });
-                    return;
-                };
-                for (epoch, first, last) in runs {
-                    ctx.send(
-                        from,
-                        Msg::BackupSegment {
-                            id,
-                            epoch,
-                            first,
-                            last,
-                        },
-                    );
-                }
-                ctx.send(from, Msg::BackupFetched { id });
-            }
+            } => self.on_content(from, id, after, upto, ctx),
             _ => {}
         }
+    }
+
+    /// Keeps one segment of backup `id`'s content until its put arrives.
+    fn on_segment(&mut self, id: u32, epoch: Epoch, first: Lsn, last: Lsn) {
+        let i = match self.incoming.iter().position(|x| x.0 == id) {
+            Some(i) => i,
+            None => {
+                self.incoming.push((id, Log::default()));
+                self.incoming.len() - 1
+            }
+        };
+        self.incoming[i].1.put_run(epoch, first, last);
+    }
+
+    /// Starts storing backup `id` (`upload` bytes to receive, `full` bytes to restore), or
+    /// refuses it when a backup of that id is still inside retention.
+    fn on_put(
+        &mut self,
+        from: NodeId,
+        id: u32,
+        kind: BackupKind,
+        lsn: Lsn,
+        (upload, full): (u64, u64),
+        ctx: &mut impl Context,
+    ) {
+        let now = ctx.now();
+        let content = self
+            .incoming
+            .iter()
+            .position(|x| x.0 == id)
+            .map(|i| self.incoming.swap_remove(i).1)
+            .unwrap_or_default();
+        self.prune(now);
+        if self.backups.iter().any(|b| b.id == id) {
+            // Still inside retention (expired ones were just pruned): immutable.
+            ctx.note(Note::RetentionRefused { id, delete: false });
+            ctx.send(from, Msg::BackupStored { id, ok: false });
+            return;
+        }
+        let start = now.max(self.upload_free);
+        let done = start + transfer_time(upload, self.spec.throughput);
+        self.upload_free = done;
+        self.backups.push(StoredBackup {
+            id,
+            kind,
+            lsn,
+            taken_at: now,
+            full,
+            retain_until: now + self.spec.retention,
+            content,
+            complete: false,
+            owner: from,
+        });
+        ctx.set_timer(done.saturating_since(now), Timer::UploadDone { id });
+    }
+
+    /// Adds archived WAL `first..=last` of `epoch` to the datastore's archive.
+    fn on_wal_archive(&mut self, datastore: u8, epoch: Epoch, first: Lsn, last: Lsn) {
+        let log = self.wal_log(datastore);
+        // WAL of an older timeline never overwrites a newer one's (PostgreSQL names
+        // archived segments by timeline, so both would exist; only the newest matters).
+        if log.epoch_at(first).is_none_or(|e| e <= epoch) {
+            log.put_run(epoch, first, last);
+        }
+    }
+
+    /// Lists the datastore's complete backups, then how far its WAL archive reaches.
+    fn on_list(&mut self, from: NodeId, datastore: u8, ctx: &mut impl Context) {
+        for b in self
+            .backups
+            .iter()
+            .filter(|b| b.complete && datastore_of(b.id) == datastore)
+        {
+            ctx.send(
+                from,
+                Msg::BackupListing {
+                    id: b.id,
+                    kind: b.kind,
+                    lsn: b.lsn,
+                    taken_at: b.taken_at,
+                    full: b.full,
+                },
+            );
+        }
+        let wal_lsn = self
+            .wal
+            .iter()
+            .find(|w| w.0 == datastore)
+            .map_or(0, |w| w.1.last());
+        ctx.send(from, Msg::BackupListingEnd { datastore, wal_lsn });
+    }
+
+    /// Queues the download of one chunk behind the others (the first pays the first byte).
+    fn on_fetch(&mut self, from: NodeId, id: u32, chunk: u32, len: u64, ctx: &mut impl Context) {
+        let now = ctx.now();
+        let exists = is_wal(id) || self.backups.iter().any(|b| b.id == id && b.complete);
+        if !exists {
+            ctx.send(from, Msg::BackupMissing { id });
+            return;
+        }
+        let start = now.max(self.download_free);
+        let mut took = transfer_time(len, self.spec.throughput);
+        if chunk == 0 {
+            took = took + self.spec.first_byte;
+        }
+        self.download_free = start + took;
+        ctx.set_timer(
+            self.download_free.saturating_since(now),
+            Timer::ChunkReady {
+                to: from,
+                id,
+                chunk,
+            },
+        );
+    }
+
+    /// Sends the content of `id` in `(after, upto]` as segments, then `BackupFetched`.
+    fn on_content(&mut self, from: NodeId, id: u32, after: Lsn, upto: Lsn, ctx: &mut impl Context) {
+        let runs = if is_wal(id) {
+            let log = self.wal_log(datastore_of(id));
+            (log.last() >= upto).then(|| log.runs(after, upto))
+        } else {
+            self.backups
+                .iter()
+                .find(|b| b.id == id && b.complete)
+                .map(|b| b.content.runs(after, upto.min(b.lsn)))
+        };
+        let Some(runs) = runs else {
+            ctx.send(from, Msg::BackupMissing { id });
+            return;
+        };
+        for (epoch, first, last) in runs {
+            ctx.send(
+                from,
+                Msg::BackupSegment {
+                    id,
+                    epoch,
+                    first,
+                    last,
+                },
+            );
+        }
+        ctx.send(from, Msg::BackupFetched { id });
     }
 }
 
@@ -642,8 +683,8 @@ mod tests {
         )));
     }
 
-    #[test]
-    fn a_backup_is_listed_once_uploaded_and_restores_its_content() {
+    /// The agent's snapshot up to LSN 8 (taken at 30 min), delivered to a store: uploading.
+    fn snapshot_delivered_to_store() -> (BackupStore, Recorder) {
         let mut agent = BackupAgent::new(plan(), 0);
         let mut actx = Recorder::new(AGENT);
         let mut st = store();
@@ -659,12 +700,24 @@ mod tests {
         );
         sctx.at(secs(1800));
         deliver(&mut actx, STORE, &mut |f, m| st.on_message(f, m, &mut sctx));
-        assert!(st.listing().is_empty(), "not uploaded yet");
-        // 1000 MiB at 100 MiB/s.
+        (st, sctx)
+    }
+
+    /// Fires the store's first timer (the end of the upload); returns when it fired.
+    fn finish_upload(st: &mut BackupStore, sctx: &mut Recorder) -> SimTime {
         let (at, t) = sctx.timers[0];
-        assert!(at > secs(1810) && at < secs(1811));
         sctx.at(at);
-        st.on_timer(t, &mut sctx);
+        st.on_timer(t, sctx);
+        at
+    }
+
+    #[test]
+    fn a_backup_is_listed_once_uploaded() {
+        let (mut st, mut sctx) = snapshot_delivered_to_store();
+        assert!(st.listing().is_empty(), "not uploaded yet");
+        let at = finish_upload(&mut st, &mut sctx);
+        // 1000 MiB at 100 MiB/s.
+        assert!(at > secs(1810) && at < secs(1811));
         assert_eq!(st.listing().len(), 1);
         assert!(sctx.sent.contains(&(
             AGENT,
@@ -673,6 +726,12 @@ mod tests {
                 ok: true
             }
         )));
+    }
+
+    #[test]
+    fn an_uploaded_backup_restores_its_content() {
+        let (mut st, mut sctx) = snapshot_delivered_to_store();
+        let at = finish_upload(&mut st, &mut sctx);
         // Download: the first chunk waits for the first byte, then the content follows.
         let id = backup_id(0, 0, 1);
         sctx.take_sent();

@@ -10,8 +10,9 @@
 //! whether it reads or writes the damaged table, so the judge can tell later which
 //! acknowledged writes the corruption destroyed.
 
-use super::replication::Log;
+use super::log::Log;
 use super::{Epoch, Lsn, NodeId};
+use crate::sim::rng::mix64;
 
 /// A committed bad transaction that damaged `ppm` parts per million of the rows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -41,10 +42,7 @@ pub fn touches(client: NodeId, seq: u32, ppm: u32) -> bool {
         return false;
     }
     // SplitMix64 finaliser over the key.
-    let mut z = ((client as u64) << 32 | seq as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
+    let z = mix64((client as u64) << 32 | seq as u64);
     (z % 1_000_000) < ppm as u64
 }
 

@@ -8,19 +8,29 @@
 //!
 //! | module | job |
 //! |---|---|
-//! | [`replication`] | a database node: log with LSNs, quorum commit, async shipping, epochs |
+//! | [`periodic`] | phases of periodic timers (fixed offset, stagger, random) |
+//! | [`log`] | the write-ahead log: entries by LSN in `(epoch, first LSN)` segments |
 //! | [`quorum`] | `synchronous_standby_names` (`FIRST k` / `ANY k`) commit rules |
+//! | [`corruption`] | logical corruption: a bad transaction that replicates like any other |
 //! | [`lease`] | heartbeat-based failure detection (a Patroni-style leader lease) |
-//! | [`failover`] | the failover controller: detect, pick the most advanced replica, promote, fence |
 //! | [`health_check`] | HAProxy/ALB/Route 53-style probing with `inter`, `timeout`, `fall`, `rise` |
-//! | [`routing`] | health-checked DNS (GSLB), regional load balancers and app servers |
+//! | [`replication`] | a database node: quorum commit, async shipping, epochs, catch-up |
+//! | [`failover`] | the failover controller: detect, pick the most advanced replica, promote, fence |
 //! | [`sentinel`] | Redis Sentinel: SDOWN/ODOWN by quorum, leader election by epoch, failover |
+//! | [`routing`] | health-checked DNS (GSLB), regional load balancers and app servers |
 //! | [`cdn`] | CDN edges: cached assets, origin groups with failover, stale-if-error |
+//! | [`site`] | a static site (a status page): every node serves every request itself |
 //! | [`rpc`] | blockchain RPC providers and the latency-aware balancer with maintenance mode |
 //! | [`backup`] | snapshots, full archives and WAL archiving to immutable object storage |
-//! | [`corruption`] | logical corruption: a bad transaction that replicates like any other |
 //! | [`restore`] | detecting corruption and restoring the latest clean backup (or PITR) |
-//! | [`periodic`] | phases of periodic timers (fixed offset, stagger, random) |
+//!
+//! The table runs from the bottom up: a module uses only modules above it (besides the
+//! vocabulary here). `periodic`, `log` and `quorum` stand alone; `corruption` reads a `log`;
+//! `replication` builds on `log`, `quorum`, `corruption`, `lease` and `health_check`;
+//! `failover` and `sentinel` drive `replication`'s members; `restore` uses `backup`'s
+//! schedules and archive ids. Outside `logic`, only simulated time (`sim::time`) and the
+//! seeded random streams (`rand_chacha`, `sim::rng`) are used, plus the input format's
+//! duration adapter (`model::duration_serde`) with which a [`periodic::Phase`] is read.
 
 pub mod backup;
 pub mod cdn;
@@ -28,6 +38,7 @@ pub mod corruption;
 pub mod failover;
 pub mod health_check;
 pub mod lease;
+pub mod log;
 pub mod periodic;
 pub mod quorum;
 pub mod replication;

@@ -11,13 +11,13 @@
 //! `loop_wait + retry_timeout` stops accepting writes before the controller may promote
 //! anyone else (Patroni's argument for `ttl ≥ loop_wait + 2 × retry_timeout`).
 //!
-//! The log is kept as segments — `(epoch, first LSN)` runs — plus the last LSN: that is all a
-//! checker needs to tell whether the write acknowledged at `(epoch, lsn)` survived, and it
-//! keeps memory flat however many writes a run makes.
+//! The log itself ([`Log`], segments of `(epoch, first LSN)` plus the last LSN) lives in
+//! [`log`](super::log) and is re-exported here.
 
 use super::corruption::{BadTransaction, first_damage, touches};
 use super::health_check::answer_probe;
 use super::lease::HeartbeatPlan;
+pub use super::log::Log;
 use super::quorum::StandbyRule;
 use super::{
     Context, DemoteReason, Epoch, Lsn, MemberSet, Msg, NO_NODE, NodeId, Note, OpRef, Outcome,
@@ -71,101 +71,6 @@ impl ClusterSpec {
         } else {
             (1u64 << self.members.len()) - 1
         }
-    }
-}
-
-/// A log as `(epoch, first LSN)` segments plus the last LSN.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Log {
-    segments: Vec<(Epoch, Lsn)>,
-    last: Lsn,
-}
-
-impl Log {
-    pub fn last(&self) -> Lsn {
-        self.last
-    }
-    pub fn segments(&self) -> &[(Epoch, Lsn)] {
-        &self.segments
-    }
-    /// Appends `count` entries written in `epoch`.
-    pub fn append_many(&mut self, epoch: Epoch, count: u64) {
-        if count == 0 {
-            return;
-        }
-        if self.segments.last().map(|s| s.0) != Some(epoch) {
-            self.segments.push((epoch, self.last + 1));
-        }
-        self.last += count;
-    }
-    /// Appends one entry written in `epoch`; returns its LSN.
-    pub fn append(&mut self, epoch: Epoch) -> Lsn {
-        self.last += 1;
-        if self.segments.last().map(|s| s.0) != Some(epoch) {
-            self.segments.push((epoch, self.last));
-        }
-        self.last
-    }
-    /// The epoch of the entry at `lsn`, if the log has it.
-    pub fn epoch_at(&self, lsn: Lsn) -> Option<Epoch> {
-        if lsn == 0 || lsn > self.last {
-            return None;
-        }
-        let i = self.segments.partition_point(|s| s.1 <= lsn);
-        debug_assert!(i > 0);
-        Some(self.segments[i - 1].0)
-    }
-    /// The entries in `(after, upto]` as `(epoch, first, last)` runs, one per segment: how a
-    /// range of the log travels in messages.
-    pub fn runs(&self, after: Lsn, upto: Lsn) -> Vec<(Epoch, Lsn, Lsn)> {
-        let upto = upto.min(self.last);
-        let mut out = Vec::new();
-        for (i, &(epoch, first)) in self.segments.iter().enumerate() {
-            let last = self.segments.get(i + 1).map_or(self.last, |s| s.1 - 1);
-            let (a, b) = (first.max(after + 1), last.min(upto));
-            if a <= b {
-                out.push((epoch, a, b));
-            }
-        }
-        out
-    }
-    /// Appends the run `first..=last` of `epoch`, discarding anything at or above `first`
-    /// first (a newer history replaces an older one from that point).
-    pub fn put_run(&mut self, epoch: Epoch, first: Lsn, last: Lsn) {
-        if first == 0 || last < first || first > self.last + 1 {
-            return;
-        }
-        self.truncate(first - 1);
-        self.append_many(epoch, last - first + 1);
-    }
-    /// Discards every entry above `lsn`.
-    pub fn truncate(&mut self, lsn: Lsn) {
-        if lsn >= self.last {
-            return;
-        }
-        self.last = lsn;
-        self.segments.retain(|s| s.1 <= lsn);
-    }
-    /// The number of this log's entries that `other` does not hold at the same position.
-    pub fn diverging_from(&self, other: &Log) -> u64 {
-        // Both logs' epochs are constant between segment starts, so comparing at every
-        // boundary of either log (and just past the end of `other`) finds the first mismatch.
-        let mut points: Vec<Lsn> = self
-            .segments
-            .iter()
-            .chain(other.segments.iter())
-            .map(|s| s.1)
-            .chain(std::iter::once(other.last + 1))
-            .filter(|&l| l >= 1 && l <= self.last)
-            .collect();
-        points.sort_unstable();
-        points.dedup();
-        for p in points {
-            if other.epoch_at(p) != self.epoch_at(p) {
-                return self.last - p + 1;
-            }
-        }
-        0
     }
 }
 
@@ -392,25 +297,7 @@ impl Replica {
 
     pub fn on_timer(&mut self, timer: Timer, ctx: &mut impl Context) {
         match timer {
-            Timer::Heartbeat => {
-                if let Some(plan) = self.heartbeat {
-                    let monitor = plan.monitor;
-                    let following = match &self.role {
-                        Role::Primary(_) => ctx.me(),
-                        Role::Replica { primary, .. } => *primary,
-                    };
-                    ctx.send(
-                        monitor,
-                        Msg::Heartbeat {
-                            sent_at: ctx.now(),
-                            lsn: self.log.last(),
-                            epoch: self.epoch,
-                            following,
-                        },
-                    );
-                    self.arm_heartbeat(ctx, false);
-                }
-            }
+            Timer::Heartbeat => self.on_heartbeat_timer(ctx),
             Timer::LeaseExpiry => {
                 if let Role::Primary(p) = &self.role
                     && ctx.now() >= p.lease_until
@@ -420,6 +307,27 @@ impl Replica {
             }
             Timer::ShipLog => self.ship(ctx),
             _ => debug_assert!(false, "replica got timer {timer:?}"),
+        }
+    }
+
+    /// Tells the monitor this node is alive, where its log ends and whom it follows.
+    fn on_heartbeat_timer(&mut self, ctx: &mut impl Context) {
+        if let Some(plan) = self.heartbeat {
+            let monitor = plan.monitor;
+            let following = match &self.role {
+                Role::Primary(_) => ctx.me(),
+                Role::Replica { primary, .. } => *primary,
+            };
+            ctx.send(
+                monitor,
+                Msg::Heartbeat {
+                    sent_at: ctx.now(),
+                    lsn: self.log.last(),
+                    epoch: self.epoch,
+                    following,
+                },
+            );
+            self.arm_heartbeat(ctx, false);
         }
     }
 
@@ -444,36 +352,12 @@ impl Replica {
             Msg::Promote { epoch, replicas }
                 if epoch > self.epoch || (epoch == self.epoch && !self.is_primary()) =>
             {
-                self.become_primary(epoch, replicas, ctx);
-                for &s in &self.spec.subscribers {
-                    ctx.send(s, Msg::NewPrimary { epoch });
-                }
+                self.on_promote(epoch, replicas, ctx);
             }
-            Msg::Demote { epoch } => {
-                if epoch > self.epoch {
-                    self.epoch = epoch;
-                }
-                if epoch >= self.epoch {
-                    self.step_down(DemoteReason::DemotedByController, ctx);
-                }
-            }
+            Msg::Demote { epoch } => self.on_demote(epoch, ctx),
             Msg::Follow { epoch, primary } => self.on_follow(epoch, primary, ctx),
-            Msg::Membership { epoch, replicas } => {
-                if let Role::Primary(p) = &mut self.role
-                    && p.epoch == epoch
-                {
-                    p.replicas = replicas & !(1 << self.index);
-                }
-            }
-            Msg::LeaseGranted { sent_at } => {
-                if let (Role::Primary(p), Some(d)) = (&mut self.role, self.spec.lease) {
-                    let until = sent_at + d;
-                    if until > p.lease_until {
-                        p.lease_until = until;
-                        ctx.set_timer(until.saturating_since(ctx.now()), Timer::LeaseExpiry);
-                    }
-                }
-            }
+            Msg::Membership { epoch, replicas } => self.on_membership(epoch, replicas),
+            Msg::LeaseGranted { sent_at } => self.on_lease_granted(sent_at, ctx),
             Msg::Rejoin { .. } => self.on_rejoin(from, ctx),
             Msg::CatchUp {
                 epoch,
@@ -482,19 +366,7 @@ impl Replica {
                 done,
             } => self.on_catch_up(from, epoch, first, last, done, ctx),
             Msg::Probe { round } => answer_probe(ctx, from, round, self.is_primary()),
-            Msg::IntegrityQuery { full } => ctx.send(
-                from,
-                Msg::IntegrityReport {
-                    bad_lsn: if full {
-                        self.damage().map_or(0, |b| b.lsn)
-                    } else {
-                        0
-                    },
-                    epoch: self.epoch,
-                    primary: self.is_primary(),
-                    first_error: self.first_error,
-                },
-            ),
+            Msg::IntegrityQuery { full } => self.on_integrity_query(from, full, ctx),
             Msg::Freeze { on } => self.frozen = on,
             Msg::RestoreSegment { epoch, first, last } => {
                 if first == 1 {
@@ -502,26 +374,86 @@ impl Replica {
                 }
                 self.restoring.put_run(epoch, first, last);
             }
+            Msg::RestoreInstall { epoch, lsn } => self.on_restore_install(from, epoch, lsn, ctx),
+            _ => {}
+        }
+    }
+
+    /// Becomes primary of `epoch` (appointed by the controller) and tells the subscribers.
+    fn on_promote(&mut self, epoch: Epoch, replicas: MemberSet, ctx: &mut impl Context) {
+        self.become_primary(epoch, replicas, ctx);
+        for &s in &self.spec.subscribers {
+            ctx.send(s, Msg::NewPrimary { epoch });
+        }
+    }
+
+    /// Steps down when told to by the controller of this epoch or a newer one.
+    fn on_demote(&mut self, epoch: Epoch, ctx: &mut impl Context) {
+        if epoch > self.epoch {
+            self.epoch = epoch;
+        }
+        if epoch >= self.epoch {
+            self.step_down(DemoteReason::DemotedByController, ctx);
+        }
+    }
+
+    /// A primary of `epoch` replicates to the new replica set from now on.
+    fn on_membership(&mut self, epoch: Epoch, replicas: MemberSet) {
+        if let Role::Primary(p) = &mut self.role
+            && p.epoch == epoch
+        {
+            p.replicas = replicas & !(1 << self.index);
+        }
+    }
+
+    /// A renewal sent at `sent_at` extends a primary's lease (never shortens it).
+    fn on_lease_granted(&mut self, sent_at: SimTime, ctx: &mut impl Context) {
+        if let (Role::Primary(p), Some(d)) = (&mut self.role, self.spec.lease) {
+            let until = sent_at + d;
+            if until > p.lease_until {
+                p.lease_until = until;
+                ctx.set_timer(until.saturating_since(ctx.now()), Timer::LeaseExpiry);
+            }
+        }
+    }
+
+    /// Reports the error counters, and with `full` the first damaged entry found by a check.
+    fn on_integrity_query(&mut self, from: NodeId, full: bool, ctx: &mut impl Context) {
+        ctx.send(
+            from,
+            Msg::IntegrityReport {
+                bad_lsn: if full {
+                    self.damage().map_or(0, |b| b.lsn)
+                } else {
+                    0
+                },
+                epoch: self.epoch,
+                primary: self.is_primary(),
+                first_error: self.first_error,
+            },
+        );
+    }
+
+    /// Replaces the data with the restored segments up to `lsn` as timeline `epoch`; a
+    /// repeated install of the timeline already here is only answered again.
+    fn on_restore_install(&mut self, from: NodeId, epoch: Epoch, lsn: Lsn, ctx: &mut impl Context) {
+        if epoch == self.epoch && !self.is_primary() {
             // The runbook installs again when acknowledgements were lost: the same timeline
             // is already here, so only the answer is repeated.
-            Msg::RestoreInstall { epoch, .. } if epoch == self.epoch && !self.is_primary() => {
-                ctx.send(from, Msg::RestoreInstalled { epoch });
-            }
-            Msg::RestoreInstall { epoch, lsn } if epoch > self.epoch => {
-                self.step_down(DemoteReason::Restored, ctx);
-                let mut restored = std::mem::take(&mut self.restoring);
-                restored.truncate(lsn);
-                self.log = restored;
-                self.epoch = epoch;
-                self.frozen = false;
-                self.first_error = SimTime::MAX;
-                self.role = Role::Replica {
-                    primary: NO_NODE,
-                    catching_up: false,
-                };
-                ctx.send(from, Msg::RestoreInstalled { epoch });
-            }
-            _ => {}
+            ctx.send(from, Msg::RestoreInstalled { epoch });
+        } else if epoch > self.epoch {
+            self.step_down(DemoteReason::Restored, ctx);
+            let mut restored = std::mem::take(&mut self.restoring);
+            restored.truncate(lsn);
+            self.log = restored;
+            self.epoch = epoch;
+            self.frozen = false;
+            self.first_error = SimTime::MAX;
+            self.role = Role::Replica {
+                primary: NO_NODE,
+                catching_up: false,
+            };
+            ctx.send(from, Msg::RestoreInstalled { epoch });
         }
     }
 
@@ -804,8 +736,7 @@ impl Replica {
             self.incoming = Log::default();
         }
         if last >= first {
-            self.incoming.segments.push((epoch, first));
-            self.incoming.last = last;
+            self.incoming.push_segment(epoch, first, last);
         }
         if done {
             *catching_up = false;
@@ -994,111 +925,6 @@ mod tests {
             .copied()
             .filter(|(_, m)| matches!(m, Msg::Reply { .. }))
             .collect()
-    }
-
-    /// A log made of runs of `(epoch, count)` entries.
-    fn runs(runs: &[(Epoch, u64)]) -> Log {
-        let mut log = Log::default();
-        for &(epoch, count) in runs {
-            log.append_many(epoch, count);
-        }
-        log
-    }
-
-    // ---- the log ----
-
-    #[test]
-    fn log_appends_entries_in_epoch_segments() {
-        let mut log = Log::default();
-        assert_eq!(log.last(), 0);
-        assert_eq!(log.epoch_at(0), None);
-        assert_eq!(log.epoch_at(1), None);
-        assert_eq!(log.append(1), 1);
-        assert_eq!(log.append(1), 2);
-        log.append_many(3, 0); // nothing appended: no empty segment either
-        assert_eq!(log.segments(), &[(1, 1)]);
-        log.append_many(2, 3);
-        log.append_many(2, 1);
-        assert_eq!(log.append(4), 7);
-        assert_eq!(log.last(), 7);
-        assert_eq!(log.segments(), &[(1, 1), (2, 3), (4, 7)]);
-        let epochs: Vec<Epoch> = (1..=7).map(|l| log.epoch_at(l).unwrap()).collect();
-        assert_eq!(epochs, [1, 1, 2, 2, 2, 2, 4]);
-        assert_eq!((log.epoch_at(0), log.epoch_at(8)), (None, None));
-    }
-
-    #[test]
-    fn log_runs_cover_a_range_segment_by_segment_and_put_run_rebuilds_it() {
-        let log = runs(&[(1, 3), (2, 2), (4, 5)]);
-        assert_eq!(log.runs(0, 10), vec![(1, 1, 3), (2, 4, 5), (4, 6, 10)]);
-        assert_eq!(log.runs(2, 7), vec![(1, 3, 3), (2, 4, 5), (4, 6, 7)]);
-        assert_eq!(log.runs(10, 20), vec![]);
-        let mut copy = Log::default();
-        for (e, a, b) in log.runs(0, 7) {
-            copy.put_run(e, a, b);
-        }
-        assert_eq!(copy.last(), 7);
-        assert_eq!(copy.epoch_at(7), Some(4));
-        // A newer history from LSN 5 replaces the old one there; a gap is refused.
-        copy.put_run(5, 5, 6);
-        assert_eq!(
-            (copy.last(), copy.epoch_at(4), copy.epoch_at(5)),
-            (6, Some(2), Some(5))
-        );
-        copy.put_run(6, 9, 9);
-        assert_eq!(copy.last(), 6);
-    }
-
-    #[test]
-    fn log_truncate_discards_every_entry_above() {
-        let mut log = runs(&[(1, 2), (2, 3), (3, 2)]);
-        assert_eq!(log.segments(), &[(1, 1), (2, 3), (3, 6)]);
-        let before = log.clone();
-        log.truncate(7);
-        log.truncate(9);
-        assert_eq!(
-            log, before,
-            "truncating at or above the end keeps everything"
-        );
-        log.truncate(6);
-        assert_eq!(
-            (log.segments(), log.last()),
-            (&[(1, 1), (2, 3), (3, 6)][..], 6)
-        );
-        log.truncate(5);
-        assert_eq!((log.segments(), log.last()), (&[(1, 1), (2, 3)][..], 5));
-        assert_eq!(log.epoch_at(6), None);
-        log.truncate(2);
-        assert_eq!((log.segments(), log.last()), (&[(1, 1)][..], 2));
-        assert_eq!(log.append(2), 3);
-        assert_eq!(log.segments(), &[(1, 1), (2, 3)]);
-        log.truncate(0);
-        assert_eq!(log, Log::default());
-    }
-
-    #[test]
-    fn log_diverging_from_counts_entries_the_other_log_lacks() {
-        let a = runs(&[(1, 2), (2, 3)]); // 1..=2 @1, 3..=5 @2
-        let b = runs(&[(1, 2), (3, 2)]); // 1..=2 @1, 3..=4 @3
-        assert_eq!(a.diverging_from(&b), 3);
-        assert_eq!(b.diverging_from(&a), 2);
-        let prefix = runs(&[(1, 2), (2, 2)]);
-        assert_eq!(
-            a.diverging_from(&prefix),
-            1,
-            "entry 5 is missing from the prefix"
-        );
-        assert_eq!(prefix.diverging_from(&a), 0);
-        assert_eq!(a.diverging_from(&a.clone()), 0);
-        assert_eq!(a.diverging_from(&Log::default()), 5);
-        assert_eq!(Log::default().diverging_from(&a), 0);
-        // A divergence in the middle of one log's segment.
-        let one = runs(&[(1, 5)]);
-        let split = runs(&[(1, 3), (2, 3)]);
-        assert_eq!(one.diverging_from(&split), 2);
-        assert_eq!(split.diverging_from(&one), 3);
-        // Different from the first entry.
-        assert_eq!(runs(&[(1, 3)]).diverging_from(&runs(&[(2, 3)])), 3);
     }
 
     // ---- synchronous commit ----
@@ -1436,8 +1262,8 @@ mod tests {
         assert_eq!(ctx.notes.len(), 1);
     }
 
-    #[test]
-    fn follow_then_catch_up_installs_the_new_log_and_rewinds_the_divergence() {
+    /// Standby S1 holding entries 1..=5 of epoch 1, its acknowledgement cleared.
+    fn standby_with_five_entries() -> (Replica, Recorder) {
         let (mut r, mut ctx) = standby(sync(StandbyRule::Any(1)), 1);
         let ship = Msg::Ship {
             epoch: 1,
@@ -1446,47 +1272,61 @@ mod tests {
         };
         r.on_message(P, ship, &mut ctx);
         ctx.sent.clear();
+        (r, ctx)
+    }
+
+    /// The monitor tells `r` to follow `primary` of `epoch`.
+    fn follow(r: &mut Replica, ctx: &mut Recorder, epoch: Epoch, primary: NodeId) {
+        r.on_message(MON, Msg::Follow { epoch, primary }, ctx);
+    }
+
+    /// The five-entry standby after a stale Follow, one naming itself, then one to S2 in
+    /// epoch 2 (whose history forked at LSN 3); its Rejoin is still recorded.
+    fn catching_up_from_s2() -> (Replica, Recorder) {
+        let (mut r, mut ctx) = standby_with_five_entries();
+        follow(&mut r, &mut ctx, 0, S2);
+        follow(&mut r, &mut ctx, 1, S1);
+        follow(&mut r, &mut ctx, 2, S2);
+        (r, ctx)
+    }
+
+    /// The first, unfinished segment of S2's catch-up: entries 1..=3 of epoch 1.
+    const FIRST_PART: Msg = Msg::CatchUp {
+        epoch: 1,
+        first: 1,
+        last: 3,
+        done: false,
+    };
+
+    #[test]
+    fn a_stale_follow_or_one_naming_the_node_itself_changes_nothing() {
+        let (mut r, mut ctx) = standby_with_five_entries();
         // A stale Follow is ignored; naming this node itself changes nothing but the epoch.
-        r.on_message(
-            MON,
-            Msg::Follow {
-                epoch: 0,
-                primary: S2,
-            },
-            &mut ctx,
-        );
-        r.on_message(
-            MON,
-            Msg::Follow {
-                epoch: 1,
-                primary: S1,
-            },
-            &mut ctx,
-        );
+        follow(&mut r, &mut ctx, 0, S2);
+        follow(&mut r, &mut ctx, 1, S1);
         assert!(ctx.sent.is_empty());
         assert_eq!(r.epoch(), 1);
-        r.on_message(
-            MON,
-            Msg::Follow {
-                epoch: 2,
-                primary: S2,
-            },
-            &mut ctx,
-        );
+    }
+
+    #[test]
+    fn follow_asks_to_rejoin_and_waits_for_the_whole_catch_up() {
+        let (mut r, mut ctx) = catching_up_from_s2();
         assert_eq!(ctx.take_sent(), vec![(S2, Msg::Rejoin { lsn: 5 })]);
         assert_eq!(r.epoch(), 2);
         assert!(!r.is_primary() && ctx.notes.is_empty());
         r.on_message(S2, Msg::Replicate { epoch: 2, lsn: 5 }, &mut ctx);
         assert!(ctx.sent.is_empty(), "ignored while catching up");
-        let part = Msg::CatchUp {
-            epoch: 1,
-            first: 1,
-            last: 3,
-            done: false,
-        };
-        r.on_message(S2, part, &mut ctx);
+        r.on_message(S2, FIRST_PART, &mut ctx);
         assert!(ctx.sent.is_empty() && ctx.notes.is_empty());
         assert_eq!(r.log().last(), 5, "installed only when complete");
+    }
+
+    #[test]
+    fn a_complete_catch_up_installs_the_new_log_and_rewinds_the_divergence() {
+        let (mut r, mut ctx) = catching_up_from_s2();
+        ctx.take_sent();
+        r.on_message(S2, Msg::Replicate { epoch: 2, lsn: 5 }, &mut ctx);
+        r.on_message(S2, FIRST_PART, &mut ctx);
         let end = Msg::CatchUp {
             epoch: 2,
             first: 4,

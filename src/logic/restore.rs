@@ -22,7 +22,7 @@
 //! from the client history, hours with daily snapshots and seconds to minutes with PITR.
 
 use super::backup::{Cron, wal_id};
-use super::replication::Log;
+use super::log::Log;
 use super::{Context, Epoch, Lsn, MemberSet, Msg, NO_NODE, NodeId, Note, Timer};
 use crate::sim::time::{SimDuration, SimTime};
 use std::sync::Arc;
@@ -210,28 +210,7 @@ impl RecoveryRunbook {
 
     fn step_due(&mut self, ctx: &mut impl Context) {
         match self.stage {
-            Stage::Investigating { by_users } => {
-                if self.bad_lsn == 0 {
-                    // The errors were not a corruption the check can see: back to watching.
-                    self.reset();
-                    return;
-                }
-                ctx.note(Note::CorruptionDetected {
-                    lsn: self.bad_lsn,
-                    by_users,
-                });
-                self.to_members(Msg::Freeze { on: true }, ctx);
-                self.stage = Stage::Listing;
-                for &s in &self.spec.sources {
-                    ctx.send(
-                        s,
-                        Msg::BackupList {
-                            datastore: self.spec.datastore,
-                        },
-                    );
-                }
-                self.arm(self.spec.answer_timeout, ctx);
-            }
+            Stage::Investigating { by_users } => self.start_listing(by_users, ctx),
             Stage::Listing => self.choose(ctx),
             Stage::Provisioning => {
                 self.provisioned = true;
@@ -257,6 +236,30 @@ impl RecoveryRunbook {
             Stage::Installing => self.switch(ctx),
             Stage::Watching | Stage::GaveUp => {}
         }
+    }
+
+    /// The investigation is over: with damage found, freeze writes and list the backups.
+    fn start_listing(&mut self, by_users: bool, ctx: &mut impl Context) {
+        if self.bad_lsn == 0 {
+            // The errors were not a corruption the check can see: back to watching.
+            self.reset();
+            return;
+        }
+        ctx.note(Note::CorruptionDetected {
+            lsn: self.bad_lsn,
+            by_users,
+        });
+        self.to_members(Msg::Freeze { on: true }, ctx);
+        self.stage = Stage::Listing;
+        for &s in &self.spec.sources {
+            ctx.send(
+                s,
+                Msg::BackupList {
+                    datastore: self.spec.datastore,
+                },
+            );
+        }
+        self.arm(self.spec.answer_timeout, ctx);
     }
 
     /// The newest clean backup of the most preferred source that has one and has not failed.
@@ -404,71 +407,14 @@ impl RecoveryRunbook {
                 epoch,
                 primary,
                 first_error,
-            } => {
-                self.max_epoch = self.max_epoch.max(epoch);
-                // Production is the primary: a member still holding old damage (down during a
-                // restore, about to be rewound) is not a new incident.
-                if !primary {
-                    return;
-                }
-                self.primary = from;
-                self.first_error = self.first_error.min(first_error);
-                if bad_lsn > 0 {
-                    self.bad_lsn = if self.bad_lsn == 0 {
-                        bad_lsn
-                    } else {
-                        self.bad_lsn.min(bad_lsn)
-                    };
-                    if self.stage == Stage::Watching {
-                        self.detect(false, ctx);
-                    }
-                }
-            }
+            } => self.on_integrity_report(from, bad_lsn, epoch, primary, first_error, ctx),
             Msg::BackupListing { id, lsn, full, .. } if self.stage == Stage::Listing => {
-                if let Some(source) = self.spec.sources.iter().position(|&s| s == from) {
-                    self.candidates.push(Candidate {
-                        source,
-                        id,
-                        lsn,
-                        full,
-                    });
-                }
+                self.on_listing(from, id, lsn, full);
             }
             Msg::BackupListingEnd { wal_lsn, .. } if self.stage == Stage::Listing => {
-                if let Some(source) = self.spec.sources.iter().position(|&s| s == from) {
-                    self.wal_reach[source] = Some(wal_lsn);
-                }
-                if self.wal_reach.iter().all(Option::is_some) {
-                    self.choose(ctx);
-                }
+                self.on_listing_end(from, wal_lsn, ctx);
             }
-            Msg::BackupChunk { id, chunk: got } => {
-                if let Stage::Fetching { wal, chunk, of } = self.stage
-                    && self.current_id(wal) == Some(id)
-                    && got == chunk
-                {
-                    if chunk + 1 < of {
-                        self.fetch(wal, chunk + 1, ctx);
-                    } else {
-                        let plan = self.plan.expect("fetching has a plan");
-                        let (after, upto) = if wal {
-                            (plan.backup.lsn, plan.target)
-                        } else {
-                            (0, plan.backup.lsn)
-                        };
-                        ctx.send(
-                            self.spec.sources[plan.backup.source],
-                            Msg::BackupContent {
-                                id,
-                                from: after,
-                                upto,
-                            },
-                        );
-                        self.stage = Stage::Content { wal };
-                        self.arm(self.spec.chunk_timeout, ctx);
-                    }
-                }
-            }
+            Msg::BackupChunk { id, chunk } => self.on_chunk(id, chunk, ctx),
             Msg::BackupSegment {
                 id,
                 epoch,
@@ -481,28 +427,7 @@ impl RecoveryRunbook {
                     self.restored.put_run(epoch, first, last);
                 }
             }
-            Msg::BackupFetched { id } => {
-                if let Stage::Content { wal } = self.stage
-                    && self.current_id(wal) == Some(id)
-                {
-                    let plan = self.plan.expect("fetching has a plan");
-                    if wal {
-                        ctx.note(Note::RestoreStep {
-                            step: Step::Replayed,
-                        });
-                    } else {
-                        ctx.note(Note::RestoreStep {
-                            step: Step::Downloaded,
-                        });
-                    }
-                    if !wal && plan.target > plan.backup.lsn {
-                        self.fetch(true, 0, ctx);
-                    } else {
-                        self.stage = Stage::Redeploying;
-                        self.arm(self.spec.redeploy, ctx);
-                    }
-                }
-            }
+            Msg::BackupFetched { id } => self.on_fetched(id, ctx),
             Msg::BackupMissing { id } => {
                 if let Stage::Fetching { wal, .. } | Stage::Content { wal } = self.stage
                     && self.current_id(wal) == Some(id)
@@ -511,16 +436,131 @@ impl RecoveryRunbook {
                 }
             }
             Msg::RestoreInstalled { epoch } if self.stage == Stage::Installing => {
-                if epoch == self.max_epoch + 1
-                    && let Some(i) = self.spec.members.iter().position(|&m| m == from)
-                {
-                    self.acked |= 1 << i;
-                    if self.acked.count_ones() as usize == self.spec.members.len() {
-                        self.switch(ctx);
-                    }
-                }
+                self.on_installed(from, epoch, ctx);
             }
             _ => {}
+        }
+    }
+
+    /// Takes in a member's report: the primary's errors and damage may open an incident.
+    fn on_integrity_report(
+        &mut self,
+        from: NodeId,
+        bad_lsn: Lsn,
+        epoch: Epoch,
+        primary: bool,
+        first_error: SimTime,
+        ctx: &mut impl Context,
+    ) {
+        self.max_epoch = self.max_epoch.max(epoch);
+        // Production is the primary: a member still holding old damage (down during a
+        // restore, about to be rewound) is not a new incident.
+        if !primary {
+            return;
+        }
+        self.primary = from;
+        self.first_error = self.first_error.min(first_error);
+        if bad_lsn > 0 {
+            self.bad_lsn = if self.bad_lsn == 0 {
+                bad_lsn
+            } else {
+                self.bad_lsn.min(bad_lsn)
+            };
+            if self.stage == Stage::Watching {
+                self.detect(false, ctx);
+            }
+        }
+    }
+
+    /// Notes a complete backup a source listed as a candidate to restore.
+    fn on_listing(&mut self, from: NodeId, id: u32, lsn: Lsn, full: u64) {
+        if let Some(source) = self.spec.sources.iter().position(|&s| s == from) {
+            self.candidates.push(Candidate {
+                source,
+                id,
+                lsn,
+                full,
+            });
+        }
+    }
+
+    /// A source finished its listing; once every source has, the backup is chosen.
+    fn on_listing_end(&mut self, from: NodeId, wal_lsn: Lsn, ctx: &mut impl Context) {
+        if let Some(source) = self.spec.sources.iter().position(|&s| s == from) {
+            self.wal_reach[source] = Some(wal_lsn);
+        }
+        if self.wal_reach.iter().all(Option::is_some) {
+            self.choose(ctx);
+        }
+    }
+
+    /// The awaited chunk arrived: fetch the next one, or after the last ask for the content.
+    fn on_chunk(&mut self, id: u32, got: u32, ctx: &mut impl Context) {
+        if let Stage::Fetching { wal, chunk, of } = self.stage
+            && self.current_id(wal) == Some(id)
+            && got == chunk
+        {
+            if chunk + 1 < of {
+                self.fetch(wal, chunk + 1, ctx);
+            } else {
+                self.request_content(wal, id, ctx);
+            }
+        }
+    }
+
+    /// Asks the source for the downloaded content: the backup's, or the WAL to replay.
+    fn request_content(&mut self, wal: bool, id: u32, ctx: &mut impl Context) {
+        let plan = self.plan.expect("fetching has a plan");
+        let (after, upto) = if wal {
+            (plan.backup.lsn, plan.target)
+        } else {
+            (0, plan.backup.lsn)
+        };
+        ctx.send(
+            self.spec.sources[plan.backup.source],
+            Msg::BackupContent {
+                id,
+                from: after,
+                upto,
+            },
+        );
+        self.stage = Stage::Content { wal };
+        self.arm(self.spec.chunk_timeout, ctx);
+    }
+
+    /// The content is here: replay the WAL next (PITR), or redeploy.
+    fn on_fetched(&mut self, id: u32, ctx: &mut impl Context) {
+        if let Stage::Content { wal } = self.stage
+            && self.current_id(wal) == Some(id)
+        {
+            let plan = self.plan.expect("fetching has a plan");
+            if wal {
+                ctx.note(Note::RestoreStep {
+                    step: Step::Replayed,
+                });
+            } else {
+                ctx.note(Note::RestoreStep {
+                    step: Step::Downloaded,
+                });
+            }
+            if !wal && plan.target > plan.backup.lsn {
+                self.fetch(true, 0, ctx);
+            } else {
+                self.stage = Stage::Redeploying;
+                self.arm(self.spec.redeploy, ctx);
+            }
+        }
+    }
+
+    /// A member installed the restored timeline; once all have, the primary is appointed.
+    fn on_installed(&mut self, from: NodeId, epoch: Epoch, ctx: &mut impl Context) {
+        if epoch == self.max_epoch + 1
+            && let Some(i) = self.spec.members.iter().position(|&m| m == from)
+        {
+            self.acked |= 1 << i;
+            if self.acked.count_ones() as usize == self.spec.members.len() {
+                self.switch(ctx);
+            }
         }
     }
 }
@@ -915,13 +955,43 @@ mod tests {
 
     // ---- restoring ----
 
-    #[test]
-    fn a_restore_downloads_chunk_by_chunk_then_redeploys_verifies_and_installs() {
+    /// Corruption detected by the check; the vault lists backup 2 (up to LSN 90, 2500
+    /// bytes), the cold store nothing, no PITR: the restore of backup 2 starts. Returns when
+    /// the corruption was detected.
+    fn restore_from_vault() -> (RecoveryRunbook, Recorder, SimTime) {
         let (mut rb, mut ctx) = runbook(spec(false, Some(MON)));
         detect_by_check(&mut rb, &mut ctx);
         let detected = ctx.now;
         listing(&mut rb, &mut ctx, VAULT, &[(2, 90, 2500)], 0);
         listing(&mut rb, &mut ctx, COLD, &[], 0);
+        (rb, ctx, detected)
+    }
+
+    /// [`restore_from_vault`] provisioned and every chunk served, then the content delivered
+    /// (two segments, epochs 1 and 2) and fetched. Returns when it was fetched.
+    fn downloaded_from_vault() -> (RecoveryRunbook, Recorder, SimTime) {
+        let (mut rb, mut ctx, _) = restore_from_vault();
+        step(&mut rb, &mut ctx);
+        serve_chunks(&mut rb, &mut ctx, VAULT);
+        ctx.sent.clear();
+        ctx.notes.clear();
+        for (epoch, first, last) in [(1, 1, 60), (2, 61, 90)] {
+            let seg = Msg::BackupSegment {
+                id: 2,
+                epoch,
+                first,
+                last,
+            };
+            rb.on_message(VAULT, seg, &mut ctx);
+        }
+        rb.on_message(VAULT, Msg::BackupFetched { id: 2 }, &mut ctx);
+        let fetched = ctx.now;
+        (rb, ctx, fetched)
+    }
+
+    #[test]
+    fn a_restore_provisions_then_downloads_chunk_by_chunk() {
+        let (mut rb, mut ctx, detected) = restore_from_vault();
         assert_eq!(ctx.notes, vec![started(VAULT, 2, 90)]);
         assert!(ctx.sent.is_empty(), "nothing to download onto yet");
         ctx.notes.clear();
@@ -951,25 +1021,17 @@ mod tests {
                 }
             ))
         );
-        ctx.sent.clear();
-        ctx.notes.clear();
-        for (epoch, first, last) in [(1, 1, 60), (2, 61, 90)] {
-            let seg = Msg::BackupSegment {
-                id: 2,
-                epoch,
-                first,
-                last,
-            };
-            rb.on_message(VAULT, seg, &mut ctx);
-        }
-        rb.on_message(VAULT, Msg::BackupFetched { id: 2 }, &mut ctx);
+    }
+
+    #[test]
+    fn a_downloaded_backup_is_redeployed_verified_and_installed_as_a_new_timeline() {
+        let (mut rb, mut ctx, fetched) = downloaded_from_vault();
         assert_eq!(
             ctx.notes,
             vec![Note::RestoreStep {
                 step: Step::Downloaded
             }]
         );
-        let fetched = ctx.now;
         assert_eq!(last_step(&ctx).0, fetched + d(180));
         step(&mut rb, &mut ctx);
         assert_eq!(last_step(&ctx).0, fetched + d(300));
@@ -986,7 +1048,6 @@ mod tests {
                 }
             ]
         );
-        ctx.notes.clear();
         // A new timeline above every epoch any member reported (a standby had seen 3).
         let install = [
             Msg::RestoreSegment {
@@ -1005,7 +1066,15 @@ mod tests {
             assert_eq!(sent_to(&ctx, m), install, "to {m}");
         }
         assert_eq!(ctx.take_sent().len(), 9);
-        // Every member installed: the controller appoints the former primary.
+    }
+
+    #[test]
+    fn once_every_member_installed_the_controller_appoints_the_former_primary() {
+        let (mut rb, mut ctx, _) = downloaded_from_vault();
+        step(&mut rb, &mut ctx);
+        step(&mut rb, &mut ctx);
+        ctx.notes.clear();
+        ctx.take_sent();
         rb.on_message(P, Msg::RestoreInstalled { epoch: 4 }, &mut ctx);
         rb.on_message(S1, Msg::RestoreInstalled { epoch: 3 }, &mut ctx);
         rb.on_message(S2, Msg::RestoreInstalled { epoch: 4 }, &mut ctx);

@@ -345,80 +345,49 @@ mod tests {
         assert!((850..1150).contains(&failed), "{failed} of 4000 at 25 %");
     }
 
+    /// The app asks the balancer for operation `seq`.
+    fn request(b: &mut RpcBalancer, ctx: &mut Recorder, seq: u32) {
+        let msg = Msg::Request {
+            op: op(seq),
+            route: route(),
+        };
+        b.on_message(APP, msg, ctx);
+    }
+
+    /// Provider `from` answers operation `seq` (`ok` or failed), reporting head 5.
+    fn result(b: &mut RpcBalancer, ctx: &mut Recorder, from: NodeId, seq: u32, ok: bool) {
+        let msg = Msg::RpcResult {
+            op: op(seq),
+            ok,
+            head: 5,
+        };
+        b.on_message(from, msg, ctx);
+    }
+
+    /// The balancer's reply to the app for operation `seq`.
+    fn reply_to_app(seq: u32, outcome: Outcome) -> (NodeId, Msg) {
+        let route = route();
+        let op = op(seq);
+        (APP, Msg::Reply { op, route, outcome })
+    }
+
     #[test]
     fn calls_go_to_the_fastest_healthy_provider_and_results_back_to_the_app() {
         let mut b = balancer();
         let mut ctx = Recorder::new(ME);
-        b.on_message(
-            APP,
-            Msg::Request {
-                op: op(1),
-                route: route(),
-            },
-            &mut ctx,
-        );
+        request(&mut b, &mut ctx, 1);
         assert_eq!(ctx.take_sent(), vec![(P1, Msg::RpcCall { op: op(1) })]);
         // P1 answers slowly (300 ms): its EWMA makes the untimed P2 preferred next.
         ctx.now = SimTime::from_millis(300);
-        b.on_message(
-            P1,
-            Msg::RpcResult {
-                op: op(1),
-                ok: true,
-                head: 5,
-            },
-            &mut ctx,
-        );
-        assert_eq!(
-            ctx.take_sent(),
-            vec![(
-                APP,
-                Msg::Reply {
-                    op: op(1),
-                    route: route(),
-                    outcome: Outcome::Served
-                }
-            )]
-        );
-        b.on_message(
-            APP,
-            Msg::Request {
-                op: op(2),
-                route: route(),
-            },
-            &mut ctx,
-        );
+        result(&mut b, &mut ctx, P1, 1, true);
+        assert_eq!(ctx.take_sent(), vec![reply_to_app(1, Outcome::Served)]);
+        request(&mut b, &mut ctx, 2);
         assert_eq!(ctx.take_sent(), vec![(P2, Msg::RpcCall { op: op(2) })]);
         ctx.now = SimTime::from_millis(350);
-        b.on_message(
-            P2,
-            Msg::RpcResult {
-                op: op(2),
-                ok: false,
-                head: 5,
-            },
-            &mut ctx,
-        );
-        assert_eq!(
-            ctx.take_sent(),
-            vec![(
-                APP,
-                Msg::Reply {
-                    op: op(2),
-                    route: route(),
-                    outcome: Outcome::Refused
-                }
-            )]
-        );
+        result(&mut b, &mut ctx, P2, 2, false);
+        assert_eq!(ctx.take_sent(), vec![reply_to_app(2, Outcome::Refused)]);
         // P2 (50 ms) is now faster than P1 (300 ms).
-        b.on_message(
-            APP,
-            Msg::Request {
-                op: op(3),
-                route: route(),
-            },
-            &mut ctx,
-        );
+        request(&mut b, &mut ctx, 3);
         assert_eq!(ctx.take_sent(), vec![(P2, Msg::RpcCall { op: op(3) })]);
     }
 
@@ -436,24 +405,10 @@ mod tests {
         assert!(b.in_maintenance());
         assert_eq!(ctx.notes, vec![Note::Maintenance { on: true }]);
         ctx.take_sent();
-        b.on_message(
-            APP,
-            Msg::Request {
-                op: op(1),
-                route: route(),
-            },
-            &mut ctx,
-        );
+        request(&mut b, &mut ctx, 1);
         assert_eq!(
             ctx.take_sent(),
-            vec![(
-                APP,
-                Msg::Reply {
-                    op: op(1),
-                    route: route(),
-                    outcome: Outcome::Refused
-                }
-            )],
+            vec![reply_to_app(1, Outcome::Refused)],
             "refused at once, no provider asked"
         );
         b.on_message(P2, Msg::HeadReply { head: 8 }, &mut ctx);

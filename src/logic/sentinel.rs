@@ -1957,9 +1957,9 @@ mod tests {
         Arc::new(s)
     }
 
-    #[test]
-    fn end_to_end_the_master_crashes_and_the_most_advanced_replica_takes_over() {
-        // Real replicas, three sentinels (quorum 2) pinging a third of a second apart.
+    /// Real replicas, three sentinels (quorum 2) pinging a third of a second apart; B has 7
+    /// entries of A's log, C 9; master A crashes at 10 s and the net runs until 40 s.
+    fn master_crashed_among_real_replicas() -> Net {
         let spec = with_phase(
             spec(&[S0, S1, S2], 2),
             Phase::Stagger(SimDuration::from_millis(333)),
@@ -1992,7 +1992,12 @@ mod tests {
         net.run_until(secs(10));
         net.crash(A);
         net.run_until(secs(40));
+        net
+    }
 
+    #[test]
+    fn end_to_end_the_master_crashes_and_the_most_advanced_replica_takes_over() {
+        let net = master_crashed_among_real_replicas();
         let promote = Msg::Promote {
             epoch: 2,
             replicas: 1 << 1,
@@ -2033,7 +2038,11 @@ mod tests {
         let (b, c) = (net.replica(B), net.replica(C));
         assert!(c.is_primary() && !b.is_primary());
         assert_eq!((b.epoch(), c.epoch()), (2, 2));
+    }
 
+    #[test]
+    fn end_to_end_the_crashed_master_comes_back_and_follows_the_new_one() {
+        let mut net = master_crashed_among_real_replicas();
         // A comes back as a replica following nobody: every sentinel tells it to follow C,
         // at its first ping (S0's of 60 s is on the wire when A comes back).
         net.restart(A);
