@@ -11,20 +11,11 @@
 //! refused and recorded, which is what saves the backups when an attacker or a mistaken
 //! script goes after them. Past retention, the store's lifecycle rule removes them.
 
+pub use super::BackupKind;
 use super::log::Log;
 use super::{Context, Epoch, Lsn, Msg, NodeId, Note, Timer};
 use crate::sim::time::{SimDuration, SimTime};
 use std::sync::Arc;
-
-/// What a backup is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-pub enum BackupKind {
-    /// An incremental snapshot (block-level: only changed data is uploaded, yet each one
-    /// restores the whole database).
-    Snapshot,
-    /// A full copy, typically weekly, to another provider's cold storage.
-    Archive,
-}
 
 /// Backup ids carry their datastore in the top byte, so stores can hold several datastores'.
 pub fn backup_id(datastore: u8, member: usize, seq: u32) -> u32 {

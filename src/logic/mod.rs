@@ -4,7 +4,7 @@
 //! owns no clock, opens no socket and never learns it is simulated. The kernel (`sim/`) drives
 //! them in simulation; another driver could run the same code on tokio. The shared vocabulary
 //! (addresses, messages, timers, observations) is defined here so that the kernel can carry it
-//! as plain `Copy` data.
+//! as plain `Copy` data; the operations layer (`ops/`) speaks it too.
 //!
 //! | module | job |
 //! |---|---|
@@ -22,15 +22,16 @@
 //! | [`site`] | a static site (a status page): every node serves every request itself |
 //! | [`rpc`] | blockchain RPC providers and the latency-aware balancer with maintenance mode |
 //! | [`backup`] | snapshots, full archives and WAL archiving to immutable object storage |
-//! | [`restore`] | detecting corruption and restoring the latest clean backup (or PITR) |
 //!
 //! The table runs from the bottom up: a module uses only modules above it (besides the
 //! vocabulary here). `periodic`, `log` and `quorum` stand alone; `corruption` reads a `log`;
 //! `replication` builds on `log`, `quorum`, `corruption`, `lease` and `health_check`;
-//! `failover` and `sentinel` drive `replication`'s members; `restore` uses `backup`'s
-//! schedules and archive ids. Outside `logic`, only simulated time (`sim::time`) and the
-//! seeded random streams (`rand_chacha`, `sim::rng`) are used, plus the input format's
-//! duration adapter (`model::duration_serde`) with which a [`periodic::Phase`] is read.
+//! `failover` and `sentinel` drive `replication`'s members. The DBA's restore runbook, which
+//! uses `backup`'s schedules and archive ids, is an operator's procedure and lives in
+//! [`crate::ops`]. Outside `logic`, only simulated time (`sim::time`) and the
+//! seeded random streams (`rand_chacha`, `sim::rng`) are used, with the duration adapter
+//! beside simulated time (`sim::time::duration_serde`) with which a [`periodic::Phase`] is
+//! read.
 
 pub mod backup;
 pub mod cdn;
@@ -42,7 +43,6 @@ pub mod log;
 pub mod periodic;
 pub mod quorum;
 pub mod replication;
-pub mod restore;
 pub mod routing;
 pub mod rpc;
 pub mod sentinel;
@@ -50,6 +50,49 @@ pub mod site;
 
 use crate::sim::time::{SimDuration, SimTime};
 use rand_chacha::ChaCha8Rng;
+
+// The small enums the messages, timers and notes carry, defined here (not in the modules
+// that use them most) so that the vocabulary depends on no protocol module.
+
+/// What a backup is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub enum BackupKind {
+    /// An incremental snapshot (block-level: only changed data is uploaded, yet each one
+    /// restores the whole database).
+    Snapshot,
+    /// A full copy, typically weekly, to another provider's cold storage.
+    Archive,
+}
+
+/// Why a failover attempt was abandoned (Redis's `-failover-abort-*` events).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailoverAbort {
+    /// Not elected within the election timeout (`-failover-abort-not-elected`).
+    NotElected,
+    /// No replica answered the offset query (`-failover-abort-no-good-slave`).
+    NoGoodReplica,
+    /// The promoted replica did not answer as primary within `failover_timeout`
+    /// (`-failover-abort-slave-timeout`).
+    PromotionTimeout,
+    /// A newer epoch exists: another sentinel's switch was announced, or a replica has seen a
+    /// newer epoch than the one this failover would promote in.
+    Superseded,
+}
+
+/// A fixed step of a restore, for the timeline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum RestoreStep {
+    /// An instance to restore onto is ready.
+    Provisioned,
+    /// The backup is downloaded.
+    Downloaded,
+    /// The WAL archive was replayed to the recovery target.
+    Replayed,
+    /// Configuration and code are redeployed from version control.
+    Redeployed,
+    /// The restored data passed verification.
+    Verified,
+}
 
 /// A node's address: its index in the topology.
 pub type NodeId = u32;
@@ -261,7 +304,7 @@ pub enum Msg {
     /// `lsn`, `upload` bytes to transfer now, `full` bytes to transfer back on restore.
     BackupPut {
         id: u32,
-        kind: backup::BackupKind,
+        kind: BackupKind,
         lsn: Lsn,
         upload: u64,
         full: u64,
@@ -281,7 +324,7 @@ pub enum Msg {
     },
     BackupListing {
         id: u32,
-        kind: backup::BackupKind,
+        kind: BackupKind,
         lsn: Lsn,
         taken_at: SimTime,
         full: u64,
@@ -410,7 +453,7 @@ pub enum Timer {
     SentinelRetryFailover,
     // ---- backups and restore ----
     /// A scheduled backup of `kind` is due.
-    BackupDue { kind: backup::BackupKind },
+    BackupDue { kind: BackupKind },
     /// Archive the WAL written since the last time (`archive_timeout`).
     WalArchiveDue,
     /// The store finished receiving backup `id`.
@@ -456,10 +499,7 @@ pub enum Note {
     /// A sentinel won the election of `epoch` and leads the failover (`+elected-leader`).
     SentinelElected { epoch: Epoch },
     /// A sentinel abandoned its failover attempt of `epoch` (`-failover-abort-*`).
-    SentinelFailoverAborted {
-        epoch: Epoch,
-        reason: sentinel::FailoverAbort,
-    },
+    SentinelFailoverAborted { epoch: Epoch, reason: FailoverAbort },
     /// A sentinel now takes `master` as the master, of config `epoch` (`+switch-master`).
     SentinelSwitchedMaster { master: NodeId, epoch: Epoch },
     /// A CDN edge gave up on an origin and turned to the next one of its origin group.
@@ -468,11 +508,7 @@ pub enum Note {
     Maintenance { on: bool },
     // ---- backups, corruption and restore ----
     /// A store holds backup `id` of `kind`, consistent up to `lsn`.
-    BackupStored {
-        id: u32,
-        kind: backup::BackupKind,
-        lsn: Lsn,
-    },
+    BackupStored { id: u32, kind: BackupKind, lsn: Lsn },
     /// A backup could not be stored (refused, or no answer from the store).
     BackupFailed { id: u32 },
     /// Immutable storage refused to delete (`delete`) or overwrite backup `id` inside its
@@ -492,7 +528,7 @@ pub enum Note {
     /// A source failed during the restore; the runbook turns to the next.
     RestoreSourceFailed { source: NodeId, id: u32 },
     /// A fixed step of the restore finished.
-    RestoreStep { step: restore::Step },
+    RestoreStep { step: RestoreStep },
     /// The restored data (up to `lsn`) is live again, as timeline `epoch`.
     Restored { epoch: Epoch, lsn: Lsn },
     /// No clean backup could be restored.

@@ -13,10 +13,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum Phase {
     /// First firing at this offset from the start of the run.
-    Fixed(#[serde(with = "crate::model::duration_serde")] SimDuration),
+    Fixed(#[serde(with = "crate::sim::time::duration_serde")] SimDuration),
     /// The k-th member of a group fires first at `(k × step) mod interval`: deterministic
     /// spreading, as a fleet started in order would have.
-    Stagger(#[serde(with = "crate::model::duration_serde")] SimDuration),
+    Stagger(#[serde(with = "crate::sim::time::duration_serde")] SimDuration),
     /// Uniform in `[0, interval)`, drawn from the component's own random stream.
     #[default]
     Random,

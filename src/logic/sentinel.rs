@@ -58,6 +58,7 @@
 //!   are therefore told whom to follow once; a restarted replica would otherwise follow nobody.
 //! - No TILT mode, replica priorities, `parallel-syncs` or scripts.
 
+pub use super::FailoverAbort;
 use super::periodic::Phase;
 use super::replication::ClusterSpec;
 use super::{Context, Epoch, Lsn, MemberSet, Msg, NO_NODE, NodeId, Note, Timer};
@@ -106,21 +107,6 @@ pub struct SentinelSpec {
     /// switches publishes it, the leader first and the others as they learn of the switch, so
     /// a node subscribed to several sentinels hears it several times: the newest epoch wins.
     pub subscribers: Vec<NodeId>,
-}
-
-/// Why a failover attempt was abandoned (Redis's `-failover-abort-*` events).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FailoverAbort {
-    /// Not elected within the election timeout (`-failover-abort-not-elected`).
-    NotElected,
-    /// No replica answered the offset query (`-failover-abort-no-good-slave`).
-    NoGoodReplica,
-    /// The promoted replica did not answer as primary within `failover_timeout`
-    /// (`-failover-abort-slave-timeout`).
-    PromotionTimeout,
-    /// A newer epoch exists: another sentinel's switch was announced, or a replica has seen a
-    /// newer epoch than the one this failover would promote in.
-    Superseded,
 }
 
 /// What this sentinel last heard from another sentinel about the current master.

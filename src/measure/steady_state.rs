@@ -24,10 +24,33 @@
 //! Buckets after the last judged operation (in flight at the end of the run) hold no evidence
 //! and never count as steady state.
 
-use crate::model::scenario::{LatencyRule, SteadyState};
+use super::outcome::Verdict;
 use crate::sim::time::{SimDuration, SimTime};
 
-use super::outcome::Verdict;
+/// The steady-state rule, validated.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SteadyState {
+    pub window: SimDuration,
+    pub threshold: f64,
+    pub stability: SimDuration,
+    pub resolution: SimDuration,
+}
+
+/// A validated latency bound: the `p`-th percentile (nearest rank) of the response times of
+/// the operations acknowledged in a window is at most `within`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LatencyRule {
+    pub p: f64,
+    pub within: SimDuration,
+}
+
+/// What one service's steady state requires beyond the success ratio.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ServiceSlo {
+    pub latency: Option<LatencyRule>,
+    /// Acknowledged later than this after sending: counted as failed.
+    pub max_latency: Option<SimDuration>,
+}
 
 /// Per-bucket counts of judged operations by send time.
 #[derive(Clone, Debug)]

@@ -14,29 +14,18 @@
 //!
 //! Here too: the RON adapters for human-written durations ([`Dur`]) and sizes ([`Size`]).
 
-pub mod cost;
 pub mod error;
 pub mod limits;
 pub mod patch;
 pub mod scenario;
 pub mod topology;
 
+/// The estimate of a run's cost is the scenario's last validation; the path `model::cost` stays.
+pub use scenario::cost;
+
 pub use error::{InputError, Source};
 
-/// Serde adapter: durations as human strings (`"30s"`, `"250ms"`), exact in nanoseconds.
-pub mod duration_serde {
-    use crate::sim::time::{SimDuration, parse_duration};
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SimDuration, D::Error> {
-        let s = String::deserialize(d)?;
-        parse_duration(&s).map_err(serde::de::Error::custom)
-    }
-
-    pub fn serialize<S: Serializer>(d: &SimDuration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&d.to_string())
-    }
-}
+pub use crate::sim::time::duration_serde;
 
 /// Serde adapter for optional durations.
 pub mod opt_duration_serde {

@@ -5,8 +5,8 @@
 //! Owns turning notes into lines; measuring belongs to `judge` and `outages`.
 
 use super::outages::{CauseKind, Outage};
-use crate::logic::backup::BackupKind;
-use crate::logic::restore::Step;
+use crate::logic::BackupKind;
+use crate::logic::RestoreStep as Step;
 use crate::logic::{NodeId, Note};
 use crate::model::scenario::Scenario;
 use crate::sim::time::SimTime;

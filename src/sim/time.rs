@@ -215,6 +215,23 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
     Ok(SimDuration(nanos))
 }
 
+/// Serde adapter: durations as human strings (`"30s"`, `"250ms"`), exact in nanoseconds. It lives
+/// beside [`parse_duration`] so that the logic (a periodic timer's `Phase`) can read durations
+/// without reaching into the model; `model::duration_serde` re-exports it.
+pub mod duration_serde {
+    use super::{SimDuration, parse_duration};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SimDuration, D::Error> {
+        let s = String::deserialize(d)?;
+        parse_duration(&s).map_err(serde::de::Error::custom)
+    }
+
+    pub fn serialize<S: Serializer>(d: &SimDuration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&d.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

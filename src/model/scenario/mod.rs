@@ -12,8 +12,10 @@
 //! | `steady_state` | `steady_state`      | [`SteadyState`], per-service [`ServiceSlo`]s    |
 //! | `targets`      | `targets`           | RTO/RPO per service, [`Gate`]s                  |
 //!
-//! The check that the whole fits the budgets is `model::cost`'s.
+//! The check that the whole fits the budgets, the scenario's last validation, is `cost`'s
+//! (re-exported as `model::cost`).
 
+pub mod cost;
 mod faults;
 mod steady_state;
 mod targets;
@@ -179,7 +181,7 @@ impl ParsedScenario {
             at_risk_is_lost: f.targets.at_risk_is_lost,
         };
         // Valid setting by setting is not enough: the whole must fit the budgets.
-        super::cost::check(topo, &scenario)?;
+        cost::check(topo, &scenario)?;
         Ok(scenario)
     }
 }

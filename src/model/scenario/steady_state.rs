@@ -83,30 +83,8 @@ impl Default for SteadyStateDef {
     }
 }
 
-/// The steady-state rule, validated.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct SteadyState {
-    pub window: SimDuration,
-    pub threshold: f64,
-    pub stability: SimDuration,
-    pub resolution: SimDuration,
-}
-
-/// A validated latency bound: the `p`-th percentile (nearest rank) of the response times of
-/// the operations acknowledged in a window is at most `within`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct LatencyRule {
-    pub p: f64,
-    pub within: SimDuration,
-}
-
-/// What one service's steady state requires beyond the success ratio.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct ServiceSlo {
-    pub latency: Option<LatencyRule>,
-    /// Acknowledged later than this after sending: counted as failed.
-    pub max_latency: Option<SimDuration>,
-}
+// The validated rules are the measurement's own types: the model resolves into them.
+pub use crate::measure::steady_state::{LatencyRule, ServiceSlo, SteadyState};
 
 /// The steady-state rule, checked: a ratio in (0, 1], positive durations, and a resolution
 /// of at least [`limits::RESOLUTION_MIN_NS`] that cuts the run into at most

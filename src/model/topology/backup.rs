@@ -3,7 +3,7 @@
 //! (`recovery`).
 //!
 //! It does not own the datastore itself (`datastore`, which calls [`resolve_policy`]) nor
-//! what backups and restores do at run time (`logic::backup`, `logic::restore`).
+//! what backups and restores do at run time (`logic::backup`, `ops::restore`).
 
 use super::durations::{interval, positive};
 use super::nodes::{NodeTable, Role};

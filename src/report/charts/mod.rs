@@ -13,8 +13,8 @@
 //! | `SCENARIO-timeline` | `timeline`, `timeline_chart` | the first run: each service's success ratio over time in a band of its own, with the fault, detection, failover and recovery marked |
 //! | `SCENARIO-lag` | `lag`, `lag_chart` | the first run: each datastore's replication lag per member over the same stretch of time, with the same events marked |
 //!
-//! Each chart is a [`Plot`] whose `draw` reads as frame, series, legend; an `About` names it
-//! and says how to read it, and [`render`] draws it both ways.
+//! Each chart is a `Plot` whose `draw` reads as frame, series, legend; an `About` names it
+//! and says how to read it, and `render` draws it both ways.
 //!
 //! # The shared scaffolding
 //!
@@ -26,7 +26,7 @@
 //! | `window` | for the two time charts: the first run's incident `Window` and its time axis (`time_axes`), the event `Marker`s with their labels placed in rows, their lines and legend |
 //!
 //! `against` (the compare and sweep charts) draws with the same style, axis ticks and
-//! [`render`], re-exported here for it.
+//! `render`, re-exported here for it.
 //!
 //! Text in PNGs is drawn with DejaVu Sans embedded in the binary (`assets/fonts`), so a PNG is
 //! the same bytes on every machine; SVG text names the same font and lets the viewer draw it.

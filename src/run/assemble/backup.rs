@@ -6,9 +6,9 @@
 //! ([`super::faults`]).
 
 use crate::logic::backup::BackupStore;
-use crate::logic::restore::{RecoveryRunbook, RecoverySpec};
 use crate::logic::{Context, Msg, NodeId, Timer};
 use crate::model::topology::Topology;
+use crate::ops::restore::{RecoveryRunbook, RecoverySpec};
 use crate::run::world::NodeProcess;
 use crate::run::world::Process;
 use std::sync::Arc;

@@ -17,7 +17,7 @@
 //! | `clients` | client populations | a [`ClientPopulation`](crate::measure::client::ClientPopulation) with its streams |
 //! | `site` | static sites | a [`StaticSite`](crate::logic::site::StaticSite) |
 //! | `rpc` | RPC chains | an [`RpcProvider`](crate::logic::rpc::RpcProvider) or [`RpcBalancer`](crate::logic::rpc::RpcBalancer) |
-//! | `backup` | backup stores, restores | a [`BackupStore`](crate::logic::backup::BackupStore); a [`RecoveryRunbook`](crate::logic::restore::RecoveryRunbook) |
+//! | `backup` | backup stores, restores | a [`BackupStore`](crate::logic::backup::BackupStore); a [`RecoveryRunbook`](crate::ops::restore::RecoveryRunbook) |
 //! | `network` | the network | node and jitter random streams, the [`Network`]; nearest-first order |
 //! | `faults` | the fault schedule | [`NetFault`]s by time and [`ProcessFault`](super::world::ProcessFault)s by fault number |
 //!

@@ -27,13 +27,13 @@
 //! arrivals count six standard deviations below their mean. On the shipped scenarios the
 //! estimate is 30 to 40 % of the events the runs really process (`docs/SCENARIOS.md`, Limits).
 
-use super::error::{InputError, Source};
-use super::scenario::{FaultKind, Scenario, Workload};
-use super::topology::Topology;
+use super::{FaultKind, Scenario, Workload};
 use crate::logic::periodic::Phase;
 use crate::logic::{Msg, Timer};
 use crate::measure::client::Arrivals;
 use crate::measure::history::OpRecord;
+use crate::model::error::{InputError, Source};
+use crate::model::topology::Topology;
 use crate::sim::kernel::queue_entry_bytes;
 use crate::sim::network::{Jitter, Place};
 use crate::sim::time::SimDuration;
@@ -640,7 +640,7 @@ mod tests {
     use super::*;
     use crate::model::scenario::ParsedScenario;
 
-    const RW1: &str = include_str!("../../topologies/rw1.ron");
+    const RW1: &str = include_str!("../../../topologies/rw1.ron");
 
     fn rw1(edits: &[(&str, &str)]) -> Topology {
         let mut text = RW1.to_string();

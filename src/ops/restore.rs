@@ -21,26 +21,12 @@
 //! Everything written after the recovery point is gone: that is the RPO the judge measures
 //! from the client history, hours with daily snapshots and seconds to minutes with PITR.
 
-use super::backup::{Cron, wal_id};
-use super::log::Log;
-use super::{Context, Epoch, Lsn, MemberSet, Msg, NO_NODE, NodeId, Note, Timer};
+pub use crate::logic::RestoreStep as Step;
+use crate::logic::backup::{Cron, wal_id};
+use crate::logic::log::Log;
+use crate::logic::{Context, Epoch, Lsn, MemberSet, Msg, NO_NODE, NodeId, Note, Timer};
 use crate::sim::time::{SimDuration, SimTime};
 use std::sync::Arc;
-
-/// A fixed step of a restore, for the timeline.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-pub enum Step {
-    /// An instance to restore onto is ready.
-    Provisioned,
-    /// The backup is downloaded.
-    Downloaded,
-    /// The WAL archive was replayed to the recovery target.
-    Replayed,
-    /// Configuration and code are redeployed from version control.
-    Redeployed,
-    /// The restored data passed verification.
-    Verified,
-}
 
 /// How one datastore is recovered.
 #[derive(Clone, Debug)]

@@ -1,0 +1,23 @@
+//! Operations: the people and processes around the machines, as sans-IO state machines.
+//!
+//! What an operations team does during an incident or a planned change (notice, page,
+//! acknowledge, follow a runbook, post to the status page, run a maintenance window) is
+//! modelled here the way `logic/` models protocols: each component takes a message or a timer
+//! firing plus a [`Context`](crate::logic::Context) and returns; it owns no clock and never
+//! learns it is simulated. It speaks the logic's vocabulary (`Msg`, `Timer`, `Note` in
+//! [`crate::logic`]) and acts on the machines only by sending them messages, so the same
+//! kernel drives it and the same client histories measure what it changed.
+//!
+//! This layer owns the operators' procedures and their timing. It does not own the machines'
+//! protocols (`logic/`), how a component becomes a process in a run (`run/assemble/`), or
+//! what clients saw (`measure/`).
+//!
+//! | module | job |
+//! |---|---|
+//! | [`restore`] | the DBA team's restore runbook: notice corruption (integrity checks, user reports at a scrape), freeze writes, choose a backup, download, replay WAL, redeploy, verify, install a new timeline, appoint the primary |
+//!
+//! Alerting rules, paging and escalation, responders, runbooks, status-page communications
+//! and planned maintenance join this table as their issues land, each a module here plus its
+//! registration (see "Adding a component" in `docs/ARCHITECTURE.md`).
+
+pub mod restore;
