@@ -115,6 +115,11 @@ impl SuccessSeries {
             .map_or(0, |b| b + 1)
     }
 
+    /// Whether the operations sent in bucket `b` alone miss the rule (a bad bucket).
+    pub fn is_bad(&self, b: usize, rule: &Rule) -> bool {
+        b < self.ok.len() && !self.counts(b).meet(rule.steady.threshold, rule.latency)
+    }
+
     fn counts(&self, b: usize) -> Counts {
         Counts {
             ok: self.ok[b],

@@ -89,6 +89,11 @@ pub struct ServiceOutages<'a> {
     anchor: Vec<Option<(SimTime, bool)>>,
     last_bad: Vec<Option<SimTime>>,
     recovered: Vec<Option<SimTime>>,
+    /// Per outage: the bad buckets after its last bad one and up to a window past its
+    /// recovery bucket (tolerated by the window rule), as `(bucket, send time of its last
+    /// failing operation, first acknowledgement of an operation sent after that)`. An op-level
+    /// end that lands after such a failure takes it in (see `resolve`).
+    tail: Vec<Vec<(usize, SimTime, Option<SimTime>)>>,
     bad_ops: Vec<u64>,
     segments: Vec<Samples>,
 }
@@ -103,6 +108,7 @@ impl<'a> ServiceOutages<'a> {
             anchor: vec![None; k],
             last_bad: vec![None; k],
             recovered: vec![None; k],
+            tail: vec![Vec::new(); k],
             bad_ops: vec![0; k],
             segments: vec![Samples::default(); 2 * k + 1],
             buckets,
@@ -130,8 +136,27 @@ impl<'a> ServiceOutages<'a> {
         if b == ob.last_bad && self.last_bad[k].is_none_or(|s| o.op.sent > s) {
             self.last_bad[k] = Some(o.op.sent);
         }
+        self.see_tail_failure(k, b, o.op.sent);
         if ob.recovered.is_none_or(|r| b < r) {
             self.bad_ops[k] += 1;
+        }
+    }
+
+    /// Pass 1, after the recovery bucket: a failure in a bad bucket the window rule tolerated,
+    /// within a window of the recovery (where the op-level end can still land) and before
+    /// the next outage.
+    fn see_tail_failure(&mut self, k: usize, b: usize, sent: SimTime) {
+        let ob = self.buckets[k];
+        let Some(r) = ob.recovered else { return };
+        let w = (self.rule.steady.window.0.div_ceil(self.series.resolution.0) as usize).max(1);
+        let next = self.buckets.get(k + 1).map_or(usize::MAX, |x| x.first_bad);
+        if b <= ob.last_bad || b > r + w || b >= next || !self.series.is_bad(b, &self.rule) {
+            return;
+        }
+        let tail = &mut self.tail[k];
+        match tail.binary_search_by_key(&b, |t| t.0) {
+            Ok(i) => tail[i].1 = tail[i].1.max(sent),
+            Err(i) => tail.insert(i, (b, sent, None)),
         }
     }
 
@@ -187,6 +212,32 @@ impl<'a> ServiceOutages<'a> {
         if after && self.recovered[k].is_none_or(|r| o.op.done < r) {
             self.recovered[k] = Some(o.op.done);
         }
+        for t in &mut self.tail[k] {
+            if o.op.sent > t.1 && t.2.is_none_or(|d| o.op.done < d) {
+                t.2 = Some(o.op.done);
+            }
+        }
+    }
+
+    /// Outage `k`'s last failure and its end pinned to an operation: the first acknowledgement
+    /// of an operation sent after the last failure. When that acknowledgement comes after a
+    /// failure of a tolerated bad bucket (a client was still failing before anyone was
+    /// served again), that failure is the outage's and the end moves past it.
+    fn pinned_end(&self, k: usize, fallback: SimTime) -> (SimTime, Option<SimTime>) {
+        let mut last = self.last_bad[k].unwrap_or(fallback);
+        let Some(r) = self.buckets[k].recovered else {
+            return (last, None);
+        };
+        let mut end = self.recovered[k]
+            .unwrap_or(self.series.start_of(r))
+            .max(last);
+        for &(_, sent, done) in &self.tail[k] {
+            if sent < end {
+                last = sent;
+                end = done.unwrap_or(end).max(last);
+            }
+        }
+        (last, Some(end))
     }
 
     /// The outages, ends pinned to operations (after passes 1 and 2).
@@ -202,12 +253,7 @@ impl<'a> ServiceOutages<'a> {
                 .iter()
                 .copied()
                 .find(|&t| t > sent && t <= failed_at);
-            let last = self.last_bad[k].unwrap_or(fallback);
-            let end = ob.recovered.map(|r| {
-                self.recovered[k]
-                    .unwrap_or(self.series.start_of(r))
-                    .max(last)
-            });
+            let (last, end) = self.pinned_end(k, fallback);
             // Else the fault that caused it, when no one was served between the two.
             let cause = self.anchor[k].and_then(|(t, served)| (!served).then_some(t));
             let start = struck
