@@ -402,6 +402,15 @@ pub enum Msg {
         epoch: Epoch,
         primary: NodeId,
     },
+    // ---- monitoring ----
+    /// A monitoring server scrapes a node's exporter (round `round` of its scrapes).
+    Scrape {
+        round: u32,
+    },
+    /// The exporter's answer: the node is up.
+    ScrapeReply {
+        round: u32,
+    },
 }
 
 /// How a request ended, as seen by the server that answered.
@@ -470,6 +479,13 @@ pub enum Timer {
     /// A runbook step is due (a fixed step ended, or answers were awaited long enough);
     /// `token` tells a current step from a superseded one.
     RunbookStep { token: u32 },
+    // ---- monitoring ----
+    /// The monitoring server's next scrape round is due (`scrape_interval`).
+    ScrapeDue,
+    /// Round `round`'s `scrape_timeout` is over: targets that did not answer are down.
+    ScrapeDeadline { round: u32 },
+    /// The monitoring server evaluates its alerting rules (`evaluation_interval`).
+    RuleEvaluation,
 }
 
 /// Observations recorded for the timeline and the checkers.
@@ -533,6 +549,10 @@ pub enum Note {
     Restored { epoch: Epoch, lsn: Lsn },
     /// No clean backup could be restored.
     RestoreImpossible,
+    /// Alerting rule `rule` of this monitoring server started firing.
+    AlertFiring { rule: u16 },
+    /// Alerting rule `rule` of this monitoring server stopped firing.
+    AlertResolved { rule: u16 },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -14,10 +14,12 @@
 //!
 //! | module | job |
 //! |---|---|
+//! | [`monitoring`] | a Prometheus server on a node: scrapes its targets' `up` every `scrape_interval` (failed after `scrape_timeout`), evaluates alerting rules every `evaluation_interval` with `for` and `keep_firing_for`; goes dark with its node |
 //! | [`restore`] | the DBA team's restore runbook: notice corruption (integrity checks, user reports at a scrape), freeze writes, choose a backup, download, replay WAL, redeploy, verify, install a new timeline, appoint the primary |
 //!
 //! Alerting rules, paging and escalation, responders, runbooks, status-page communications
 //! and planned maintenance join this table as their issues land, each a module here plus its
 //! registration (see "Adding a component" in `docs/ARCHITECTURE.md`).
 
+pub mod monitoring;
 pub mod restore;
