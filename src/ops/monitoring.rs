@@ -62,9 +62,13 @@ pub struct MonitoringSpec {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum AlertState {
     Inactive,
-    Pending { active_at: SimTime },
+    Pending {
+        active_at: SimTime,
+    },
     /// `keep_since`: the first evaluation at which the expression no longer held.
-    Firing { keep_since: Option<SimTime> },
+    Firing {
+        keep_since: Option<SimTime>,
+    },
 }
 
 /// A Prometheus server: scrape loop, latest `up` per target, alert states.
@@ -86,8 +90,12 @@ pub struct Prometheus {
 impl Prometheus {
     pub fn new(spec: Arc<MonitoringSpec>) -> Self {
         debug_assert!(spec.scrape_timeout <= spec.scrape_interval);
-        let mut by_node: Vec<(NodeId, usize)> =
-            spec.targets.iter().enumerate().map(|(i, &n)| (n, i)).collect();
+        let mut by_node: Vec<(NodeId, usize)> = spec
+            .targets
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| (n, i))
+            .collect();
         by_node.sort_unstable();
         let n = spec.targets.len();
         Prometheus {
@@ -294,7 +302,10 @@ mod tests {
         round(&mut p, &mut ctx, 0, &[3, 1, 2]);
         assert!(evaluate(&mut p, &mut ctx, 15).is_empty(), "all up");
         round(&mut p, &mut ctx, 15, &[3, 2]); // target 1 (node 1) stops answering
-        assert!(evaluate(&mut p, &mut ctx, 30).is_empty(), "pending from 30 s");
+        assert!(
+            evaluate(&mut p, &mut ctx, 30).is_empty(),
+            "pending from 30 s"
+        );
         assert!(evaluate(&mut p, &mut ctx, 45).is_empty(), "held 15 s of 30");
         assert_eq!(
             evaluate(&mut p, &mut ctx, 60),
@@ -317,7 +328,10 @@ mod tests {
         round(&mut p, &mut ctx, 15, &[3, 1, 2]);
         assert!(evaluate(&mut p, &mut ctx, 30).is_empty(), "dropped");
         round(&mut p, &mut ctx, 30, &[3, 2]);
-        assert!(evaluate(&mut p, &mut ctx, 45).is_empty(), "pending anew from 45 s");
+        assert!(
+            evaluate(&mut p, &mut ctx, 45).is_empty(),
+            "pending anew from 45 s"
+        );
         assert!(evaluate(&mut p, &mut ctx, 60).is_empty(), "held 15 s of 30");
         assert_eq!(
             evaluate(&mut p, &mut ctx, 75),
@@ -330,7 +344,10 @@ mod tests {
         let mut p = Prometheus::new(spec(vec![rule(AlertExpr::AllDown(vec![0, 1]), 0, 30)]));
         let mut ctx = Recorder::new(ME);
         round(&mut p, &mut ctx, 0, &[2, 1]);
-        assert!(evaluate(&mut p, &mut ctx, 15).is_empty(), "one of two still up");
+        assert!(
+            evaluate(&mut p, &mut ctx, 15).is_empty(),
+            "one of two still up"
+        );
         round(&mut p, &mut ctx, 15, &[2]);
         assert_eq!(
             evaluate(&mut p, &mut ctx, 30),

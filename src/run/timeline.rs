@@ -9,6 +9,7 @@ use crate::logic::BackupKind;
 use crate::logic::RestoreStep as Step;
 use crate::logic::{NodeId, Note};
 use crate::model::scenario::Scenario;
+use crate::model::topology::PrometheusInfo;
 use crate::sim::time::SimTime;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -56,6 +57,8 @@ impl Milestones {
 pub struct NoteReader<'a> {
     pub name: &'a dyn Fn(NodeId) -> String,
     backups: BTreeMap<u32, (SimTime, BackupKind)>,
+    /// Per monitoring server: its node, its name and its alerts' names by rule index.
+    alerts: Vec<(NodeId, String, Vec<String>)>,
 }
 
 impl<'a> NoteReader<'a> {
@@ -63,7 +66,40 @@ impl<'a> NoteReader<'a> {
         NoteReader {
             name,
             backups: BTreeMap::new(),
+            alerts: Vec::new(),
         }
+    }
+
+    /// Names the alerts of these monitoring servers in the timeline.
+    pub fn with_alerts(mut self, servers: &[PrometheusInfo]) -> Self {
+        self.alerts = servers
+            .iter()
+            .map(|m| (m.node, m.name.clone(), m.alerts.clone()))
+            .collect();
+        self
+    }
+
+    /// Notes of monitoring servers: an alert firing or resolved.
+    fn describe_alert(&self, node: NodeId, note: Note) -> Option<Line> {
+        let (rule, firing) = match note {
+            Note::AlertFiring { rule } => (rule, true),
+            Note::AlertResolved { rule } => (rule, false),
+            _ => return None,
+        };
+        let (server, alert) = self
+            .alerts
+            .iter()
+            .find(|a| a.0 == node)
+            .and_then(|a| Some((a.1.as_str(), a.2.get(rule as usize)?.as_str())))?;
+        Some(if firing {
+            ("alert", None, format!("alert {alert} firing on {server}"))
+        } else {
+            (
+                "alert_resolved",
+                None,
+                format!("alert {alert} resolved on {server}"),
+            )
+        })
     }
 
     /// Notes about data: backups, corruption, the restore runbook.
@@ -306,7 +342,7 @@ impl<'a> NoteReader<'a> {
                     name(master)
                 ),
             ),
-            _ => return None,
+            other => return self.describe_alert(node, other),
         };
         Some(line)
     }

@@ -20,6 +20,7 @@ use crate::logic::{Context, Lsn, Msg, NodeId, Note, Timer};
 use crate::measure::client::ClientPopulation;
 use crate::measure::history::OpRecord;
 use crate::measure::lag::LagMarks;
+use crate::ops::monitoring::Prometheus;
 use crate::ops::restore::RecoveryRunbook;
 use crate::sim::kernel::{Ctx, NetFault, World};
 use crate::sim::network::NodeIndex;
@@ -125,6 +126,8 @@ processes! {
     BackupStore(BackupStore),
     /// The restore runbook of one datastore.
     Recovery(RecoveryRunbook),
+    /// A Prometheus server.
+    Prometheus(Prometheus),
 }
 
 /// A fault on processes, applied by the world when the kernel fires it (indexed by the
@@ -243,6 +246,11 @@ impl World for GameDayWorld {
             k,
             rng: &mut self.rngs[i],
         };
+        // Every node runs an exporter: it answers a monitoring server's scrape while it is up.
+        if let Msg::Scrape { round } = msg {
+            ctx.send(from, Msg::ScrapeReply { round });
+            return;
+        }
         // A replica's backup agent shares its node and hears the store's answers.
         match (&mut self.processes[i], &mut self.agents[i]) {
             (Process::Replica(_), Some(agent)) if matches!(msg, Msg::BackupStored { .. }) => {

@@ -206,6 +206,7 @@ pub fn estimate(topo: &Topology, s: &Scenario) -> Estimate {
     items.extend(heartbeats(topo, &span));
     items.extend(health_checks(topo, &span));
     items.extend(sentinels(topo, &span));
+    items.extend(scrapes(topo, &span));
     items.extend(backups(topo, &span));
     items.push(faults(s));
     items.extend(series(topo, s));
@@ -385,6 +386,43 @@ fn heartbeats(topo: &Topology, span: &Span) -> Vec<Item> {
                 origin: Origin::Topology {
                     near: "monitors",
                     name,
+                },
+            }
+        })
+        .collect()
+}
+
+/// Every Prometheus server: per round its scrape and timeout timers and a scrape arriving at
+/// each target still up, and its rule evaluations (replies not counted: a lower bound).
+fn scrapes(topo: &Topology, span: &Span) -> Vec<Item> {
+    topo.monitoring
+        .iter()
+        .map(|m| {
+            let spec = &m.spec;
+            let until = span.horizon[m.node as usize];
+            let rounds = firings(SimDuration::ZERO, spec.scrape_interval, until);
+            let arrivals: u64 = spec
+                .targets
+                .iter()
+                .map(|&t| {
+                    let by = span.delivered(m.node).min(span.horizon[t as usize]);
+                    firings(SimDuration::ZERO, spec.scrape_interval, by)
+                })
+                .sum();
+            let every = spec.evaluation_interval;
+            let evaluations = firings(every, every, until);
+            Item {
+                what: format!(
+                    "Prometheus `{}` scraping {} nodes every {}",
+                    m.name,
+                    spec.targets.len(),
+                    spec.scrape_interval.human()
+                ),
+                events: 2 * rounds + arrivals + evaluations,
+                bytes: 0,
+                origin: Origin::Topology {
+                    near: "monitoring",
+                    name: m.name.clone(),
                 },
             }
         })

@@ -17,6 +17,7 @@
 //! | `latency`       | `latency`                           | the [`NetworkLayout`]               |
 //! | `nodes`         | `nodes`                             | names, zones, groups; [`Role`]s     |
 //! | `monitor`       | `monitors` (their `watch`)          | [`MonitorInfo`], heartbeats         |
+//! | `monitoring`    | `monitoring` (Prometheus servers)   | [`PrometheusInfo`]                  |
 //! | `backup`        | `backup_stores`, datastore `backup` | [`BackupStoreInfo`], [`BackupInfo`] |
 //! | `datastore`     | `datastores` (`failover`)           | [`DatastoreInfo`], [`Fencing`]      |
 //! | `sentinel`      | datastore `sentinel`                | [`SentinelInfo`]                    |
@@ -51,6 +52,7 @@ mod health_check;
 mod latency;
 mod load_balancer;
 mod monitor;
+mod monitoring;
 mod nodes;
 mod places;
 mod rpc;
@@ -70,6 +72,7 @@ pub use health_check::HealthCheckDef;
 pub use latency::{JitterDef, LatencyDef};
 pub use load_balancer::{LoadBalancerDef, LoadBalancerInfo};
 pub use monitor::{MonitorDef, MonitorInfo};
+pub use monitoring::{AlertExprDef, AlertRuleDef, PrometheusDef, PrometheusInfo};
 pub use nodes::{NodeDef, Role};
 pub use places::{PlaceRef, ProviderDef, RegionDef, ZoneInfo};
 pub use rpc::{RpcDef, RpcInfo};
@@ -117,6 +120,9 @@ pub struct TopologyFile {
     /// Object stores for backups (immutable, with retention).
     #[serde(default)]
     pub backup_stores: Vec<BackupStoreDef>,
+    /// Prometheus servers: what they scrape and their alerting rules.
+    #[serde(default)]
+    pub monitoring: Vec<PrometheusDef>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -162,6 +168,7 @@ pub struct Topology {
     pub cdns: Vec<CdnInfo>,
     pub rpcs: Vec<RpcInfo>,
     pub backup_stores: Vec<BackupStoreInfo>,
+    pub monitoring: Vec<PrometheusInfo>,
     /// The monitor each watched node heartbeats to, and its position among all heartbeating
     /// nodes (for staggered phases).
     pub heartbeat: Vec<Option<(usize, u64)>>,
@@ -294,6 +301,8 @@ impl<'a> Builder<'a> {
         };
         let heartbeat = monitor::heartbeats(src, &f.monitors, &resolver, &nodes, &mut monitors)?;
         datastore::check_controllers_hear_members(src, &datastores, &f.datastores, &heartbeat)?;
+        let monitoring = monitoring::resolve(src, &f.monitoring, &resolver, &nodes)?;
+        monitoring::assign_roles(src, &monitoring, &mut nodes)?;
         let mut topology = Topology {
             name: f.name,
             source,
@@ -313,6 +322,7 @@ impl<'a> Builder<'a> {
             cdns,
             rpcs,
             backup_stores,
+            monitoring,
             heartbeat,
             layout,
             graph: DiGraph::new(),

@@ -58,6 +58,8 @@ pub enum Role {
     Recovery {
         datastore: usize,
     },
+    /// Runs the Prometheus server `monitoring[k]`.
+    Prometheus(usize),
 }
 
 /// The resolved nodes: names, zones, groups, and the role each plays so far.

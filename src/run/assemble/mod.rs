@@ -18,6 +18,7 @@
 //! | `site` | static sites | a [`StaticSite`](crate::logic::site::StaticSite) |
 //! | `rpc` | RPC chains | an [`RpcProvider`](crate::logic::rpc::RpcProvider) or [`RpcBalancer`](crate::logic::rpc::RpcBalancer) |
 //! | `backup` | backup stores, restores | a [`BackupStore`](crate::logic::backup::BackupStore); a [`RecoveryRunbook`](crate::ops::restore::RecoveryRunbook) |
+//! | `monitoring` | Prometheus servers | a [`Prometheus`](crate::ops::monitoring::Prometheus) |
 //! | `network` | the network | node and jitter random streams, the [`Network`]; nearest-first order |
 //! | `faults` | the fault schedule | [`NetFault`]s by time and [`ProcessFault`](super::world::ProcessFault)s by fault number |
 //!
@@ -41,6 +42,7 @@ mod dns;
 mod faults;
 mod load_balancer;
 mod monitor;
+mod monitoring;
 mod network;
 mod rpc;
 mod sentinel;
@@ -203,5 +205,6 @@ fn place_process(
         Role::LoadBalancer(li) => load_balancer::place_load_balancer(topo, li, node, phases),
         Role::Dns => dns::place_dns(topo, n),
         Role::Clients(ci) => clients::place_clients(topo, s.scenario, ci),
+        Role::Prometheus(k) => monitoring::place_prometheus(topo, k),
     }
 }

@@ -1,0 +1,194 @@
+//! The `monitoring` section: Prometheus servers placed on nodes, the places they scrape and
+//! their alerting rules, with Prometheus' own names (`scrape_interval`, `scrape_timeout`,
+//! `evaluation_interval`, `for`, `keep_firing_for`) and defaults (1m, 10s, 1m).
+//!
+//! It does not own what scraping and alerting do at run time (`ops::monitoring`) nor what
+//! a firing alert sets in motion.
+
+use super::durations::interval;
+use super::nodes::{NodeTable, Role};
+use super::places::{PlaceRef, PlaceResolver};
+use crate::model::Dur;
+use crate::model::error::{InputError, Source};
+use crate::ops::monitoring::{AlertExpr, AlertRule, MonitoringSpec};
+use crate::sim::time::SimDuration;
+use serde::Deserialize;
+
+fn default_scrape_interval() -> Dur {
+    Dur(SimDuration::from_secs(60))
+}
+fn default_scrape_timeout() -> Dur {
+    Dur(SimDuration::from_secs(10))
+}
+fn default_zero() -> Dur {
+    Dur(SimDuration::ZERO)
+}
+
+/// A Prometheus server: the node it runs on, what it scrapes, how often, and its rules.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Prometheus")]
+pub struct PrometheusDef {
+    pub name: String,
+    pub node: String,
+    /// Places whose nodes it scrapes (client populations are not servers: never scraped).
+    pub scrape: Vec<PlaceRef>,
+    #[serde(default = "default_scrape_interval")]
+    pub scrape_interval: Dur,
+    #[serde(default = "default_scrape_timeout")]
+    pub scrape_timeout: Dur,
+    #[serde(default = "default_scrape_interval")]
+    pub evaluation_interval: Dur,
+    #[serde(default)]
+    pub rules: Vec<AlertRuleDef>,
+}
+
+/// An alerting rule: `alert` names it, `expr` says when it holds.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Rule")]
+pub struct AlertRuleDef {
+    pub alert: String,
+    pub expr: AlertExprDef,
+    #[serde(rename = "for", default = "default_zero")]
+    pub for_: Dur,
+    #[serde(default = "default_zero")]
+    pub keep_firing_for: Dur,
+}
+
+/// What a rule tests over the scraped nodes of a place.
+#[derive(Debug, Deserialize)]
+pub enum AlertExprDef {
+    /// `up == 0` for some scraped node of the place.
+    AnyDown(PlaceRef),
+    /// `sum(up) == 0` over the scraped nodes of the place: all of them down.
+    AllDown(PlaceRef),
+}
+
+/// A resolved Prometheus server.
+#[derive(Clone, Debug)]
+pub struct PrometheusInfo {
+    pub name: String,
+    pub node: u32,
+    /// Rule names, by rule index (what the timeline calls an alert).
+    pub alerts: Vec<String>,
+    pub spec: MonitoringSpec,
+}
+
+/// Resolves the servers: their nodes, their targets, their intervals (`scrape_timeout` at
+/// most `scrape_interval`, as Prometheus requires) and rules. [`assign_roles`] then gives
+/// their nodes the `Prometheus` role.
+pub(super) fn resolve(
+    src: &Source,
+    defs: &[PrometheusDef],
+    places: &PlaceResolver<'_>,
+    nodes: &NodeTable,
+) -> Result<Vec<PrometheusInfo>, InputError> {
+    let mut out = Vec::new();
+    for (k, d) in defs.iter().enumerate() {
+        if defs[..k].iter().any(|e| e.name == d.name) {
+            return Err(src.invalid("monitoring", &d.name, "this name is used twice"));
+        }
+        let node = nodes.node(src, "monitoring", &d.node)?;
+        let targets = targets(src, &d.scrape, places, nodes)?;
+        let scrape_interval = interval(src, &["scrape_interval"], d.scrape_interval, "scrapes")?;
+        let scrape_timeout = interval(src, &["scrape_timeout"], d.scrape_timeout, "a scrape")?;
+        if scrape_timeout > scrape_interval {
+            return Err(src.invalid_duration(
+                &["scrape_timeout"],
+                scrape_timeout,
+                "`scrape_timeout` must not be longer than `scrape_interval` (Prometheus rejects it too)",
+            ));
+        }
+        let evaluation_interval = interval(
+            src,
+            &["evaluation_interval"],
+            d.evaluation_interval,
+            "rule evaluations",
+        )?;
+        let rules = rules(src, &d.rules, &targets, places, &nodes.zone)?;
+        out.push(PrometheusInfo {
+            name: d.name.clone(),
+            node,
+            alerts: d.rules.iter().map(|r| r.alert.clone()).collect(),
+            spec: MonitoringSpec {
+                targets,
+                scrape_interval,
+                scrape_timeout,
+                evaluation_interval,
+                rules,
+            },
+        });
+    }
+    Ok(out)
+}
+
+/// Each server's node plays the `Prometheus` role (and no other).
+pub(super) fn assign_roles(
+    src: &Source,
+    servers: &[PrometheusInfo],
+    nodes: &mut NodeTable,
+) -> Result<(), InputError> {
+    for (k, m) in servers.iter().enumerate() {
+        nodes.assign(src, m.node, Role::Prometheus(k), "monitoring")?;
+    }
+    Ok(())
+}
+
+/// The nodes of the scraped places, in node order, without client populations.
+fn targets(
+    src: &Source,
+    scrape: &[PlaceRef],
+    places: &PlaceResolver<'_>,
+    nodes: &NodeTable,
+) -> Result<Vec<u32>, InputError> {
+    let mut resolved = Vec::new();
+    for p in scrape {
+        let place = places
+            .resolve(p)
+            .ok_or_else(|| src.invalid("scrape", p.name(), "no such place"))?;
+        resolved.push(place);
+    }
+    let targets: Vec<u32> = (0..nodes.names.len() as u32)
+        .filter(|&n| !matches!(nodes.roles[n as usize], Role::Clients(_)))
+        .filter(|&n| resolved.iter().any(|&p| places.contains(p, n, &nodes.zone)))
+        .collect();
+    if targets.is_empty() {
+        return Err(src.invalid("scrape", "", "these places hold no node to scrape"));
+    }
+    Ok(targets)
+}
+
+/// The rules, each place resolved to the indices of the targets in it.
+fn rules(
+    src: &Source,
+    defs: &[AlertRuleDef],
+    targets: &[u32],
+    places: &PlaceResolver<'_>,
+    node_zone: &[u16],
+) -> Result<Vec<AlertRule>, InputError> {
+    let mut out = Vec::new();
+    for (k, r) in defs.iter().enumerate() {
+        if defs[..k].iter().any(|e| e.alert == r.alert) {
+            return Err(src.invalid("alert", &r.alert, "this alert name is used twice"));
+        }
+        let (AlertExprDef::AnyDown(p) | AlertExprDef::AllDown(p)) = &r.expr;
+        let place = places
+            .resolve(p)
+            .ok_or_else(|| src.invalid("expr", p.name(), "no such place"))?;
+        let of: Vec<usize> = (0..targets.len())
+            .filter(|&i| places.contains(place, targets[i], node_zone))
+            .collect();
+        if of.is_empty() {
+            return Err(src.invalid("expr", p.name(), "this server scrapes no node here"));
+        }
+        let expr = match r.expr {
+            AlertExprDef::AnyDown(_) => AlertExpr::AnyDown(of),
+            AlertExprDef::AllDown(_) => AlertExpr::AllDown(of),
+        };
+        out.push(AlertRule {
+            expr,
+            for_: r.for_.0,
+            keep_firing_for: r.keep_firing_for.0,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,195 @@
+//! Monitoring: Prometheus servers placed on nodes scrape `up`, alerting rules fire and
+//! resolve in the timeline at the instants their `for` and intervals dictate, and a server
+//! that goes dark with its zone fires nothing.
+
+use super::support::*;
+
+/// ftm-games with two Prometheus servers, one in us-east-1b and one in us-west-2b, each
+/// scraping us-east-1a's nodes with a zone-down and a node-down rule.
+fn monitored_text() -> String {
+    let server = |name: &str, node: &str| {
+        format!(
+            r#"Prometheus(
+            name: "{name}", node: "{node}", scrape: [Zone("us-east-1a")],
+            scrape_interval: "15s", scrape_timeout: "10s", evaluation_interval: "15s",
+            rules: [
+                Rule(alert: "ZoneDown", expr: AllDown(Zone("us-east-1a")), for: "1m"),
+                Rule(alert: "PostgresDown", expr: AnyDown(Zone("us-east-1a")), keep_firing_for: "5m"),
+            ],
+        ),"#
+        )
+    };
+    let section = format!(
+        "    monitoring: [\n        {}\n        {}\n    ],\n    clients: [",
+        server("prom-use1", "prom-use1b"),
+        server("prom-usw2", "prom-usw2b")
+    );
+    edit(
+        &read("topologies/ftm-games.ron"),
+        &[
+            (
+                "        Node(name: \"pg-a\", zone: \"us-east-1a\"),",
+                "        Node(name: \"pg-a\", zone: \"us-east-1a\"),\n        Node(name: \"prom-use1b\", zone: \"us-east-1b\"),\n        Node(name: \"prom-usw2b\", zone: \"us-west-2b\"),",
+            ),
+            ("    clients: [", &section),
+        ],
+    )
+}
+
+fn monitored() -> gameday::model::topology::Topology {
+    use gameday::model::{Source, topology::Topology};
+    Topology::from_source(Source::inline(
+        "topologies/ftm-games.ron",
+        &monitored_text(),
+    ))
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn zone_loss(fault: &str) -> String {
+    format!(
+        r#"Scenario(
+    name: "monitored-zone-loss",
+    topology: "ftm-games",
+    duration: "15m",
+    seed: 7,
+    workload: [
+        Clients(clients: "players-na", service: "accounts", writes: Poisson("100ms"), timeout: "5s", retries: 1),
+    ],
+    faults: [{fault}],
+    targets: (rto: "15m", rpo: "0s"),
+)"#
+    )
+}
+
+/// The timeline's alert lines as (seconds, kind, detail).
+fn alerts(r: &gameday::run::judge::RunResult) -> Vec<(f64, &'static str, String)> {
+    r.timeline
+        .iter()
+        .filter(|e| e.kind.starts_with("alert"))
+        .map(|e| (e.at_s.as_secs_f64(), e.kind, e.detail.clone()))
+        .collect()
+}
+
+#[test]
+fn a_zone_loss_fires_its_alerts_after_for_and_resolves_them_after_keep_firing_for() {
+    let topo = monitored();
+    let fault = r#"Fault(at: "2m", duration: "4m", kind: ZoneLoss("us-east-1a")),"#;
+    let r = run(&topo, &scenario(&topo, &zone_loss(fault)));
+    let seen = alerts(&r);
+    let at = |detail: &str| {
+        seen.iter()
+            .find(|a| a.2 == detail)
+            .unwrap_or_else(|| panic!("`{detail}` missing from {seen:?}"))
+            .0
+    };
+    // Scrapes at 0, 15, …, 120 s: the zone is lost at 120 s exactly, so the 120 s scrape
+    // times out at 130 s (up = 0); the evaluation at 135 s sees it. PostgresDown has no
+    // `for`: it fires at 135 s. ZoneDown must hold for 1 m: active at 135 s, firing at 195 s.
+    for server in ["prom-use1", "prom-usw2"] {
+        assert_eq!(at(&format!("alert PostgresDown firing on {server}")), 135.0);
+        assert_eq!(at(&format!("alert ZoneDown firing on {server}")), 195.0);
+        // Back at 360 s: the 360 s scrape is answered; the 375 s evaluation sees it.
+        // ZoneDown resolves then; PostgresDown is kept firing 5 m more (until 675 s).
+        assert_eq!(at(&format!("alert ZoneDown resolved on {server}")), 375.0);
+        assert_eq!(
+            at(&format!("alert PostgresDown resolved on {server}")),
+            675.0
+        );
+    }
+    assert_eq!(seen.len(), 8, "{seen:?}");
+}
+
+#[test]
+fn a_server_that_goes_dark_with_its_zone_fires_nothing() {
+    let topo = monitored();
+    // us-east-1b holds prom-use1: both the scraped zone and that server go.
+    let fault = r#"Fault(at: "2m", duration: "4m", kind: ZoneLoss("us-east-1a")),
+        Fault(at: "2m", duration: "4m", kind: ZoneLoss("us-east-1b")),"#;
+    let r = run(&topo, &scenario(&topo, &zone_loss(fault)));
+    let seen = alerts(&r);
+    assert!(
+        seen.iter().all(|a| a.2.ends_with("on prom-usw2")),
+        "only the server that stayed up alerts: {seen:?}"
+    );
+    assert_eq!(seen.len(), 4, "{seen:?}");
+}
+
+#[test]
+fn a_blip_shorter_than_for_does_not_fire_the_zone_alert() {
+    let topo = monitored();
+    let fault = r#"Fault(at: "2m", duration: "30s", kind: ZoneLoss("us-east-1a")),"#;
+    let r = run(&topo, &scenario(&topo, &zone_loss(fault)));
+    let seen = alerts(&r);
+    assert!(
+        seen.iter().all(|a| !a.2.contains("ZoneDown")),
+        "30 s down is shorter than `for: 1m`: {seen:?}"
+    );
+    assert!(seen.iter().any(|a| a.2.contains("PostgresDown firing")));
+}
+
+/// The monitored topology's text with one edit, validated by the CLI: exit 2 and an error
+/// naming the file, line and column and `what`.
+fn rejected(from: &str, to: &str, what: &[&str]) {
+    let text = edit(&monitored_text(), &[(from, to)]);
+    let p = temp_file("monitoring", "t.ron", &text);
+    let (code, _, err) = gameday(&["validate", p.to_str().unwrap()]);
+    assert_eq!(code, 2, "{to}: {err}");
+    assert!(err.contains(&format!("{}:", p.display())), "{err}");
+    for w in what {
+        assert!(err.contains(w), "`{w}` missing from {err}");
+    }
+}
+
+#[test]
+fn bad_monitoring_settings_are_rejected_with_their_place_in_the_file() {
+    rejected(
+        "scrape_timeout: \"10s\"",
+        "scrape_timeout: \"20s\"",
+        &["`scrape_timeout` must not be longer than `scrape_interval`"],
+    );
+    rejected(
+        "expr: AllDown(Zone(\"us-east-1a\"))",
+        "expr: AllDown(Zone(\"us-west-2a\"))",
+        &["us-west-2a", "this server scrapes no node here"],
+    );
+    rejected(
+        "Rule(alert: \"PostgresDown\"",
+        "Rule(alert: \"ZoneDown\"",
+        &["ZoneDown", "this alert name is used twice"],
+    );
+    rejected(
+        "node: \"prom-use1b\"",
+        "node: \"pg-a\"",
+        &["pg-a", "this node already has another role"],
+    );
+    rejected(
+        "scrape: [Zone(\"us-east-1a\")],",
+        "scrape: [Zone(\"us-east-9z\")],",
+        &["us-east-9z", "no such place"],
+    );
+}
+
+#[test]
+fn the_estimate_counts_scrapes_and_stays_a_lower_bound() {
+    let topo = monitored();
+    let fault = r#"Fault(at: "2m", duration: "4m", kind: ZoneLoss("us-east-1a")),"#;
+    let s = scenario(&topo, &zone_loss(fault));
+    let estimate = gameday::model::cost::estimate(&topo, &s);
+    let scrapes: Vec<_> = estimate
+        .items
+        .iter()
+        .filter(|i| i.what.starts_with("Prometheus"))
+        .collect();
+    assert_eq!(scrapes.len(), 2, "{:?}", estimate.items);
+    // 60 rounds of 15 s in 15 m: 2 timers each, 59 evaluations, and scrapes to us-east-1a's
+    // nodes until the zone is lost at 2 m (8 rounds).
+    let targets = topo.monitoring[0].spec.targets.len() as u64;
+    assert_eq!(scrapes[0].events, 2 * 60 + 59 + 8 * targets);
+    let r = run(&topo, &s);
+    assert!(
+        estimate.events() <= r.events,
+        "{} vs {}",
+        estimate.events(),
+        r.events
+    );
+}
