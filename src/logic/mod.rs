@@ -411,6 +411,21 @@ pub enum Msg {
     ScrapeReply {
         round: u32,
     },
+    // ---- paging ----
+    /// A monitoring server's alert `rule` fired (`firing`) or resolved: an event for the
+    /// paging service (PagerDuty's Events API: trigger or resolve, keyed by server and rule).
+    AlertNotify {
+        rule: u16,
+        firing: bool,
+    },
+    /// The paging service notifies a responder of `incident`.
+    Page {
+        incident: u32,
+    },
+    /// A responder acknowledges `incident`.
+    Acknowledge {
+        incident: u32,
+    },
 }
 
 /// How a request ended, as seen by the server that answered.
@@ -486,6 +501,14 @@ pub enum Timer {
     ScrapeDeadline { round: u32 },
     /// The monitoring server evaluates its alerting rules (`evaluation_interval`).
     RuleEvaluation,
+    // ---- paging ----
+    /// `incident`'s current escalation rule ran out of time (`token` tells a current wait
+    /// from one an acknowledgement or a resolution ended).
+    Escalate { incident: u32, token: u32 },
+    /// `incident`'s `acknowledgement_timeout` is over: it re-triggers unless resolved.
+    AckTimeout { incident: u32, token: u32 },
+    /// A responder is done reacting to the page for `incident`: they acknowledge.
+    Respond { incident: u32 },
 }
 
 /// Observations recorded for the timeline and the checkers.
@@ -553,6 +576,24 @@ pub enum Note {
     AlertFiring { rule: u16 },
     /// Alerting rule `rule` of this monitoring server stopped firing.
     AlertResolved { rule: u16 },
+    /// The paging service opened `incident` for alert `rule` of the server on `server`.
+    IncidentTriggered {
+        incident: u32,
+        server: NodeId,
+        rule: u16,
+    },
+    /// The paging service notified `responder` of `incident` (escalation rule `level`).
+    Paged {
+        incident: u32,
+        responder: NodeId,
+        level: u16,
+    },
+    /// `by` acknowledged `incident`.
+    Acknowledged { incident: u32, by: NodeId },
+    /// `incident` re-triggered: acknowledged, but not resolved within `acknowledgement_timeout`.
+    Retriggered { incident: u32 },
+    /// `incident` was resolved (its alert resolved).
+    IncidentResolved { incident: u32 },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

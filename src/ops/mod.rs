@@ -14,12 +14,16 @@
 //!
 //! | module | job |
 //! |---|---|
+//! | [`delay`] | how long a person or an automation takes for a step: fixed, uniform, exponential, or log-normal by median and p95, drawn from the component's seeded stream |
 //! | [`monitoring`] | a Prometheus server on a node: scrapes its targets' `up` every `scrape_interval` (failed after `scrape_timeout`), evaluates alerting rules every `evaluation_interval` with `for` and `keep_firing_for`; goes dark with its node |
+//! | [`paging`] | a PagerDuty-style service (incidents keyed by alert, escalation rules with `escalation_delay_in_minutes`, `num_loops`, `acknowledgement_timeout`) and the responders it pages, who acknowledge after their own delay |
 //! | [`restore`] | the DBA team's restore runbook: notice corruption (integrity checks, user reports at a scrape), freeze writes, choose a backup, download, replay WAL, redeploy, verify, install a new timeline, appoint the primary |
 //!
 //! Alerting rules, paging and escalation, responders, runbooks, status-page communications
 //! and planned maintenance join this table as their issues land, each a module here plus its
 //! registration (see "Adding a component" in `docs/ARCHITECTURE.md`).
 
+pub mod delay;
 pub mod monitoring;
+pub mod paging;
 pub mod restore;

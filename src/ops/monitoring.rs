@@ -56,7 +56,14 @@ pub struct MonitoringSpec {
     pub scrape_timeout: SimDuration,
     pub evaluation_interval: SimDuration,
     pub rules: Vec<AlertRule>,
+    /// The paging service its alerts go to, if any (in Prometheus through Alertmanager; here
+    /// straight to the service's events endpoint, keyed by server and rule).
+    pub pager: Option<NodeId>,
 }
+
+/// How often a firing alert is sent again (Prometheus' `--rules.alert.resend-delay`, 1m), so
+/// a paging service that missed it while down hears of it.
+const RESEND_DELAY: SimDuration = SimDuration::from_secs(60);
 
 /// Where one alert stands (`rules/alerting.go`: inactive, pending, firing).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,6 +89,8 @@ pub struct Prometheus {
     /// Whether each target answered the current round.
     answered: Vec<bool>,
     round: u32,
+    /// When each alert was last sent to the paging service.
+    sent: Vec<Option<SimTime>>,
     /// Whether the current round is still within its `scrape_timeout`.
     open: bool,
     alerts: Vec<AlertState>,
@@ -103,6 +112,7 @@ impl Prometheus {
             up: vec![None; n],
             answered: vec![false; n],
             round: 0,
+            sent: vec![None; spec.rules.len()],
             open: false,
             alerts: vec![AlertState::Inactive; spec.rules.len()],
             spec,
@@ -114,6 +124,7 @@ impl Prometheus {
     pub fn start(&mut self, ctx: &mut impl Context) {
         self.up.fill(None);
         self.alerts.fill(AlertState::Inactive);
+        self.sent.fill(None);
         self.scrape(ctx);
         ctx.set_timer(self.spec.evaluation_interval, Timer::RuleEvaluation);
     }
@@ -181,19 +192,36 @@ impl Prometheus {
     /// One evaluation of every rule, in rule order.
     fn evaluate(&mut self, ctx: &mut impl Context) {
         let now = ctx.now();
-        for (k, rule) in self.spec.rules.iter().enumerate() {
+        let spec = Arc::clone(&self.spec);
+        for (k, rule) in spec.rules.iter().enumerate() {
             let holds = self.holds(&rule.expr);
             let next = step(self.alerts[k], rule, holds, now);
             match (self.alerts[k], next) {
                 (AlertState::Firing { .. }, AlertState::Inactive) => {
-                    ctx.note(Note::AlertResolved { rule: k as u16 })
+                    ctx.note(Note::AlertResolved { rule: k as u16 });
+                    self.notify(k, false, ctx);
                 }
                 (AlertState::Inactive | AlertState::Pending { .. }, AlertState::Firing { .. }) => {
-                    ctx.note(Note::AlertFiring { rule: k as u16 })
+                    ctx.note(Note::AlertFiring { rule: k as u16 });
+                    self.notify(k, true, ctx);
+                }
+                (AlertState::Firing { .. }, AlertState::Firing { .. })
+                    if self.sent[k].is_some_and(|t| now.saturating_since(t) >= RESEND_DELAY) =>
+                {
+                    self.notify(k, true, ctx);
                 }
                 _ => {}
             }
             self.alerts[k] = next;
+        }
+    }
+
+    /// Tells the paging service, if any, that alert `k` fires or resolved.
+    fn notify(&mut self, k: usize, firing: bool, ctx: &mut impl Context) {
+        if let Some(pager) = self.spec.pager {
+            let rule = k as u16;
+            ctx.send(pager, Msg::AlertNotify { rule, firing });
+            self.sent[k] = firing.then(|| ctx.now());
         }
     }
 }
@@ -233,6 +261,7 @@ mod tests {
     use crate::logic::testing::Recorder;
 
     const ME: NodeId = 9;
+    const PAGER: NodeId = 50;
 
     fn s(secs: u64) -> SimTime {
         SimTime::from_secs(secs)
@@ -245,6 +274,7 @@ mod tests {
             scrape_timeout: SimDuration::from_secs(10),
             evaluation_interval: SimDuration::from_secs(15),
             rules,
+            pager: Some(PAGER),
         })
     }
 
@@ -385,5 +415,48 @@ mod tests {
         ]));
         let mut ctx = Recorder::new(ME);
         assert!(evaluate(&mut p, &mut ctx, 5).is_empty());
+    }
+
+    #[test]
+    fn alerts_go_to_the_pager_when_they_fire_again_each_minute_and_when_they_resolve() {
+        let mut p = Prometheus::new(spec(vec![rule(AlertExpr::AnyDown(vec![0]), 0, 0)]));
+        let mut ctx = Recorder::new(ME);
+        let to_pager = |ctx: &mut Recorder| -> Vec<Msg> {
+            let out = ctx
+                .sent
+                .iter()
+                .filter(|x| x.0 == PAGER)
+                .map(|x| x.1)
+                .collect();
+            ctx.sent.clear();
+            out
+        };
+        round(&mut p, &mut ctx, 0, &[1, 2]);
+        evaluate(&mut p, &mut ctx, 15);
+        let firing = Msg::AlertNotify {
+            rule: 0,
+            firing: true,
+        };
+        assert_eq!(to_pager(&mut ctx), vec![firing]);
+        for t in [30, 45, 60] {
+            evaluate(&mut p, &mut ctx, t);
+            assert!(
+                to_pager(&mut ctx).is_empty(),
+                "{t} s: within the resend delay"
+            );
+        }
+        evaluate(&mut p, &mut ctx, 75);
+        assert_eq!(
+            to_pager(&mut ctx),
+            vec![firing],
+            "a minute after the last send"
+        );
+        round(&mut p, &mut ctx, 75, &[3, 1, 2]);
+        evaluate(&mut p, &mut ctx, 90);
+        let resolved = Msg::AlertNotify {
+            rule: 0,
+            firing: false,
+        };
+        assert_eq!(to_pager(&mut ctx), vec![resolved]);
     }
 }

@@ -79,18 +79,65 @@ impl<'a> NoteReader<'a> {
         self
     }
 
+    /// The server called `node` and the name of its alert `rule`.
+    fn alert_name(&self, node: NodeId, rule: u16) -> Option<(&str, &str)> {
+        self.alerts
+            .iter()
+            .find(|a| a.0 == node)
+            .and_then(|a| Some((a.1.as_str(), a.2.get(rule as usize)?.as_str())))
+    }
+
+    /// Notes of the paging service: incidents opened, pages, acknowledgements, resolutions.
+    fn describe_paging(&self, note: Note) -> Option<Line> {
+        let name = self.name;
+        let line = match note {
+            Note::IncidentTriggered {
+                incident,
+                server,
+                rule,
+            } => {
+                let (server, alert) = self.alert_name(server, rule)?;
+                let what = format!("incident {incident} opened for alert {alert} on {server}");
+                ("incident", None, what)
+            }
+            Note::Paged {
+                incident,
+                responder,
+                level,
+            } => {
+                let who = name(responder);
+                let rule = level + 1;
+                let what = format!("paged {who} for incident {incident} (escalation rule {rule})");
+                ("page", None, what)
+            }
+            Note::Acknowledged { incident, by } => {
+                let what = format!("{} acknowledged incident {incident}", name(by));
+                ("acknowledged", None, what)
+            }
+            Note::Retriggered { incident } => {
+                let what = format!(
+                    "incident {incident} re-triggered: acknowledged but not resolved within its acknowledgement_timeout"
+                );
+                ("retriggered", None, what)
+            }
+            Note::IncidentResolved { incident } => (
+                "incident_resolved",
+                None,
+                format!("incident {incident} resolved"),
+            ),
+            _ => return None,
+        };
+        Some(line)
+    }
+
     /// Notes of monitoring servers: an alert firing or resolved.
     fn describe_alert(&self, node: NodeId, note: Note) -> Option<Line> {
         let (rule, firing) = match note {
             Note::AlertFiring { rule } => (rule, true),
             Note::AlertResolved { rule } => (rule, false),
-            _ => return None,
+            other => return self.describe_paging(other),
         };
-        let (server, alert) = self
-            .alerts
-            .iter()
-            .find(|a| a.0 == node)
-            .and_then(|a| Some((a.1.as_str(), a.2.get(rule as usize)?.as_str())))?;
+        let (server, alert) = self.alert_name(node, rule)?;
         Some(if firing {
             ("alert", None, format!("alert {alert} firing on {server}"))
         } else {

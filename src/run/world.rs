@@ -21,6 +21,7 @@ use crate::measure::client::ClientPopulation;
 use crate::measure::history::OpRecord;
 use crate::measure::lag::LagMarks;
 use crate::ops::monitoring::Prometheus;
+use crate::ops::paging::{PagerDuty, Responder};
 use crate::ops::restore::RecoveryRunbook;
 use crate::sim::kernel::{Ctx, NetFault, World};
 use crate::sim::network::NodeIndex;
@@ -128,6 +129,10 @@ processes! {
     Recovery(RecoveryRunbook),
     /// A Prometheus server.
     Prometheus(Prometheus),
+    /// The paging service (PagerDuty).
+    PagerDuty(PagerDuty),
+    /// An on-call responder's phone.
+    Responder(Responder),
 }
 
 /// A fault on processes, applied by the world when the kernel fires it (indexed by the

@@ -193,3 +193,120 @@ fn the_estimate_counts_scrapes_and_stays_a_lower_bound() {
         r.events
     );
 }
+
+/// The monitored topology with a paging service and two responders in the `ops` provider:
+/// alice first (5 min), then bob (10 min).
+fn paged_text(alice: &str) -> String {
+    let paging = format!(
+        r#"    paging: Some(PagerDuty(
+        node: "pagerduty",
+        escalation_policy: (rules: [
+            Rule(escalation_delay_in_minutes: 5, targets: ["oncall-alice"]),
+            Rule(escalation_delay_in_minutes: 10, targets: ["oncall-bob"]),
+        ]),
+        responders: [
+            Responder(node: "oncall-alice", acknowledge: {alice}),
+            Responder(node: "oncall-bob", acknowledge: Fixed("1m")),
+        ],
+    )),
+    clients: ["#
+    );
+    edit(
+        &monitored_text(),
+        &[
+            (
+                "        Node(name: \"prom-use1b\", zone: \"us-east-1b\"),",
+                "        Node(name: \"prom-use1b\", zone: \"us-east-1b\"),\n        Node(name: \"pagerduty\", zone: \"ops-a\"),\n        Node(name: \"oncall-alice\", zone: \"ops-a\"),\n        Node(name: \"oncall-bob\", zone: \"ops-a\"),",
+            ),
+            ("    clients: [", &paging),
+        ],
+    )
+}
+
+fn paged(alice: &str) -> gameday::model::topology::Topology {
+    use gameday::model::{Source, topology::Topology};
+    Topology::from_source(Source::inline(
+        "topologies/ftm-games.ron",
+        &paged_text(alice),
+    ))
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// When the timeline says `detail` first (in seconds).
+fn when(r: &gameday::run::judge::RunResult, detail: &str) -> f64 {
+    r.timeline
+        .iter()
+        .find(|e| e.detail == detail)
+        .unwrap_or_else(|| panic!("`{detail}` missing from {:#?}", r.timeline))
+        .at_s
+        .as_secs_f64()
+}
+
+#[test]
+fn an_alert_opens_an_incident_pages_the_first_rule_and_its_responder_acknowledges() {
+    let topo = paged("Fixed(\"3m\")");
+    let fault = r#"Fault(at: "2m", duration: "4m", kind: ZoneLoss("us-east-1a")),"#;
+    let r = run(&topo, &scenario(&topo, &zone_loss(fault)));
+    // Incidents are numbered in the order the two servers' alerts reached the service.
+    let opened = when(&r, "incident 1 opened for alert PostgresDown on prom-use1");
+    assert!((135.0..136.0).contains(&opened), "{opened}");
+    let paged = when(&r, "paged oncall-alice for incident 1 (escalation rule 1)");
+    assert_eq!(paged, opened);
+    let acked = when(&r, "oncall-alice acknowledged incident 1");
+    // Three minutes after the page reached her phone, plus the way there and back.
+    assert!(
+        (180.0..181.0).contains(&(acked - paged)),
+        "{paged} → {acked}"
+    );
+    // Acknowledged within 5 minutes: bob is never paged for it.
+    assert!(
+        !r.timeline
+            .iter()
+            .any(|e| e.detail.contains("paged oncall-bob"))
+    );
+    // PostgresDown resolves at 675 s (keep_firing_for 5m): so does its incident.
+    assert!((675.0..676.0).contains(&when(&r, "incident 1 resolved")));
+}
+
+#[test]
+fn a_responder_who_does_not_answer_is_escalated_past_after_the_rules_delay() {
+    let topo = paged("Fixed(\"3m\")");
+    let fault = r#"Fault(at: "2m", duration: "4m", kind: ZoneLoss("us-east-1a")),
+        Fault(at: "0s", kind: NodeCrash("oncall-alice")),"#;
+    let r = run(&topo, &scenario(&topo, &zone_loss(fault)));
+    let alice = when(&r, "paged oncall-alice for incident 1 (escalation rule 1)");
+    let bob = when(&r, "paged oncall-bob for incident 1 (escalation rule 2)");
+    assert_eq!(bob - alice, 300.0, "escalation_delay_in_minutes: 5");
+    let acked = when(&r, "oncall-bob acknowledged incident 1");
+    assert!((60.0..61.0).contains(&(acked - bob)), "{bob} → {acked}");
+}
+
+#[test]
+fn bad_paging_settings_are_rejected_with_their_place_in_the_file() {
+    let text = paged_text("LogNormal(median: \"1m\", p95: \"4m\")");
+    for (from, to, what) in [
+        (
+            "targets: [\"oncall-bob\"]",
+            "targets: [\"prom-usw2b\"]",
+            "this node is not a responder",
+        ),
+        (
+            "escalation_delay_in_minutes: 5,",
+            "escalation_delay_in_minutes: 0,",
+            "at least 1 minute",
+        ),
+        (
+            "p95: \"4m\"",
+            "p95: \"30s\"",
+            "`p95` must be above `median`",
+        ),
+    ] {
+        let p = temp_file("paging", "t.ron", &edit(&text, &[(from, to)]));
+        let (code, _, err) = gameday(&["validate", p.to_str().unwrap()]);
+        assert_eq!(code, 2, "{to}: {err}");
+        assert!(
+            err.contains(&format!("{}:", p.display())) && err.contains(what),
+            "{err}"
+        );
+    }
+}

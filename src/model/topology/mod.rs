@@ -18,6 +18,7 @@
 //! | `nodes`         | `nodes`                             | names, zones, groups; [`Role`]s     |
 //! | `monitor`       | `monitors` (their `watch`)          | [`MonitorInfo`], heartbeats         |
 //! | `monitoring`    | `monitoring` (Prometheus servers)   | [`PrometheusInfo`]                  |
+//! | `paging`        | `paging` (PagerDuty, responders)    | [`PagingInfo`]                      |
 //! | `backup`        | `backup_stores`, datastore `backup` | [`BackupStoreInfo`], [`BackupInfo`] |
 //! | `datastore`     | `datastores` (`failover`)           | [`DatastoreInfo`], [`Fencing`]      |
 //! | `sentinel`      | datastore `sentinel`                | [`SentinelInfo`]                    |
@@ -54,6 +55,7 @@ mod load_balancer;
 mod monitor;
 mod monitoring;
 mod nodes;
+mod paging;
 mod places;
 mod rpc;
 mod sentinel;
@@ -74,6 +76,7 @@ pub use load_balancer::{LoadBalancerDef, LoadBalancerInfo};
 pub use monitor::{MonitorDef, MonitorInfo};
 pub use monitoring::{AlertExprDef, AlertRuleDef, PrometheusDef, PrometheusInfo};
 pub use nodes::{NodeDef, Role};
+pub use paging::{EscalationPolicyDef, EscalationRuleDef, PagingDef, PagingInfo, ResponderDef};
 pub use places::{PlaceRef, ProviderDef, RegionDef, ZoneInfo};
 pub use rpc::{RpcDef, RpcInfo};
 pub use sentinel::{SentinelDef, SentinelInfo};
@@ -123,6 +126,9 @@ pub struct TopologyFile {
     /// Prometheus servers: what they scrape and their alerting rules.
     #[serde(default)]
     pub monitoring: Vec<PrometheusDef>,
+    /// The paging service, its escalation policy and its responders.
+    #[serde(default)]
+    pub paging: Option<PagingDef>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -169,6 +175,7 @@ pub struct Topology {
     pub rpcs: Vec<RpcInfo>,
     pub backup_stores: Vec<BackupStoreInfo>,
     pub monitoring: Vec<PrometheusInfo>,
+    pub paging: Option<PagingInfo>,
     /// The monitor each watched node heartbeats to, and its position among all heartbeating
     /// nodes (for staggered phases).
     pub heartbeat: Vec<Option<(usize, u64)>>,
@@ -303,6 +310,7 @@ impl<'a> Builder<'a> {
         datastore::check_controllers_hear_members(src, &datastores, &f.datastores, &heartbeat)?;
         let monitoring = monitoring::resolve(src, &f.monitoring, &resolver, &nodes)?;
         monitoring::assign_roles(src, &monitoring, &mut nodes)?;
+        let paging = paging::resolve_section(src, f.paging.as_ref(), &mut nodes)?;
         let mut topology = Topology {
             name: f.name,
             source,
@@ -323,6 +331,7 @@ impl<'a> Builder<'a> {
             rpcs,
             backup_stores,
             monitoring,
+            paging,
             heartbeat,
             layout,
             graph: DiGraph::new(),

@@ -115,6 +115,7 @@ pub(super) fn resolve(
                 scrape_timeout,
                 evaluation_interval,
                 rules,
+                pager: None,
             },
         });
     }

@@ -60,6 +60,10 @@ pub enum Role {
     },
     /// Runs the Prometheus server `monitoring[k]`.
     Prometheus(usize),
+    /// The paging service.
+    PagerDuty,
+    /// The phone of `paging.responders[k]`.
+    Responder(usize),
 }
 
 /// The resolved nodes: names, zones, groups, and the role each plays so far.

@@ -19,6 +19,7 @@
 //! | `rpc` | RPC chains | an [`RpcProvider`](crate::logic::rpc::RpcProvider) or [`RpcBalancer`](crate::logic::rpc::RpcBalancer) |
 //! | `backup` | backup stores, restores | a [`BackupStore`](crate::logic::backup::BackupStore); a [`RecoveryRunbook`](crate::ops::restore::RecoveryRunbook) |
 //! | `monitoring` | Prometheus servers | a [`Prometheus`](crate::ops::monitoring::Prometheus) |
+//! | `paging` | the paging service, responders | a [`PagerDuty`](crate::ops::paging::PagerDuty); a [`Responder`](crate::ops::paging::Responder) on each responder's node |
 //! | `network` | the network | node and jitter random streams, the [`Network`]; nearest-first order |
 //! | `faults` | the fault schedule | [`NetFault`]s by time and [`ProcessFault`](super::world::ProcessFault)s by fault number |
 //!
@@ -44,6 +45,7 @@ mod load_balancer;
 mod monitor;
 mod monitoring;
 mod network;
+mod paging;
 mod rpc;
 mod sentinel;
 mod site;
@@ -206,5 +208,7 @@ fn place_process(
         Role::Dns => dns::place_dns(topo, n),
         Role::Clients(ci) => clients::place_clients(topo, s.scenario, ci),
         Role::Prometheus(k) => monitoring::place_prometheus(topo, k),
+        Role::PagerDuty => paging::place_pagerduty(topo),
+        Role::Responder(k) => paging::place_responder(topo, k),
     }
 }

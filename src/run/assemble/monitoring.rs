@@ -9,9 +9,12 @@ use crate::ops::monitoring::Prometheus;
 use crate::run::world::{NodeProcess, Process};
 use std::sync::Arc;
 
-/// The Prometheus server `monitoring[k]`.
+/// The Prometheus server `monitoring[k]`, sending its alerts to the paging service if there
+/// is one.
 pub(super) fn place_prometheus(topo: &Topology, k: usize) -> Process {
-    Process::Prometheus(Prometheus::new(Arc::new(topo.monitoring[k].spec.clone())))
+    let mut spec = topo.monitoring[k].spec.clone();
+    spec.pager = topo.paging.as_ref().map(|p| p.node);
+    Process::Prometheus(Prometheus::new(Arc::new(spec)))
 }
 
 /// A server starts scraping when its node starts and starts over, with empty memory, when

@@ -1,0 +1,159 @@
+//! The `paging` section: a PagerDuty-style service on a node of its own (a SaaS outside the
+//! machines it pages about), its escalation policy in PagerDuty's terms
+//! (`escalation_delay_in_minutes`, `targets`, `num_loops`, `acknowledgement_timeout`) and the
+//! on-call responders, each on a node (their phone) with a time to acknowledge.
+//!
+//! It does not own incidents and escalation at run time (`ops::paging`) nor the delay
+//! distributions (`ops::delay`).
+
+use super::nodes::{NodeTable, Role};
+use crate::model::Dur;
+use crate::model::error::{InputError, Source};
+use crate::ops::delay::Delay;
+use crate::ops::paging::{EscalationRule, PagingSpec};
+use crate::sim::time::SimDuration;
+use serde::Deserialize;
+
+/// PagerDuty allows at most 9 loops of a policy.
+const NUM_LOOPS_MAX: u32 = 9;
+
+/// The paging service.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "PagerDuty")]
+pub struct PagingDef {
+    pub node: String,
+    pub escalation_policy: EscalationPolicyDef,
+    /// Re-trigger an acknowledged incident still unresolved this long after.
+    #[serde(default)]
+    pub acknowledgement_timeout: Option<Dur>,
+    pub responders: Vec<ResponderDef>,
+}
+
+/// An escalation policy: its rules in order and how many times it loops.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationPolicyDef {
+    pub rules: Vec<EscalationRuleDef>,
+    #[serde(default)]
+    pub num_loops: u32,
+}
+
+/// One rule: whom to page, and how many minutes to wait for an acknowledgement.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Rule")]
+pub struct EscalationRuleDef {
+    pub escalation_delay_in_minutes: u32,
+    /// Responder nodes.
+    pub targets: Vec<String>,
+}
+
+/// An on-call responder: the node standing for their phone, and how long they take to
+/// acknowledge a page.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Responder")]
+pub struct ResponderDef {
+    pub node: String,
+    pub acknowledge: Delay,
+}
+
+/// The resolved paging service.
+#[derive(Clone, Debug)]
+pub struct PagingInfo {
+    pub node: u32,
+    pub spec: PagingSpec,
+    /// Each responder's node and time to acknowledge.
+    pub responders: Vec<(u32, Delay)>,
+}
+
+/// The section, if the file has one.
+pub(super) fn resolve_section(
+    src: &Source,
+    d: Option<&PagingDef>,
+    nodes: &mut NodeTable,
+) -> Result<Option<PagingInfo>, InputError> {
+    d.map(|d| resolve(src, d, nodes)).transpose()
+}
+
+/// Resolves the service and its responders (each node gets its role), then the policy.
+fn resolve(src: &Source, d: &PagingDef, nodes: &mut NodeTable) -> Result<PagingInfo, InputError> {
+    let node = nodes.node(src, "paging", &d.node)?;
+    nodes.assign(src, node, Role::PagerDuty, "paging")?;
+    let mut responders = Vec::new();
+    for (k, r) in d.responders.iter().enumerate() {
+        let n = nodes.node(src, "responders", &r.node)?;
+        nodes.assign(src, n, Role::Responder(k), "responders")?;
+        if let Some((field, value, why)) = r.acknowledge.invalid() {
+            let message = format!("{why} (`acknowledge` of `{}`)", r.node);
+            return Err(src.invalid_duration(&[field], value, message));
+        }
+        responders.push((n, r.acknowledge));
+    }
+    let rules = rules(src, &d.escalation_policy.rules, &responders, nodes)?;
+    let num_loops = d.escalation_policy.num_loops;
+    if num_loops > NUM_LOOPS_MAX {
+        return Err(src.invalid(
+            "num_loops",
+            &num_loops.to_string(),
+            format!("PagerDuty loops a policy at most {NUM_LOOPS_MAX} times"),
+        ));
+    }
+    let acknowledgement_timeout = match d.acknowledgement_timeout {
+        Some(t) if t.0.is_zero() => {
+            return Err(src.invalid_duration(
+                &["acknowledgement_timeout"],
+                t.0,
+                "`acknowledgement_timeout` must be positive (leave it out for none)",
+            ));
+        }
+        t => t.map(|t| t.0),
+    };
+    let spec = PagingSpec {
+        rules,
+        num_loops,
+        acknowledgement_timeout,
+    };
+    Ok(PagingInfo {
+        node,
+        spec,
+        responders,
+    })
+}
+
+/// The policy's rules: at least one, each with a delay of at least a minute (PagerDuty's
+/// floor) and targets that are responders.
+fn rules(
+    src: &Source,
+    defs: &[EscalationRuleDef],
+    responders: &[(u32, Delay)],
+    nodes: &NodeTable,
+) -> Result<Vec<EscalationRule>, InputError> {
+    if defs.is_empty() {
+        return Err(src.invalid("rules", "", "an escalation policy needs at least one rule"));
+    }
+    let mut out = Vec::new();
+    for r in defs {
+        if r.escalation_delay_in_minutes == 0 {
+            return Err(src.invalid(
+                "escalation_delay_in_minutes",
+                "0",
+                "an escalation delay is at least 1 minute",
+            ));
+        }
+        let mut targets = Vec::new();
+        for t in &r.targets {
+            let n = nodes.node(src, "targets", t)?;
+            if !responders.iter().any(|x| x.0 == n) {
+                return Err(src.invalid("targets", t, "this node is not a responder"));
+            }
+            targets.push(n);
+        }
+        if targets.is_empty() {
+            return Err(src.invalid("targets", "", "a rule needs at least one target"));
+        }
+        out.push(EscalationRule {
+            escalation_delay: SimDuration::from_secs(60 * r.escalation_delay_in_minutes as u64),
+            targets,
+        });
+    }
+    Ok(out)
+}

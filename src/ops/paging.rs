@@ -1,0 +1,400 @@
+//! Paging: a PagerDuty-style service with an escalation policy, and the on-call responders it
+//! pages.
+//!
+//! Semantics from PagerDuty's documentation ("Escalation Policies and Schedules", "Configurable
+//! Service Settings") and its REST API's field names:
+//!
+//! - An alert event (trigger, keyed by the monitoring server and rule: the `dedup_key`) opens
+//!   an incident, or joins the open one with that key. The incident notifies the targets of
+//!   the policy's first rule.
+//! - If no one acknowledges within the rule's `escalation_delay_in_minutes`, the incident
+//!   escalates to the next rule and notifies its targets. After the last rule it starts over
+//!   from the first, `num_loops` times; then it stays with the last rule.
+//! - An acknowledgement stops escalation. With the service's `acknowledgement_timeout`, an
+//!   incident still unresolved that long after its acknowledgement re-triggers: it escalates
+//!   anew from the first rule.
+//! - A resolve event (the alert resolved) resolves the incident; a later trigger with the same
+//!   key opens a new one.
+//!
+//! A responder is a person with a phone: paged, they acknowledge after a delay drawn from
+//! their own distribution (`ops::delay`), unless their node (the phone, the laptop) is down.
+//!
+//! It owns incidents, escalation and acknowledgements. It does not own why an alert fired
+//! (`ops::monitoring`) nor what the responder does after acknowledging (runbooks).
+
+use super::delay::Delay;
+use crate::logic::{Context, Msg, NodeId, Note, Timer};
+use crate::sim::time::SimDuration;
+use std::sync::Arc;
+
+/// One rule of an escalation policy: whom to notify, and how long to wait for an
+/// acknowledgement before escalating.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EscalationRule {
+    pub escalation_delay: SimDuration,
+    pub targets: Vec<NodeId>,
+}
+
+/// A service's escalation policy and settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PagingSpec {
+    pub rules: Vec<EscalationRule>,
+    pub num_loops: u32,
+    pub acknowledgement_timeout: Option<SimDuration>,
+}
+
+/// Where an incident stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Status {
+    /// Escalating: at rule `level`, in loop `round` of the policy.
+    Triggered {
+        level: usize,
+        round: u32,
+    },
+    Acknowledged,
+    Resolved,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Incident {
+    /// The monitoring server and its rule: the `dedup_key`.
+    key: (NodeId, u16),
+    status: Status,
+    /// Bumped at every change, so a timer set for an earlier state is ignored.
+    token: u32,
+}
+
+/// The paging service: incidents by number (the first is 1).
+#[derive(Clone, Debug)]
+pub struct PagerDuty {
+    spec: Arc<PagingSpec>,
+    incidents: Vec<Incident>,
+}
+
+impl PagerDuty {
+    pub fn new(spec: Arc<PagingSpec>) -> Self {
+        debug_assert!(!spec.rules.is_empty());
+        PagerDuty {
+            spec,
+            incidents: Vec::new(),
+        }
+    }
+
+    pub fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut impl Context) {
+        match msg {
+            Msg::AlertNotify { rule, firing } => self.on_alert((from, rule), firing, ctx),
+            Msg::Acknowledge { incident } => self.on_acknowledge(incident, from, ctx),
+            _ => {}
+        }
+    }
+
+    pub fn on_timer(&mut self, timer: Timer, ctx: &mut impl Context) {
+        match timer {
+            Timer::Escalate { incident, token } if self.current(incident, token) => {
+                if let Status::Triggered { level, round } = self.incident(incident).status {
+                    let (level, round) = self.next_rule(level, round);
+                    self.notify(incident, level, round, ctx);
+                }
+            }
+            Timer::AckTimeout { incident, token } if self.current(incident, token) => {
+                ctx.note(Note::Retriggered { incident });
+                self.notify(incident, 0, 0, ctx);
+            }
+            _ => {}
+        }
+    }
+
+    /// A trigger opens an incident (or joins the open one with its key); a resolve resolves it.
+    fn on_alert(&mut self, key: (NodeId, u16), firing: bool, ctx: &mut impl Context) {
+        let open = self
+            .incidents
+            .iter()
+            .rposition(|i| i.key == key && i.status != Status::Resolved);
+        match (open, firing) {
+            (None, true) => {
+                self.incidents.push(Incident {
+                    key,
+                    status: Status::Resolved,
+                    token: 0,
+                });
+                let incident = self.incidents.len() as u32;
+                ctx.note(Note::IncidentTriggered {
+                    incident,
+                    server: key.0,
+                    rule: key.1,
+                });
+                self.notify(incident, 0, 0, ctx);
+            }
+            (Some(k), false) => {
+                let i = &mut self.incidents[k];
+                i.status = Status::Resolved;
+                i.token += 1;
+                ctx.note(Note::IncidentResolved {
+                    incident: k as u32 + 1,
+                });
+            }
+            _ => {} // a trigger joining an open incident, or a resolve of nothing open
+        }
+    }
+
+    /// The first acknowledgement of a triggered incident stops its escalation.
+    fn on_acknowledge(&mut self, incident: u32, by: NodeId, ctx: &mut impl Context) {
+        let timeout = self.spec.acknowledgement_timeout;
+        let Some(i) = self.incidents.get_mut(incident as usize - 1) else {
+            return;
+        };
+        if !matches!(i.status, Status::Triggered { .. }) {
+            return;
+        }
+        i.status = Status::Acknowledged;
+        i.token += 1;
+        let token = i.token;
+        ctx.note(Note::Acknowledged { incident, by });
+        if let Some(after) = timeout {
+            ctx.set_timer(after, Timer::AckTimeout { incident, token });
+        }
+    }
+
+    /// Puts `incident` at rule `level` (loop `round`), pages its targets and waits for an
+    /// acknowledgement for the rule's `escalation_delay`.
+    fn notify(&mut self, incident: u32, level: usize, round: u32, ctx: &mut impl Context) {
+        let rule = &self.spec.rules[level];
+        let i = &mut self.incidents[incident as usize - 1];
+        i.status = Status::Triggered { level, round };
+        i.token += 1;
+        let token = i.token;
+        for &responder in &rule.targets {
+            ctx.note(Note::Paged {
+                incident,
+                responder,
+                level: level as u16,
+            });
+            ctx.send(responder, Msg::Page { incident });
+        }
+        ctx.set_timer(rule.escalation_delay, Timer::Escalate { incident, token });
+    }
+
+    /// The rule after `level`: the next one, the first again while loops remain, else the
+    /// last one again (PagerDuty keeps notifying the last rule's targets).
+    fn next_rule(&self, level: usize, round: u32) -> (usize, u32) {
+        let last = self.spec.rules.len() - 1;
+        if level < last {
+            (level + 1, round)
+        } else if round < self.spec.num_loops {
+            (0, round + 1)
+        } else {
+            (last, round)
+        }
+    }
+
+    fn incident(&self, incident: u32) -> &Incident {
+        &self.incidents[incident as usize - 1]
+    }
+
+    /// Whether a timer set with `token` still speaks for `incident`'s state.
+    fn current(&self, incident: u32, token: u32) -> bool {
+        self.incidents
+            .get((incident as usize).wrapping_sub(1))
+            .is_some_and(|i| i.token == token)
+    }
+}
+
+/// An on-call responder: acknowledges each page after a delay of their own.
+#[derive(Clone, Debug)]
+pub struct Responder {
+    acknowledge: Delay,
+    /// The paging service, to answer.
+    service: NodeId,
+    /// Incidents paged and not yet acknowledged by this responder.
+    reacting: Vec<u32>,
+}
+
+impl Responder {
+    pub fn new(acknowledge: Delay, service: NodeId) -> Self {
+        Responder {
+            acknowledge,
+            service,
+            reacting: Vec::new(),
+        }
+    }
+
+    /// A page starts the reaction (a second page for the same incident meanwhile does not
+    /// restart it); its end acknowledges.
+    pub fn on_message(&mut self, _from: NodeId, msg: Msg, ctx: &mut impl Context) {
+        if let Msg::Page { incident } = msg
+            && !self.reacting.contains(&incident)
+        {
+            self.reacting.push(incident);
+            let after = self.acknowledge.sample(ctx.rng());
+            ctx.set_timer(after, Timer::Respond { incident });
+        }
+    }
+
+    pub fn on_timer(&mut self, timer: Timer, ctx: &mut impl Context) {
+        if let Timer::Respond { incident } = timer {
+            self.reacting.retain(|&i| i != incident);
+            ctx.send(self.service, Msg::Acknowledge { incident });
+        }
+    }
+
+    /// A phone that is off forgets the pages it had not answered.
+    pub fn crash(&mut self) {
+        self.reacting.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logic::testing::Recorder;
+    use crate::sim::time::SimTime;
+
+    const PD: NodeId = 50;
+    const PROM: NodeId = 40;
+    const ALICE: NodeId = 1;
+    const BOB: NodeId = 2;
+
+    fn min(m: u64) -> SimDuration {
+        SimDuration::from_secs(60 * m)
+    }
+
+    fn spec(num_loops: u32, ack_timeout: Option<SimDuration>) -> Arc<PagingSpec> {
+        Arc::new(PagingSpec {
+            rules: vec![
+                EscalationRule {
+                    escalation_delay: min(5),
+                    targets: vec![ALICE],
+                },
+                EscalationRule {
+                    escalation_delay: min(10),
+                    targets: vec![BOB],
+                },
+            ],
+            num_loops,
+            acknowledgement_timeout: ack_timeout,
+        })
+    }
+
+    /// The `Paged` notes in order, as (incident, responder, level).
+    fn pages(ctx: &mut Recorder) -> Vec<(u32, NodeId, u16)> {
+        let out = ctx
+            .notes
+            .iter()
+            .filter_map(|n| match *n {
+                Note::Paged {
+                    incident,
+                    responder,
+                    level,
+                } => Some((incident, responder, level)),
+                _ => None,
+            })
+            .collect();
+        ctx.notes.clear();
+        out
+    }
+
+    /// Fires the last timer set, at its time.
+    fn fire_last(pd: &mut PagerDuty, ctx: &mut Recorder) {
+        let (at, timer) = *ctx.timers.last().expect("a timer is set");
+        ctx.at(at);
+        pd.on_timer(timer, ctx);
+    }
+
+    #[test]
+    fn an_alert_pages_the_first_rule_then_escalates_and_loops() {
+        let mut pd = PagerDuty::new(spec(1, None));
+        let mut ctx = Recorder::new(PD);
+        pd.on_message(
+            PROM,
+            Msg::AlertNotify {
+                rule: 3,
+                firing: true,
+            },
+            &mut ctx,
+        );
+        assert!(ctx.notes.contains(&Note::IncidentTriggered {
+            incident: 1,
+            server: PROM,
+            rule: 3
+        }));
+        assert_eq!(pages(&mut ctx), vec![(1, ALICE, 0)]);
+        assert_eq!(ctx.sent, vec![(ALICE, Msg::Page { incident: 1 })]);
+        fire_last(&mut pd, &mut ctx); // 5 min: nobody answered
+        assert_eq!(ctx.now, SimTime::ZERO + min(5));
+        assert_eq!(pages(&mut ctx), vec![(1, BOB, 1)]);
+        fire_last(&mut pd, &mut ctx); // 15 min: loop once to the first rule
+        assert_eq!(pages(&mut ctx), vec![(1, ALICE, 0)]);
+        fire_last(&mut pd, &mut ctx);
+        assert_eq!(pages(&mut ctx), vec![(1, BOB, 1)]);
+        fire_last(&mut pd, &mut ctx); // loops spent: the last rule again
+        assert_eq!(pages(&mut ctx), vec![(1, BOB, 1)]);
+    }
+
+    #[test]
+    fn an_acknowledgement_stops_escalation_and_the_timeout_retriggers() {
+        let mut pd = PagerDuty::new(spec(0, Some(min(30))));
+        let mut ctx = Recorder::new(PD);
+        pd.on_message(
+            PROM,
+            Msg::AlertNotify {
+                rule: 0,
+                firing: true,
+            },
+            &mut ctx,
+        );
+        let (_, escalate) = *ctx.timers.last().unwrap();
+        ctx.at(SimTime::ZERO + min(2));
+        pd.on_message(ALICE, Msg::Acknowledge { incident: 1 }, &mut ctx);
+        assert!(ctx.notes.contains(&Note::Acknowledged {
+            incident: 1,
+            by: ALICE
+        }));
+        pages(&mut ctx);
+        ctx.at(SimTime::ZERO + min(5));
+        pd.on_timer(escalate, &mut ctx);
+        assert!(pages(&mut ctx).is_empty(), "acknowledged: no escalation");
+        fire_last(&mut pd, &mut ctx); // 32 min: still not resolved
+        assert_eq!(ctx.now, SimTime::ZERO + min(32));
+        assert!(ctx.notes.contains(&Note::Retriggered { incident: 1 }));
+        assert_eq!(pages(&mut ctx), vec![(1, ALICE, 0)]);
+    }
+
+    #[test]
+    fn a_resolve_ends_the_incident_and_a_new_trigger_opens_another() {
+        let mut pd = PagerDuty::new(spec(0, None));
+        let mut ctx = Recorder::new(PD);
+        let alert = |firing| Msg::AlertNotify { rule: 0, firing };
+        pd.on_message(PROM, alert(true), &mut ctx);
+        pd.on_message(PROM, alert(true), &mut ctx);
+        assert_eq!(pages(&mut ctx), vec![(1, ALICE, 0)], "the same key joins");
+        let (_, escalate) = *ctx.timers.last().unwrap();
+        pd.on_message(PROM, alert(false), &mut ctx);
+        assert!(ctx.notes.contains(&Note::IncidentResolved { incident: 1 }));
+        pd.on_timer(escalate, &mut ctx);
+        pd.on_message(ALICE, Msg::Acknowledge { incident: 1 }, &mut ctx);
+        assert!(
+            !ctx.notes
+                .iter()
+                .any(|n| matches!(n, Note::Paged { .. } | Note::Acknowledged { .. })),
+            "resolved: {:?}",
+            ctx.notes
+        );
+        pd.on_message(PROM, alert(true), &mut ctx);
+        assert_eq!(pages(&mut ctx), vec![(2, ALICE, 0)]);
+    }
+
+    #[test]
+    fn a_responder_acknowledges_after_their_delay_once_per_page() {
+        let mut r = Responder::new(Delay::Fixed(SimDuration::from_secs(90)), PD);
+        let mut ctx = Recorder::new(ALICE);
+        r.on_message(PD, Msg::Page { incident: 4 }, &mut ctx);
+        r.on_message(PD, Msg::Page { incident: 4 }, &mut ctx);
+        assert_eq!(
+            ctx.timers,
+            vec![(SimTime::from_secs(90), Timer::Respond { incident: 4 })]
+        );
+        ctx.at(SimTime::from_secs(90));
+        r.on_timer(Timer::Respond { incident: 4 }, &mut ctx);
+        assert_eq!(ctx.sent, vec![(PD, Msg::Acknowledge { incident: 4 })]);
+    }
+}

@@ -1,0 +1,52 @@
+//! Paging: the [`PagerDuty`] service on its node and a [`Responder`] on each responder's
+//! node, and how the world drives them.
+//!
+//! Not here: the monitoring servers that send it alerts (`monitoring`, which hands them the
+//! service's node).
+
+use crate::logic::{Context, Msg, NodeId, Timer};
+use crate::model::topology::Topology;
+use crate::ops::paging::{PagerDuty, Responder};
+use crate::run::world::{NodeProcess, Process};
+use std::sync::Arc;
+
+/// The paging service.
+pub(super) fn place_pagerduty(topo: &Topology) -> Process {
+    let paging = topo
+        .paging
+        .as_ref()
+        .expect("a PagerDuty role implies a paging section");
+    Process::PagerDuty(PagerDuty::new(Arc::new(paging.spec.clone())))
+}
+
+/// Responder `k`, answering the paging service.
+pub(super) fn place_responder(topo: &Topology, k: usize) -> Process {
+    let paging = topo
+        .paging
+        .as_ref()
+        .expect("a Responder role implies a paging section");
+    Process::Responder(Responder::new(paging.responders[k].1, paging.node))
+}
+
+/// The paging service is a SaaS: it keeps its incidents across a restart of its node.
+impl NodeProcess for PagerDuty {
+    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut impl Context) {
+        PagerDuty::on_message(self, from, msg, ctx)
+    }
+    fn on_timer(&mut self, timer: Timer, ctx: &mut impl Context) {
+        PagerDuty::on_timer(self, timer, ctx)
+    }
+}
+
+/// A responder whose phone is off misses the pages it had not acknowledged.
+impl NodeProcess for Responder {
+    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut impl Context) {
+        Responder::on_message(self, from, msg, ctx)
+    }
+    fn on_timer(&mut self, timer: Timer, ctx: &mut impl Context) {
+        Responder::on_timer(self, timer, ctx)
+    }
+    fn crash(&mut self) {
+        Responder::crash(self)
+    }
+}
