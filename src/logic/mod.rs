@@ -509,6 +509,8 @@ pub enum Timer {
     AckTimeout { incident: u32, token: u32 },
     /// A responder is done reacting to the page for `incident`: they acknowledge.
     Respond { incident: u32 },
+    /// Alertmanager flushes aggregation group `group` (`group_wait`, then `group_interval`).
+    GroupFlush { group: u16, token: u32 },
 }
 
 /// Observations recorded for the timeline and the checkers.

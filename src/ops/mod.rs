@@ -14,6 +14,7 @@
 //!
 //! | module | job |
 //! |---|---|
+//! | [`alertmanager`] | groups the servers' alerts (by name, or all together) and notifies the paging service once per group: `group_wait`, `group_interval`, `repeat_interval`; alerts no longer re-sent expire |
 //! | [`delay`] | how long a person or an automation takes for a step: fixed, uniform, exponential, or log-normal by median and p95, drawn from the component's seeded stream |
 //! | [`monitoring`] | a Prometheus server on a node: scrapes its targets' `up` every `scrape_interval` (failed after `scrape_timeout`), evaluates alerting rules every `evaluation_interval` with `for` and `keep_firing_for`; goes dark with its node |
 //! | [`paging`] | a PagerDuty-style service (incidents keyed by alert, escalation rules with `escalation_delay_in_minutes`, `num_loops`, `acknowledgement_timeout`) and the responders it pages, who acknowledge after their own delay |
@@ -23,6 +24,7 @@
 //! and planned maintenance join this table as their issues land, each a module here plus its
 //! registration (see "Adding a component" in `docs/ARCHITECTURE.md`).
 
+pub mod alertmanager;
 pub mod delay;
 pub mod monitoring;
 pub mod paging;

@@ -229,7 +229,8 @@ pub fn judge(
         })
         .flatten();
     let violations = safety(topo, ev, &lost_per_cluster, &name);
-    let mut reader = NoteReader::new(&name).with_alerts(&topo.monitoring);
+    let mut reader =
+        NoteReader::new(&name).with_alerts(&topo.monitoring, topo.alertmanager.as_ref());
     // Faults first: at one instant the fault precedes what processes did about it.
     let stop = stopped.then_some(ev.stats.last_event_at);
     let mut timeline = fault_lines(scenario, end, stop);

@@ -9,7 +9,7 @@ use crate::logic::BackupKind;
 use crate::logic::RestoreStep as Step;
 use crate::logic::{NodeId, Note};
 use crate::model::scenario::Scenario;
-use crate::model::topology::PrometheusInfo;
+use crate::model::topology::{AlertmanagerInfo, PrometheusInfo};
 use crate::sim::time::SimTime;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -71,10 +71,15 @@ impl<'a> NoteReader<'a> {
     }
 
     /// Names the alerts of these monitoring servers in the timeline.
-    pub fn with_alerts(mut self, servers: &[PrometheusInfo]) -> Self {
+    pub fn with_alerts(
+        mut self,
+        servers: &[PrometheusInfo],
+        alertmanager: Option<&AlertmanagerInfo>,
+    ) -> Self {
         self.alerts = servers
             .iter()
             .map(|m| (m.node, m.name.clone(), m.alerts.clone()))
+            .chain(alertmanager.map(|a| (a.node, "alertmanager".to_string(), a.groups.clone())))
             .collect();
         self
     }

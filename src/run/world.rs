@@ -20,6 +20,7 @@ use crate::logic::{Context, Lsn, Msg, NodeId, Note, Timer};
 use crate::measure::client::ClientPopulation;
 use crate::measure::history::OpRecord;
 use crate::measure::lag::LagMarks;
+use crate::ops::alertmanager::Alertmanager;
 use crate::ops::monitoring::Prometheus;
 use crate::ops::paging::{PagerDuty, Responder};
 use crate::ops::restore::RecoveryRunbook;
@@ -133,6 +134,8 @@ processes! {
     PagerDuty(PagerDuty),
     /// An on-call responder's phone.
     Responder(Responder),
+    /// Alertmanager.
+    Alertmanager(Alertmanager),
 }
 
 /// A fault on processes, applied by the world when the kernel fires it (indexed by the

@@ -310,3 +310,57 @@ fn bad_paging_settings_are_rejected_with_their_place_in_the_file() {
         );
     }
 }
+
+/// The paged topology with Alertmanager on its own node in `ops-a`.
+fn grouped(group_by: &str) -> gameday::model::topology::Topology {
+    use gameday::model::{Source, topology::Topology};
+    let text = edit(
+        &paged_text("Fixed(\"3m\")"),
+        &[
+            (
+                "        Node(name: \"pagerduty\", zone: \"ops-a\"),",
+                "        Node(name: \"pagerduty\", zone: \"ops-a\"),\n        Node(name: \"alertmanager\", zone: \"ops-a\"),",
+            ),
+            (
+                "    paging: Some(",
+                &format!(
+                    "    alertmanager: Some(Alertmanager(node: \"alertmanager\", group_by: {group_by}, group_wait: \"30s\", group_interval: \"5m\")),\n    paging: Some("
+                ),
+            ),
+        ],
+    );
+    Topology::from_source(Source::inline("topologies/ftm-games.ron", &text))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn alertmanager_makes_one_incident_per_alert_name_after_group_wait() {
+    let topo = grouped("[\"alertname\"]");
+    let fault = r#"Fault(at: "2m", duration: "4m", kind: ZoneLoss("us-east-1a")),"#;
+    let r = run(&topo, &scenario(&topo, &zone_loss(fault)));
+    // Both servers' PostgresDown fire at 135 s: one group, flushed 30 s after the first.
+    let first = when(
+        &r,
+        "incident 1 opened for alert PostgresDown on alertmanager",
+    );
+    assert!((165.0..166.0).contains(&first), "{first}");
+    // ZoneDown fires at 195 s: its own group, at 225 s.
+    let second = when(&r, "incident 2 opened for alert ZoneDown on alertmanager");
+    assert!((225.0..226.0).contains(&second), "{second}");
+    let opened = r.timeline.iter().filter(|e| e.kind == "incident").count();
+    assert_eq!(opened, 2, "{:#?}", r.timeline);
+    // ZoneDown resolves on both servers at 375 s; the group is flushed every 5 m from 225 s,
+    // so the resolve goes out at 525 s.
+    let resolved = when(&r, "incident 2 resolved");
+    assert!((525.0..526.0).contains(&resolved), "{resolved}");
+}
+
+#[test]
+fn alertmanager_without_grouping_makes_one_incident_for_all_alerts() {
+    let topo = grouped("[]");
+    let fault = r#"Fault(at: "2m", duration: "4m", kind: ZoneLoss("us-east-1a")),"#;
+    let r = run(&topo, &scenario(&topo, &zone_loss(fault)));
+    when(&r, "incident 1 opened for alert all alerts on alertmanager");
+    let opened = r.timeline.iter().filter(|e| e.kind == "incident").count();
+    assert_eq!(opened, 1, "{:#?}", r.timeline);
+}

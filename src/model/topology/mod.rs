@@ -18,7 +18,7 @@
 //! | `nodes`         | `nodes`                             | names, zones, groups; [`Role`]s     |
 //! | `monitor`       | `monitors` (their `watch`)          | [`MonitorInfo`], heartbeats         |
 //! | `monitoring`    | `monitoring` (Prometheus servers)   | [`PrometheusInfo`]                  |
-//! | `paging`        | `paging` (PagerDuty, responders)    | [`PagingInfo`]                      |
+//! | `paging`        | `paging` (PagerDuty, responders), `alertmanager` | [`PagingInfo`], [`AlertmanagerInfo`] |
 //! | `backup`        | `backup_stores`, datastore `backup` | [`BackupStoreInfo`], [`BackupInfo`] |
 //! | `datastore`     | `datastores` (`failover`)           | [`DatastoreInfo`], [`Fencing`]      |
 //! | `sentinel`      | datastore `sentinel`                | [`SentinelInfo`]                    |
@@ -76,7 +76,10 @@ pub use load_balancer::{LoadBalancerDef, LoadBalancerInfo};
 pub use monitor::{MonitorDef, MonitorInfo};
 pub use monitoring::{AlertExprDef, AlertRuleDef, PrometheusDef, PrometheusInfo};
 pub use nodes::{NodeDef, Role};
-pub use paging::{EscalationPolicyDef, EscalationRuleDef, PagingDef, PagingInfo, ResponderDef};
+pub use paging::{
+    AlertmanagerDef, AlertmanagerInfo, EscalationPolicyDef, EscalationRuleDef, PagingDef,
+    PagingInfo, ResponderDef,
+};
 pub use places::{PlaceRef, ProviderDef, RegionDef, ZoneInfo};
 pub use rpc::{RpcDef, RpcInfo};
 pub use sentinel::{SentinelDef, SentinelInfo};
@@ -129,6 +132,42 @@ pub struct TopologyFile {
     /// The paging service, its escalation policy and its responders.
     #[serde(default)]
     pub paging: Option<PagingDef>,
+    /// Alertmanager: groups the monitoring servers' alerts for the paging service.
+    #[serde(default)]
+    pub alertmanager: Option<AlertmanagerDef>,
+}
+
+/// The operations sections, resolved: monitoring, paging, Alertmanager.
+struct Operations {
+    monitoring: Vec<PrometheusInfo>,
+    paging: Option<PagingInfo>,
+    alertmanager: Option<AlertmanagerInfo>,
+}
+
+/// Resolves the operations sections after the machines', in this order: the monitoring
+/// servers (what they scrape), the paging service, then Alertmanager, which refers to both.
+fn operations(
+    src: &Source,
+    f: &TopologyFile,
+    places: &places::Places,
+    nodes: &mut nodes::NodeTable,
+) -> Result<Operations, InputError> {
+    let resolver = PlaceResolver {
+        providers: &places.providers,
+        regions: &places.regions,
+        zones: &places.zones,
+        node_names: &nodes.names,
+    };
+    let monitoring = monitoring::resolve(src, &f.monitoring, &resolver, nodes)?;
+    monitoring::assign_roles(src, &monitoring, nodes)?;
+    let paging = paging::resolve_section(src, f.paging.as_ref(), nodes)?;
+    let am = f.alertmanager.as_ref();
+    let alertmanager = paging::resolve_alertmanager(src, am, &monitoring, paging.as_ref(), nodes)?;
+    Ok(Operations {
+        monitoring,
+        paging,
+        alertmanager,
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -176,6 +215,7 @@ pub struct Topology {
     pub backup_stores: Vec<BackupStoreInfo>,
     pub monitoring: Vec<PrometheusInfo>,
     pub paging: Option<PagingInfo>,
+    pub alertmanager: Option<AlertmanagerInfo>,
     /// The monitor each watched node heartbeats to, and its position among all heartbeating
     /// nodes (for staggered phases).
     pub heartbeat: Vec<Option<(usize, u64)>>,
@@ -308,9 +348,7 @@ impl<'a> Builder<'a> {
         };
         let heartbeat = monitor::heartbeats(src, &f.monitors, &resolver, &nodes, &mut monitors)?;
         datastore::check_controllers_hear_members(src, &datastores, &f.datastores, &heartbeat)?;
-        let monitoring = monitoring::resolve(src, &f.monitoring, &resolver, &nodes)?;
-        monitoring::assign_roles(src, &monitoring, &mut nodes)?;
-        let paging = paging::resolve_section(src, f.paging.as_ref(), &mut nodes)?;
+        let ops = operations(src, &f, &places, &mut nodes)?;
         let mut topology = Topology {
             name: f.name,
             source,
@@ -330,8 +368,9 @@ impl<'a> Builder<'a> {
             cdns,
             rpcs,
             backup_stores,
-            monitoring,
-            paging,
+            monitoring: ops.monitoring,
+            paging: ops.paging,
+            alertmanager: ops.alertmanager,
             heartbeat,
             layout,
             graph: DiGraph::new(),

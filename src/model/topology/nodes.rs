@@ -64,6 +64,8 @@ pub enum Role {
     PagerDuty,
     /// The phone of `paging.responders[k]`.
     Responder(usize),
+    /// Runs Alertmanager.
+    Alertmanager,
 }
 
 /// The resolved nodes: names, zones, groups, and the role each plays so far.

@@ -1,14 +1,18 @@
 //! The `paging` section: a PagerDuty-style service on a node of its own (a SaaS outside the
 //! machines it pages about), its escalation policy in PagerDuty's terms
 //! (`escalation_delay_in_minutes`, `targets`, `num_loops`, `acknowledgement_timeout`) and the
-//! on-call responders, each on a node (their phone) with a time to acknowledge.
+//! on-call responders, each on a node (their phone) with a time to acknowledge; and the
+//! `alertmanager` section, which groups the monitoring servers' alerts on their way to it.
 //!
 //! It does not own incidents and escalation at run time (`ops::paging`) nor the delay
 //! distributions (`ops::delay`).
 
+use super::durations::interval;
+use super::monitoring::PrometheusInfo;
 use super::nodes::{NodeTable, Role};
 use crate::model::Dur;
 use crate::model::error::{InputError, Source};
+use crate::ops::alertmanager::AlertmanagerSpec;
 use crate::ops::delay::Delay;
 use crate::ops::paging::{EscalationRule, PagingSpec};
 use crate::sim::time::SimDuration;
@@ -156,4 +160,122 @@ fn rules(
         });
     }
     Ok(out)
+}
+
+fn default_group_wait() -> Dur {
+    Dur(SimDuration::from_secs(30))
+}
+fn default_group_interval() -> Dur {
+    Dur(SimDuration::from_secs(300))
+}
+fn default_repeat_interval() -> Dur {
+    Dur(SimDuration::from_secs(4 * 3600))
+}
+
+/// Alertmanager between the monitoring servers and the paging service, with its defaults.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Alertmanager")]
+pub struct AlertmanagerDef {
+    pub node: String,
+    /// `[]`: all alerts in one group; `["alertname"]`: a group per alert name.
+    #[serde(default)]
+    pub group_by: Vec<String>,
+    #[serde(default = "default_group_wait")]
+    pub group_wait: Dur,
+    #[serde(default = "default_group_interval")]
+    pub group_interval: Dur,
+    #[serde(default = "default_repeat_interval")]
+    pub repeat_interval: Dur,
+}
+
+/// The resolved Alertmanager.
+#[derive(Clone, Debug)]
+pub struct AlertmanagerInfo {
+    pub node: u32,
+    /// Group names by group index (what the timeline calls the incident's alert).
+    pub groups: Vec<String>,
+    pub spec: AlertmanagerSpec,
+}
+
+/// Resolves Alertmanager: its node (role `Alertmanager`), its timers, and the group of each
+/// rule of each monitoring server. It needs a paging service to notify.
+pub(super) fn resolve_alertmanager(
+    src: &Source,
+    d: Option<&AlertmanagerDef>,
+    servers: &[PrometheusInfo],
+    paging: Option<&PagingInfo>,
+    nodes: &mut NodeTable,
+) -> Result<Option<AlertmanagerInfo>, InputError> {
+    let Some(d) = d else { return Ok(None) };
+    let node = nodes.node(src, "alertmanager", &d.node)?;
+    nodes.assign(src, node, Role::Alertmanager, "alertmanager")?;
+    let Some(paging) = paging else {
+        return Err(src.invalid(
+            "alertmanager",
+            &d.node,
+            "Alertmanager needs a `paging` service to notify",
+        ));
+    };
+    let by_name = match d.group_by.as_slice() {
+        [] => false,
+        [label] if label == "alertname" => true,
+        _ => {
+            let label = d
+                .group_by
+                .iter()
+                .find(|l| *l != "alertname")
+                .map_or("", |l| l.as_str());
+            return Err(src.invalid(
+                "group_by",
+                label,
+                "gameday's alerts carry one label to group by: `alertname`",
+            ));
+        }
+    };
+    let (groups, of_rules) = groups(servers, by_name);
+    let timer = |field: &str, d: Dur| interval(src, &[field], d, "Alertmanager's flushes");
+    let spec = AlertmanagerSpec {
+        servers: servers
+            .iter()
+            .zip(of_rules)
+            .map(|(s, g)| (s.node, g))
+            .collect(),
+        groups: groups.len(),
+        // May be zero: notify at once.
+        group_wait: d.group_wait.0,
+        group_interval: timer("group_interval", d.group_interval)?,
+        repeat_interval: timer("repeat_interval", d.repeat_interval)?,
+        expiry: servers
+            .iter()
+            .map(|s| SimDuration(4 * s.spec.evaluation_interval.max(SimDuration::from_secs(60)).0))
+            .collect(),
+        pager: paging.node,
+    };
+    Ok(Some(AlertmanagerInfo { node, groups, spec }))
+}
+
+/// The groups' names, and per server the group of each of its rules: one group per distinct
+/// alert name in order of first appearance, or one for all.
+fn groups(servers: &[PrometheusInfo], by_name: bool) -> (Vec<String>, Vec<Vec<u16>>) {
+    let mut names: Vec<String> = Vec::new();
+    if !by_name {
+        names.push("all alerts".to_string());
+    }
+    let mut of_rules = Vec::new();
+    for s in servers {
+        let mut mine = Vec::new();
+        for a in &s.alerts {
+            let g = if by_name {
+                names.iter().position(|n| n == a).unwrap_or_else(|| {
+                    names.push(a.clone());
+                    names.len() - 1
+                })
+            } else {
+                0
+            };
+            mine.push(g as u16);
+        }
+        of_rules.push(mine);
+    }
+    (names, of_rules)
 }

@@ -19,7 +19,7 @@
 //! | `rpc` | RPC chains | an [`RpcProvider`](crate::logic::rpc::RpcProvider) or [`RpcBalancer`](crate::logic::rpc::RpcBalancer) |
 //! | `backup` | backup stores, restores | a [`BackupStore`](crate::logic::backup::BackupStore); a [`RecoveryRunbook`](crate::ops::restore::RecoveryRunbook) |
 //! | `monitoring` | Prometheus servers | a [`Prometheus`](crate::ops::monitoring::Prometheus) |
-//! | `paging` | the paging service, responders | a [`PagerDuty`](crate::ops::paging::PagerDuty); a [`Responder`](crate::ops::paging::Responder) on each responder's node |
+//! | `paging` | Alertmanager, the paging service, responders | an [`Alertmanager`](crate::ops::alertmanager::Alertmanager); a [`PagerDuty`](crate::ops::paging::PagerDuty); a [`Responder`](crate::ops::paging::Responder) on each responder's node |
 //! | `network` | the network | node and jitter random streams, the [`Network`]; nearest-first order |
 //! | `faults` | the fault schedule | [`NetFault`]s by time and [`ProcessFault`](super::world::ProcessFault)s by fault number |
 //!
@@ -209,6 +209,7 @@ fn place_process(
         Role::Clients(ci) => clients::place_clients(topo, s.scenario, ci),
         Role::Prometheus(k) => monitoring::place_prometheus(topo, k),
         Role::PagerDuty => paging::place_pagerduty(topo),
+        Role::Alertmanager => paging::place_alertmanager(topo),
         Role::Responder(k) => paging::place_responder(topo, k),
     }
 }

@@ -9,11 +9,12 @@ use crate::ops::monitoring::Prometheus;
 use crate::run::world::{NodeProcess, Process};
 use std::sync::Arc;
 
-/// The Prometheus server `monitoring[k]`, sending its alerts to the paging service if there
-/// is one.
+/// The Prometheus server `monitoring[k]`, sending its alerts to Alertmanager if there is
+/// one, else straight to the paging service if there is one.
 pub(super) fn place_prometheus(topo: &Topology, k: usize) -> Process {
     let mut spec = topo.monitoring[k].spec.clone();
-    spec.pager = topo.paging.as_ref().map(|p| p.node);
+    let alertmanager = topo.alertmanager.as_ref().map(|a| a.node);
+    spec.pager = alertmanager.or(topo.paging.as_ref().map(|p| p.node));
     Process::Prometheus(Prometheus::new(Arc::new(spec)))
 }
 

@@ -1,11 +1,12 @@
-//! Paging: the [`PagerDuty`] service on its node and a [`Responder`] on each responder's
-//! node, and how the world drives them.
+//! Paging: [`Alertmanager`] and the [`PagerDuty`] service on their nodes and a [`Responder`]
+//! on each responder's node, and how the world drives them.
 //!
 //! Not here: the monitoring servers that send it alerts (`monitoring`, which hands them the
 //! service's node).
 
 use crate::logic::{Context, Msg, NodeId, Timer};
 use crate::model::topology::Topology;
+use crate::ops::alertmanager::Alertmanager;
 use crate::ops::paging::{PagerDuty, Responder};
 use crate::run::world::{NodeProcess, Process};
 use std::sync::Arc;
@@ -26,6 +27,28 @@ pub(super) fn place_responder(topo: &Topology, k: usize) -> Process {
         .as_ref()
         .expect("a Responder role implies a paging section");
     Process::Responder(Responder::new(paging.responders[k].1, paging.node))
+}
+
+/// Alertmanager, grouping alerts for the paging service.
+pub(super) fn place_alertmanager(topo: &Topology) -> Process {
+    let am = topo
+        .alertmanager
+        .as_ref()
+        .expect("an Alertmanager role implies its section");
+    Process::Alertmanager(Alertmanager::new(Arc::new(am.spec.clone())))
+}
+
+/// Alertmanager's aggregation groups live in memory: a crash loses them.
+impl NodeProcess for Alertmanager {
+    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut impl Context) {
+        Alertmanager::on_message(self, from, msg, ctx)
+    }
+    fn on_timer(&mut self, timer: Timer, ctx: &mut impl Context) {
+        Alertmanager::on_timer(self, timer, ctx)
+    }
+    fn crash(&mut self) {
+        Alertmanager::crash(self)
+    }
 }
 
 /// The paging service is a SaaS: it keeps its incidents across a restart of its node.
