@@ -23,6 +23,11 @@ pub const CACHES_MAX: u32 = 4_096;
 pub const FAULTS_MAX: usize = 10_000;
 /// Parallel workers of one app server.
 pub const WORKERS_MAX: u32 = 4_096;
+/// Scrape targets over all monitoring servers (each server keeps `up` per target).
+pub const SCRAPE_TARGETS_MAX: usize = 100_000;
+/// Targets named by alerting rules, over all rules of all servers: each evaluation reads
+/// each of them once, so this bounds both a server's memory and the work of one evaluation.
+pub const RULE_TARGETS_MAX: usize = 100_000;
 /// Default memory budget of one run (a scenario's `memory_budget` changes it): 4 GiB. The
 /// reference machine has 24 GiB and 2 cores, so a batch runs 2 runs at a time. The budget
 /// counts what the run holds (client histories by length, the event queue, notes), and a

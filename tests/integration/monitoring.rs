@@ -364,3 +364,50 @@ fn alertmanager_without_grouping_makes_one_incident_for_all_alerts() {
     let opened = r.timeline.iter().filter(|e| e.kind == "incident").count();
     assert_eq!(opened, 1, "{:#?}", r.timeline);
 }
+
+#[test]
+fn rules_naming_too_many_targets_are_rejected_before_they_are_built() {
+    // 60,000 nodes in us-east-1a: scraped (under 100,000), but the two rules of the first
+    // server name 120,000 targets.
+    let text = edit(
+        &monitored_text(),
+        &[(
+            "        Node(name: \"prom-use1b\", zone: \"us-east-1b\"),",
+            "        Node(name: \"prom-use1b\", zone: \"us-east-1b\"),\n        Node(name: \"worker\", zone: \"us-east-1a\", count: 60000),",
+        )],
+    );
+    let p = temp_file("monitoring-limits", "t.ron", &text);
+    let (code, _, err) = gameday(&["validate", p.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("`PostgresDown`") && err.contains("more than 100000 targets"),
+        "{err}"
+    );
+}
+
+#[test]
+fn servers_scraping_too_many_targets_are_rejected() {
+    // Two servers of 60,000 targets each, no rules: 120,000 scraped in all.
+    let text = edit(
+        &monitored_text(),
+        &[(
+            "        Node(name: \"prom-use1b\", zone: \"us-east-1b\"),",
+            "        Node(name: \"prom-use1b\", zone: \"us-east-1b\"),\n        Node(name: \"worker\", zone: \"us-east-1a\", count: 60000),",
+        )],
+    )
+    .replace(
+        "                Rule(alert: \"ZoneDown\", expr: AllDown(Zone(\"us-east-1a\")), for: \"1m\"),\n",
+        "",
+    )
+    .replace(
+        "                Rule(alert: \"PostgresDown\", expr: AnyDown(Zone(\"us-east-1a\")), keep_firing_for: \"5m\"),\n",
+        "",
+    );
+    let p = temp_file("monitoring-limits", "scraped.ron", &text);
+    let (code, _, err) = gameday(&["validate", p.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("`prom-usw2`") && err.contains("more than the limit of 100000"),
+        "{err}"
+    );
+}

@@ -8,8 +8,8 @@
 use super::durations::interval;
 use super::nodes::{NodeTable, Role};
 use super::places::{PlaceRef, PlaceResolver};
-use crate::model::Dur;
 use crate::model::error::{InputError, Source};
+use crate::model::{Dur, limits};
 use crate::ops::monitoring::{AlertExpr, AlertRule, MonitoringSpec};
 use crate::sim::time::SimDuration;
 use serde::Deserialize;
@@ -82,11 +82,12 @@ pub(super) fn resolve(
     places: &PlaceResolver<'_>,
     nodes: &NodeTable,
 ) -> Result<Vec<PrometheusInfo>, InputError> {
-    let mut out = Vec::new();
+    let mut out: Vec<PrometheusInfo> = Vec::new();
     for (k, d) in defs.iter().enumerate() {
         if defs[..k].iter().any(|e| e.name == d.name) {
             return Err(src.invalid("monitoring", &d.name, "this name is used twice"));
         }
+        within_limits(src, &d.name, &out)?;
         let node = nodes.node(src, "monitoring", &d.node)?;
         let targets = targets(src, &d.scrape, places, nodes)?;
         let scrape_interval = interval(src, &["scrape_interval"], d.scrape_interval, "scrapes")?;
@@ -104,8 +105,9 @@ pub(super) fn resolve(
             d.evaluation_interval,
             "rule evaluations",
         )?;
-        let rules = rules(src, &d.rules, &targets, places, &nodes.zone)?;
-        out.push(PrometheusInfo {
+        let budget = limits::RULE_TARGETS_MAX - named(&out);
+        let rules = rules(src, &d.rules, &targets, places, &nodes.zone, budget)?;
+        let info = PrometheusInfo {
             name: d.name.clone(),
             node,
             alerts: d.rules.iter().map(|r| r.alert.clone()).collect(),
@@ -117,9 +119,37 @@ pub(super) fn resolve(
                 rules,
                 pager: None,
             },
-        });
+        };
+        out.push(info);
+    }
+    if let Some(last) = defs.last() {
+        within_limits(src, &last.name, &out)?;
     }
     Ok(out)
+}
+
+/// The servers so far scrape at most [`limits::SCRAPE_TARGETS_MAX`] targets, so their memory
+/// stays bounded whatever the file says (rules are bounded as they are resolved).
+fn within_limits(src: &Source, name: &str, servers: &[PrometheusInfo]) -> Result<(), InputError> {
+    let scraped: usize = servers.iter().map(|m| m.spec.targets.len()).sum();
+    if scraped > limits::SCRAPE_TARGETS_MAX {
+        let max = limits::SCRAPE_TARGETS_MAX;
+        let message = format!("the servers scrape {scraped} targets, more than the limit of {max}");
+        return Err(src.invalid("monitoring", name, message));
+    }
+    Ok(())
+}
+
+/// Targets named by the rules of these servers: each evaluation reads each once, so at most
+/// [`limits::RULE_TARGETS_MAX`] in all bounds both memory and the work of an evaluation.
+fn named(servers: &[PrometheusInfo]) -> usize {
+    servers
+        .iter()
+        .flat_map(|m| &m.spec.rules)
+        .map(|r| match &r.expr {
+            AlertExpr::AnyDown(t) | AlertExpr::AllDown(t) => t.len(),
+        })
+        .sum()
 }
 
 /// Each server's node plays the `Prometheus` role (and no other).
@@ -165,6 +195,7 @@ fn rules(
     targets: &[u32],
     places: &PlaceResolver<'_>,
     node_zone: &[u16],
+    mut budget: usize,
 ) -> Result<Vec<AlertRule>, InputError> {
     let mut out = Vec::new();
     for (k, r) in defs.iter().enumerate() {
@@ -181,6 +212,11 @@ fn rules(
         if of.is_empty() {
             return Err(src.invalid("expr", p.name(), "this server scrapes no node here"));
         }
+        budget = budget.checked_sub(of.len()).ok_or_else(|| {
+            let max = limits::RULE_TARGETS_MAX;
+            let message = format!("the alerting rules name more than {max} targets in all");
+            src.invalid("alert", &r.alert, message)
+        })?;
         let expr = match r.expr {
             AlertExprDef::AnyDown(_) => AlertExpr::AnyDown(of),
             AlertExprDef::AllDown(_) => AlertExpr::AllDown(of),
