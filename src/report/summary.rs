@@ -7,10 +7,10 @@ use crate::model::scenario::{Gate, Scenario};
 use crate::model::topology::Topology;
 use crate::run::judge::{ServiceResult, Status};
 use crate::run::outages::Around;
-use crate::run::timeline::cause_phrases;
+use crate::run::timeline::{Response, cause_phrases};
 use crate::run::{RunResult, TimelineEntry};
 use crate::sim::rng::mix64;
-use crate::sim::time::SimDuration;
+use crate::sim::time::{SimDuration, SimTime};
 use serde::Serialize;
 
 /// Nearest-rank percentiles, in seconds; `None` (JSON `null`) where the value is "not
@@ -327,6 +327,52 @@ pub struct RunService {
     pub losses: Vec<LossReport>,
 }
 
+/// When the operations response reached people in one run, in seconds after the first fault
+/// (T+): the first alert firing, page and acknowledgement. `null`: never (or no fault).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct ResponseTimes {
+    pub alert_s: Option<f64>,
+    pub page_s: Option<f64>,
+    pub acknowledge_s: Option<f64>,
+}
+
+impl ResponseTimes {
+    fn of(r: &RunResult) -> ResponseTimes {
+        let since = |t: Option<SimTime>| Some(t?.saturating_since(r.t0?).as_secs_f64());
+        ResponseTimes {
+            alert_s: since(r.response.alerted),
+            page_s: since(r.response.paged),
+            acknowledge_s: since(r.response.acknowledged),
+        }
+    }
+}
+
+/// The operations response over the runs, T+ the first fault; a run that never reached a
+/// step counts as worse than any that did.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ResponsePercentiles {
+    pub alert_s: Percentiles,
+    pub page_s: Percentiles,
+    pub acknowledge_s: Percentiles,
+}
+
+impl ResponsePercentiles {
+    fn of(runs: &[RunResult]) -> ResponsePercentiles {
+        let step = |f: fn(&Response) -> Option<SimTime>| {
+            let v: Vec<Option<SimDuration>> = runs
+                .iter()
+                .map(|r| Some(f(&r.response)?.saturating_since(r.t0?)))
+                .collect();
+            Percentiles::of(&v)
+        };
+        ResponsePercentiles {
+            alert_s: step(|x| x.alerted),
+            page_s: step(|x| x.paged),
+            acknowledge_s: step(|x| x.acknowledged),
+        }
+    }
+}
+
 /// One run's headline figures (all runs are listed; the timeline is the first run's).
 #[derive(Clone, Debug, Serialize)]
 pub struct RunSummary {
@@ -340,6 +386,8 @@ pub struct RunSummary {
     pub detected_s: Option<f64>,
     pub promoted_s: Option<f64>,
     pub first_success_s: Option<f64>,
+    /// The operations response, T+ the first fault.
+    pub response: ResponseTimes,
     pub writes: WriteCounts,
     pub lost_acked_after_fault: u64,
     pub events: u64,
@@ -469,6 +517,8 @@ pub struct ScenarioReport {
     pub gates: Vec<GateResult>,
     /// The first run's replication lag per datastore and member.
     pub replication_lag: Vec<crate::run::judge::DatastoreLag>,
+    /// The operations response over the runs (all `null` without monitoring).
+    pub response: ResponsePercentiles,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -707,6 +757,7 @@ fn run_summary(topo: &Topology, s: &Scenario, r: &RunResult, passed: bool) -> Ru
         detected_s: r.detected.map(|t| t.as_secs_f64()),
         promoted_s: r.promoted.map(|t| t.as_secs_f64()),
         first_success_s: r.first_success.map(|t| t.as_secs_f64()),
+        response: ResponseTimes::of(r),
         writes: r.writes,
         lost_acked_after_fault: r.losses.acked_after_t0,
         events: r.events,
@@ -813,6 +864,7 @@ pub fn summarize(
             .first()
             .and_then(|r| r.replication_lag.clone())
             .unwrap_or_default(),
+        response: ResponsePercentiles::of(runs),
     }
 }
 

@@ -62,11 +62,37 @@ pub fn render(report: &SuiteReport) -> String {
         if s.services.len() > 1 {
             s.services.iter().for_each(|sv| service_row(&mut out, sv));
         }
+        response_row(&mut out, s);
     }
     for s in &report.scenarios {
         timeline(&mut out, s);
     }
     out
+}
+
+/// The operations response, T+ the first fault (p50 / p95 over the runs), when monitoring
+/// alerted in any run.
+fn response_row(out: &mut String, s: &ScenarioReport) {
+    if s.per_run.iter().all(|r| r.response.alert_s.is_none()) {
+        return;
+    }
+    let step = |p: &Percentiles| {
+        let t = |x: Option<f64>| x.map_or("never".to_string(), |x| dur(Some(x)));
+        if p.p50 == p.p95 {
+            t(p.p50)
+        } else {
+            format!("{} / {}", t(p.p50), t(p.p95))
+        }
+    };
+    let r = &s.response;
+    let _ = writeln!(
+        out,
+        "{:<24}response T+ (p50 / p95): alert {} · page {} · acknowledged {}",
+        "",
+        step(&r.alert_s),
+        step(&r.page_s),
+        step(&r.acknowledge_s)
+    );
 }
 
 /// A scenario's row: the worst service's figures, summed counts, the verdict.

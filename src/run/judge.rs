@@ -10,7 +10,7 @@ use super::losses::Ends;
 use super::ops::{JudgedOp, judged_ops};
 use super::outages::{Outage, ServiceOutages};
 use super::timeline::{
-    Milestones, NoteReader, ServiceStory, fault_lines, note_lines, service_lines,
+    Milestones, NoteReader, Response, ServiceStory, fault_lines, note_lines, service_lines,
 };
 use super::world::{GameDayWorld, Process};
 use crate::logic::replication::{ClusterSpec, ReplicationMode};
@@ -131,6 +131,8 @@ pub struct RunResult {
     pub detected: Option<SimTime>,
     pub promoted: Option<SimTime>,
     pub rerouted: Option<SimTime>,
+    /// The first alert, page and acknowledgement after the first fault.
+    pub response: Response,
     pub safety_violations: Vec<String>,
     pub timeline: Vec<TimelineEntry>,
     /// Per datastore (kept for a batch's first run only, for charts).
@@ -242,6 +244,7 @@ pub fn judge(
         detected,
         promoted,
         rerouted,
+        response,
     } = milestones;
     RunResult {
         seed,
@@ -257,6 +260,7 @@ pub fn judge(
         detected,
         promoted,
         rerouted,
+        response,
         safety_violations: violations,
         timeline,
         replication_lag: detail.then(|| replication_lag(ev, &name, end)),

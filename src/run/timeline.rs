@@ -37,6 +37,16 @@ pub struct Milestones {
     pub detected: Option<SimTime>,
     pub promoted: Option<SimTime>,
     pub rerouted: Option<SimTime>,
+    pub response: Response,
+}
+
+/// When the operations response reached people: the first alert firing, the first page and
+/// the first acknowledgement after the incident started.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Response {
+    pub alerted: Option<SimTime>,
+    pub paged: Option<SimTime>,
+    pub acknowledged: Option<SimTime>,
 }
 
 impl Milestones {
@@ -47,6 +57,9 @@ impl Milestones {
             Note::Restored { .. } => &mut self.promoted,
             Note::Promoted { epoch } if *epoch > 1 || at > SimTime::ZERO => &mut self.promoted,
             Note::Rerouted { .. } => &mut self.rerouted,
+            Note::AlertFiring { .. } => &mut self.response.alerted,
+            Note::Paged { .. } => &mut self.response.paged,
+            Note::Acknowledged { .. } => &mut self.response.acknowledged,
             _ => return,
         };
         *slot = slot.or(Some(at));

@@ -312,10 +312,10 @@ fn bad_paging_settings_are_rejected_with_their_place_in_the_file() {
 }
 
 /// The paged topology with Alertmanager on its own node in `ops-a`.
-fn grouped(group_by: &str) -> gameday::model::topology::Topology {
+fn grouped(group_by: &str, alice: &str) -> gameday::model::topology::Topology {
     use gameday::model::{Source, topology::Topology};
     let text = edit(
-        &paged_text("Fixed(\"3m\")"),
+        &paged_text(alice),
         &[
             (
                 "        Node(name: \"pagerduty\", zone: \"ops-a\"),",
@@ -335,7 +335,7 @@ fn grouped(group_by: &str) -> gameday::model::topology::Topology {
 
 #[test]
 fn alertmanager_makes_one_incident_per_alert_name_after_group_wait() {
-    let topo = grouped("[\"alertname\"]");
+    let topo = grouped("[\"alertname\"]", "Fixed(\"3m\")");
     let fault = r#"Fault(at: "2m", duration: "4m", kind: ZoneLoss("us-east-1a")),"#;
     let r = run(&topo, &scenario(&topo, &zone_loss(fault)));
     // Both servers' PostgresDown fire at 135 s: one group, flushed 30 s after the first.
@@ -357,7 +357,7 @@ fn alertmanager_makes_one_incident_per_alert_name_after_group_wait() {
 
 #[test]
 fn alertmanager_without_grouping_makes_one_incident_for_all_alerts() {
-    let topo = grouped("[]");
+    let topo = grouped("[]", "Fixed(\"3m\")");
     let fault = r#"Fault(at: "2m", duration: "4m", kind: ZoneLoss("us-east-1a")),"#;
     let r = run(&topo, &scenario(&topo, &zone_loss(fault)));
     when(&r, "incident 1 opened for alert all alerts on alertmanager");
@@ -409,5 +409,40 @@ fn servers_scraping_too_many_targets_are_rejected() {
     assert!(
         err.contains("`prom-usw2`") && err.contains("more than the limit of 100000"),
         "{err}"
+    );
+}
+
+#[test]
+fn the_response_is_measured_t_plus_the_fault_per_run_and_over_runs() {
+    use gameday::report::summary::{SuiteReport, summarize};
+    // One incident for all alerts (Alertmanager, group_wait 30 s): alice is paged once.
+    let topo = grouped("[]", "LogNormal(median: \"1m\", p95: \"4m\")");
+    let fault = r#"Fault(at: "2m", duration: "4m", kind: ZoneLoss("us-east-1a")),"#;
+    let s = scenario(&topo, &zone_loss(fault));
+    let runs: Vec<_> = (0..200u64)
+        .map(|k| gameday::run::run_once(&topo, &s, gameday::sim::rng::run_seed(s.seed, k)))
+        .collect();
+    let report = summarize(&topo, &s, s.seed, &runs);
+    for r in &report.per_run {
+        // PostgresDown fires at the 135 s evaluation (T+15 s); the group goes out 30 s later.
+        assert_eq!(r.response.alert_s, Some(15.0), "{:?}", r.response);
+        let page = r.response.page_s.unwrap();
+        assert!((45.0..46.0).contains(&page), "{page}");
+        assert!(r.response.acknowledge_s.unwrap() > page);
+    }
+    // Acknowledged T+45 s plus alice's delay: median 1 m, p95 4 m (she is slower than the
+    // 5 m escalation delay in under 3 % of runs).
+    let ack = &report.response.acknowledge_s;
+    let (p50, p95) = (ack.p50.unwrap() - 45.0, ack.p95.unwrap() - 45.0);
+    assert!((50.0..72.0).contains(&p50), "median {p50}: {ack:?}");
+    assert!((190.0..300.0).contains(&p95), "p95 {p95}: {ack:?}");
+    let text = gameday::report::text::render(&SuiteReport {
+        seed: s.seed,
+        runs: 200,
+        scenarios: vec![report],
+    });
+    assert!(
+        text.contains("response T+ (p50 / p95): alert 15.000s · page 45."),
+        "{text}"
     );
 }
