@@ -27,6 +27,29 @@ pub use error::{InputError, Source};
 
 pub use crate::sim::time::duration_serde;
 
+/// A time of day written `"HH:MM"` (24-hour clock), as a duration since midnight; an error
+/// at `field` otherwise.
+pub fn time_of_day(
+    src: &Source,
+    field: &str,
+    text: &str,
+) -> Result<crate::sim::time::SimDuration, InputError> {
+    let parsed = text.split_once(':').and_then(|(h, m)| {
+        let ok = h.len() == 2 && m.len() == 2;
+        let (h, m) = (h.parse::<u64>().ok()?, m.parse::<u64>().ok()?);
+        (ok && h < 24 && m < 60).then_some(h * 3600 + m * 60)
+    });
+    parsed
+        .map(crate::sim::time::SimDuration::from_secs)
+        .ok_or_else(|| {
+            src.invalid(
+                field,
+                text,
+                "a time of day is written \"HH:MM\", from \"00:00\" to \"23:59\"",
+            )
+        })
+}
+
 /// Serde adapter for optional durations.
 pub mod opt_duration_serde {
     use crate::sim::time::{SimDuration, parse_duration};

@@ -24,7 +24,7 @@
 
 use super::delay::Delay;
 use crate::logic::{Context, Msg, NodeId, Note, Timer};
-use crate::sim::time::SimDuration;
+use crate::sim::time::{SimDuration, SimTime};
 use std::sync::Arc;
 
 /// One rule of an escalation policy: whom to notify, and how long to wait for an
@@ -199,10 +199,41 @@ impl PagerDuty {
     }
 }
 
+/// How long a responder takes to acknowledge, by day and at night.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ResponderSpec {
+    pub acknowledge: Delay,
+    /// Used instead for a page reaching them during the night hours, if set.
+    pub at_night: Option<Delay>,
+    /// The night: from this time of day until that one (since midnight; may wrap past it).
+    pub night: (SimDuration, SimDuration),
+    /// The time of day at simulated time zero (the scenario's `starts_at`).
+    pub starts_at: SimDuration,
+}
+
+const DAY: u64 = 86_400_000_000_000;
+
+impl ResponderSpec {
+    /// The delay for a page reaching them at `now`: the night one between the night hours.
+    fn delay_at(&self, now: SimTime) -> Delay {
+        let tod = (self.starts_at.0 + now.0) % DAY;
+        let (from, until) = (self.night.0.0, self.night.1.0);
+        let night = if from <= until {
+            (from..until).contains(&tod)
+        } else {
+            tod >= from || tod < until
+        };
+        match self.at_night {
+            Some(d) if night => d,
+            _ => self.acknowledge,
+        }
+    }
+}
+
 /// An on-call responder: acknowledges each page after a delay of their own.
 #[derive(Clone, Debug)]
 pub struct Responder {
-    acknowledge: Delay,
+    spec: ResponderSpec,
     /// The paging service, to answer.
     service: NodeId,
     /// Incidents paged and not yet acknowledged by this responder.
@@ -210,9 +241,9 @@ pub struct Responder {
 }
 
 impl Responder {
-    pub fn new(acknowledge: Delay, service: NodeId) -> Self {
+    pub fn new(spec: ResponderSpec, service: NodeId) -> Self {
         Responder {
-            acknowledge,
+            spec,
             service,
             reacting: Vec::new(),
         }
@@ -225,7 +256,7 @@ impl Responder {
             && !self.reacting.contains(&incident)
         {
             self.reacting.push(incident);
-            let after = self.acknowledge.sample(ctx.rng());
+            let after = self.spec.delay_at(ctx.now()).sample(ctx.rng());
             ctx.set_timer(after, Timer::Respond { incident });
         }
     }
@@ -247,7 +278,6 @@ impl Responder {
 mod tests {
     use super::*;
     use crate::logic::testing::Recorder;
-    use crate::sim::time::SimTime;
 
     const PD: NodeId = 50;
     const PROM: NodeId = 40;
@@ -383,9 +413,42 @@ mod tests {
         assert_eq!(pages(&mut ctx), vec![(2, ALICE, 0)]);
     }
 
+    fn responder(day_s: u64, night_s: u64, starts_at_h: u64) -> Responder {
+        let h = |x: u64| SimDuration::from_secs(3600 * x);
+        let spec = ResponderSpec {
+            acknowledge: Delay::Fixed(SimDuration::from_secs(day_s)),
+            at_night: Some(Delay::Fixed(SimDuration::from_secs(night_s))),
+            night: (h(22), h(7)),
+            starts_at: h(starts_at_h),
+        };
+        Responder::new(spec, PD)
+    }
+
+    #[test]
+    fn a_page_at_night_takes_the_night_delay() {
+        for (starts_at, at_s, expect) in [
+            (10, 0, 90),     // 10:00
+            (3, 0, 600),     // 03:00
+            (21, 3599, 90),  // 21:59:59
+            (21, 3600, 600), // 22:00
+            (6, 3600, 90),   // 07:00
+        ] {
+            let mut r = responder(90, 600, starts_at);
+            let mut ctx = Recorder::new(ALICE);
+            ctx.at(SimTime::from_secs(at_s));
+            r.on_message(PD, Msg::Page { incident: 1 }, &mut ctx);
+            let after = ctx.timers[0].0.saturating_since(ctx.now);
+            assert_eq!(
+                after,
+                SimDuration::from_secs(expect),
+                "{starts_at}h + {at_s}s"
+            );
+        }
+    }
+
     #[test]
     fn a_responder_acknowledges_after_their_delay_once_per_page() {
-        let mut r = Responder::new(Delay::Fixed(SimDuration::from_secs(90)), PD);
+        let mut r = responder(90, 600, 10);
         let mut ctx = Recorder::new(ALICE);
         r.on_message(PD, Msg::Page { incident: 4 }, &mut ctx);
         r.on_message(PD, Msg::Page { incident: 4 }, &mut ctx);

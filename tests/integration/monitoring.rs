@@ -446,3 +446,47 @@ fn the_response_is_measured_t_plus_the_fault_per_run_and_over_runs() {
         "{text}"
     );
 }
+
+#[test]
+fn a_page_at_3am_takes_the_responders_night_delay() {
+    // Alice takes 3 m by day and 10 m at night: at 03:00 she is escalated past after 5 m.
+    let topo = paged("Fixed(\"3m\"), at_night: Some(Fixed(\"10m\"))");
+    let fault = r#"Fault(at: "2m", duration: "4m", kind: ZoneLoss("us-east-1a")),"#;
+    let day = run(&topo, &scenario(&topo, &zone_loss(fault)));
+    let acked = when(&day, "oncall-alice acknowledged incident 1");
+    let paged = when(
+        &day,
+        "paged oncall-alice for incident 1 (escalation rule 1)",
+    );
+    assert!(
+        (180.0..181.0).contains(&(acked - paged)),
+        "by day (10:00): 3 m"
+    );
+    let night = zone_loss(fault).replace("    seed: 7,", "    seed: 7,\n    starts_at: \"03:00\",");
+    let r = run(&topo, &scenario(&topo, &night));
+    let alice = when(&r, "paged oncall-alice for incident 1 (escalation rule 1)");
+    let bob = when(&r, "paged oncall-bob for incident 1 (escalation rule 2)");
+    assert_eq!(
+        bob - alice,
+        300.0,
+        "at 03:00 alice needs 10 m: escalated at 5 m"
+    );
+    assert!(
+        r.timeline
+            .iter()
+            .any(|e| e.detail == "oncall-bob acknowledged incident 1")
+    );
+    let bad = night.replace("\"03:00\"", "\"25:00\"");
+    let err = gameday::model::scenario::ParsedScenario::from_source(
+        gameday::model::Source::inline("s.ron", &bad),
+    )
+    .and_then(|p| p.resolve(&topo))
+    .map(|_| ())
+    .unwrap_err()
+    .to_string();
+    assert!(err.starts_with("s.ron:"), "{err}");
+    assert!(
+        err.contains("`25:00`") && err.contains("\"HH:MM\""),
+        "{err}"
+    );
+}

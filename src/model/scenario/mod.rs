@@ -60,6 +60,10 @@ pub struct ScenarioFile {
     pub targets: TargetsDef,
     #[serde(default)]
     pub steady_state: SteadyStateDef,
+    /// The local time of day at the start of the run (`"03:00"`), for responders who are
+    /// slower at night; `"10:00"` when left out.
+    #[serde(default)]
+    pub starts_at: Option<String>,
 }
 
 fn default_seed() -> u64 {
@@ -94,6 +98,8 @@ pub struct Scenario {
     pub service_slo: Vec<ServiceSlo>,
     /// Whether writes at risk (on stopped machines at the end) count against RPO targets.
     pub at_risk_is_lost: bool,
+    /// The time of day at the start of the run, since midnight.
+    pub starts_at: SimDuration,
 }
 
 /// A scenario file parsed but not yet tied to a topology.
@@ -160,6 +166,8 @@ impl ParsedScenario {
         let gates = targets::gates(src, topo, &f.targets, &workload)?;
         let service_targets = targets::per_service(topo, &f.targets);
         let service_slo = steady_state::resolve_slo(src, topo, &f.steady_state, &workload)?;
+        let starts_at = f.starts_at.as_deref().unwrap_or("10:00");
+        let starts_at = super::time_of_day(src, "starts_at", starts_at)?;
         let scenario = Scenario {
             name: f.name,
             description: f.description,
@@ -179,6 +187,7 @@ impl ParsedScenario {
             steady_state,
             service_slo,
             at_risk_is_lost: f.targets.at_risk_is_lost,
+            starts_at,
         };
         // Valid setting by setting is not enough: the whole must fit the budgets.
         cost::check(topo, &scenario)?;

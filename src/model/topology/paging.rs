@@ -10,8 +10,8 @@
 use super::durations::interval;
 use super::monitoring::PrometheusInfo;
 use super::nodes::{NodeTable, Role};
-use crate::model::Dur;
 use crate::model::error::{InputError, Source};
+use crate::model::{Dur, time_of_day};
 use crate::ops::alertmanager::AlertmanagerSpec;
 use crate::ops::delay::Delay;
 use crate::ops::paging::{EscalationRule, PagingSpec};
@@ -27,10 +27,21 @@ const NUM_LOOPS_MAX: u32 = 9;
 pub struct PagingDef {
     pub node: String,
     pub escalation_policy: EscalationPolicyDef,
+    /// The night hours, for responders with an `at_night` delay.
+    #[serde(default)]
+    pub night: Option<NightDef>,
     /// Re-trigger an acknowledged incident still unresolved this long after.
     #[serde(default)]
     pub acknowledgement_timeout: Option<Dur>,
     pub responders: Vec<ResponderDef>,
+}
+
+/// The night: `from` one time of day `until` another (`"22:00"` to `"07:00"` by default).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NightDef {
+    pub from: String,
+    pub until: String,
 }
 
 /// An escalation policy: its rules in order and how many times it loops.
@@ -58,6 +69,9 @@ pub struct EscalationRuleDef {
 pub struct ResponderDef {
     pub node: String,
     pub acknowledge: Delay,
+    /// Their delay for a page during the night hours, if it differs (a 3 a.m. page).
+    #[serde(default)]
+    pub at_night: Option<Delay>,
 }
 
 /// The resolved paging service.
@@ -65,8 +79,10 @@ pub struct ResponderDef {
 pub struct PagingInfo {
     pub node: u32,
     pub spec: PagingSpec,
-    /// Each responder's node and time to acknowledge.
-    pub responders: Vec<(u32, Delay)>,
+    /// Each responder's node and times to acknowledge (by day, at night).
+    pub responders: Vec<(u32, Delay, Option<Delay>)>,
+    /// The night hours, since midnight.
+    pub night: (SimDuration, SimDuration),
 }
 
 /// The section, if the file has one.
@@ -86,11 +102,16 @@ fn resolve(src: &Source, d: &PagingDef, nodes: &mut NodeTable) -> Result<PagingI
     for (k, r) in d.responders.iter().enumerate() {
         let n = nodes.node(src, "responders", &r.node)?;
         nodes.assign(src, n, Role::Responder(k), "responders")?;
-        if let Some((field, value, why)) = r.acknowledge.invalid() {
-            let message = format!("{why} (`acknowledge` of `{}`)", r.node);
-            return Err(src.invalid_duration(&[field], value, message));
+        for (what, d) in [
+            ("acknowledge", Some(r.acknowledge)),
+            ("at_night", r.at_night),
+        ] {
+            if let Some((field, value, why)) = d.and_then(|d| d.invalid()) {
+                let message = format!("{why} (`{what}` of `{}`)", r.node);
+                return Err(src.invalid_duration(&[field], value, message));
+            }
         }
-        responders.push((n, r.acknowledge));
+        responders.push((n, r.acknowledge, r.at_night));
     }
     let rules = rules(src, &d.escalation_policy.rules, &responders, nodes)?;
     let num_loops = d.escalation_policy.num_loops;
@@ -116,10 +137,21 @@ fn resolve(src: &Source, d: &PagingDef, nodes: &mut NodeTable) -> Result<PagingI
         num_loops,
         acknowledgement_timeout,
     };
+    let night = match &d.night {
+        None => (
+            SimDuration::from_secs(22 * 3600),
+            SimDuration::from_secs(7 * 3600),
+        ),
+        Some(n) => (
+            time_of_day(src, "from", &n.from)?,
+            time_of_day(src, "until", &n.until)?,
+        ),
+    };
     Ok(PagingInfo {
         node,
         spec,
         responders,
+        night,
     })
 }
 
@@ -128,7 +160,7 @@ fn resolve(src: &Source, d: &PagingDef, nodes: &mut NodeTable) -> Result<PagingI
 fn rules(
     src: &Source,
     defs: &[EscalationRuleDef],
-    responders: &[(u32, Delay)],
+    responders: &[(u32, Delay, Option<Delay>)],
     nodes: &NodeTable,
 ) -> Result<Vec<EscalationRule>, InputError> {
     if defs.is_empty() {

@@ -210,6 +210,6 @@ fn place_process(
         Role::Prometheus(k) => monitoring::place_prometheus(topo, k),
         Role::PagerDuty => paging::place_pagerduty(topo),
         Role::Alertmanager => paging::place_alertmanager(topo),
-        Role::Responder(k) => paging::place_responder(topo, k),
+        Role::Responder(k) => paging::place_responder(topo, s.scenario, k),
     }
 }

@@ -5,9 +5,10 @@
 //! service's node).
 
 use crate::logic::{Context, Msg, NodeId, Timer};
+use crate::model::scenario::Scenario;
 use crate::model::topology::Topology;
 use crate::ops::alertmanager::Alertmanager;
-use crate::ops::paging::{PagerDuty, Responder};
+use crate::ops::paging::{PagerDuty, Responder, ResponderSpec};
 use crate::run::world::{NodeProcess, Process};
 use std::sync::Arc;
 
@@ -20,13 +21,21 @@ pub(super) fn place_pagerduty(topo: &Topology) -> Process {
     Process::PagerDuty(PagerDuty::new(Arc::new(paging.spec.clone())))
 }
 
-/// Responder `k`, answering the paging service.
-pub(super) fn place_responder(topo: &Topology, k: usize) -> Process {
+/// Responder `k`, answering the paging service, slower at night if so configured (the
+/// scenario says what time of day the run starts at).
+pub(super) fn place_responder(topo: &Topology, scenario: &Scenario, k: usize) -> Process {
     let paging = topo
         .paging
         .as_ref()
         .expect("a Responder role implies a paging section");
-    Process::Responder(Responder::new(paging.responders[k].1, paging.node))
+    let (_, acknowledge, at_night) = paging.responders[k];
+    let spec = ResponderSpec {
+        acknowledge,
+        at_night,
+        night: paging.night,
+        starts_at: scenario.starts_at,
+    };
+    Process::Responder(Responder::new(spec, paging.node))
 }
 
 /// Alertmanager, grouping alerts for the paging service.
