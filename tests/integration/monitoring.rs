@@ -36,13 +36,38 @@ fn monitored_text() -> String {
     )
 }
 
-fn monitored() -> gameday::model::topology::Topology {
+/// A topology from text, as if it were ftm-games.
+fn parse(text: &str) -> gameday::model::topology::Topology {
     use gameday::model::{Source, topology::Topology};
-    Topology::from_source(Source::inline(
-        "topologies/ftm-games.ron",
+    Topology::from_source(Source::inline("topologies/ftm-games.ron", text))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn monitored() -> gameday::model::topology::Topology {
+    parse(&monitored_text())
+}
+
+/// `text` validated by the CLI from a file: it must be refused (exit 2) with an error at its
+/// file, line and column; the error.
+fn refused(tag: &str, text: &str) -> String {
+    // Named after its text: tests running in parallel never share a file.
+    let name = format!("{:016x}.ron", gameday::sim::rng::stable_hash(text));
+    let p = temp_file(tag, &name, text);
+    let (code, _, err) = gameday(&["validate", p.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains(&format!("{}:", p.display())), "{err}");
+    err
+}
+
+/// The monitored topology with 60,000 more nodes in the scraped zone.
+fn crowded_text() -> String {
+    edit(
         &monitored_text(),
-    ))
-    .unwrap_or_else(|e| panic!("{e}"))
+        &[(
+            "        Node(name: \"prom-use1b\", zone: \"us-east-1b\"),",
+            "        Node(name: \"prom-use1b\", zone: \"us-east-1b\"),\n        Node(name: \"worker\", zone: \"us-east-1a\", count: 60000),",
+        )],
+    )
 }
 
 fn zone_loss(fault: &str) -> String {
@@ -127,14 +152,9 @@ fn a_blip_shorter_than_for_does_not_fire_the_zone_alert() {
     assert!(seen.iter().any(|a| a.2.contains("PostgresDown firing")));
 }
 
-/// The monitored topology's text with one edit, validated by the CLI: exit 2 and an error
-/// naming the file, line and column and `what`.
+/// The monitored topology's text with one edit, refused with an error naming `what`.
 fn rejected(from: &str, to: &str, what: &[&str]) {
-    let text = edit(&monitored_text(), &[(from, to)]);
-    let p = temp_file("monitoring", "t.ron", &text);
-    let (code, _, err) = gameday(&["validate", p.to_str().unwrap()]);
-    assert_eq!(code, 2, "{to}: {err}");
-    assert!(err.contains(&format!("{}:", p.display())), "{err}");
+    let err = refused("monitoring", &edit(&monitored_text(), &[(from, to)]));
     for w in what {
         assert!(err.contains(w), "`{w}` missing from {err}");
     }
@@ -224,12 +244,7 @@ fn paged_text(alice: &str) -> String {
 }
 
 fn paged(alice: &str) -> gameday::model::topology::Topology {
-    use gameday::model::{Source, topology::Topology};
-    Topology::from_source(Source::inline(
-        "topologies/ftm-games.ron",
-        &paged_text(alice),
-    ))
-    .unwrap_or_else(|e| panic!("{e}"))
+    parse(&paged_text(alice))
 }
 
 /// When the timeline says `detail` first (in seconds).
@@ -301,19 +316,13 @@ fn bad_paging_settings_are_rejected_with_their_place_in_the_file() {
             "`p95` must be above `median`",
         ),
     ] {
-        let p = temp_file("paging", "t.ron", &edit(&text, &[(from, to)]));
-        let (code, _, err) = gameday(&["validate", p.to_str().unwrap()]);
-        assert_eq!(code, 2, "{to}: {err}");
-        assert!(
-            err.contains(&format!("{}:", p.display())) && err.contains(what),
-            "{err}"
-        );
+        let err = refused("paging", &edit(&text, &[(from, to)]));
+        assert!(err.contains(what), "{err}");
     }
 }
 
 /// The paged topology with Alertmanager on its own node in `ops-a`.
 fn grouped(group_by: &str, alice: &str) -> gameday::model::topology::Topology {
-    use gameday::model::{Source, topology::Topology};
     let text = edit(
         &paged_text(alice),
         &[
@@ -329,8 +338,7 @@ fn grouped(group_by: &str, alice: &str) -> gameday::model::topology::Topology {
             ),
         ],
     );
-    Topology::from_source(Source::inline("topologies/ftm-games.ron", &text))
-        .unwrap_or_else(|e| panic!("{e}"))
+    parse(&text)
 }
 
 #[test]
@@ -369,16 +377,7 @@ fn alertmanager_without_grouping_makes_one_incident_for_all_alerts() {
 fn rules_naming_too_many_targets_are_rejected_before_they_are_built() {
     // 60,000 nodes in us-east-1a: scraped (under 100,000), but the two rules of the first
     // server name 120,000 targets.
-    let text = edit(
-        &monitored_text(),
-        &[(
-            "        Node(name: \"prom-use1b\", zone: \"us-east-1b\"),",
-            "        Node(name: \"prom-use1b\", zone: \"us-east-1b\"),\n        Node(name: \"worker\", zone: \"us-east-1a\", count: 60000),",
-        )],
-    );
-    let p = temp_file("monitoring-limits", "t.ron", &text);
-    let (code, _, err) = gameday(&["validate", p.to_str().unwrap()]);
-    assert_eq!(code, 2, "{err}");
+    let err = refused("monitoring-limits", &crowded_text());
     assert!(
         err.contains("`PostgresDown`") && err.contains("more than 100000 targets"),
         "{err}"
@@ -388,24 +387,16 @@ fn rules_naming_too_many_targets_are_rejected_before_they_are_built() {
 #[test]
 fn servers_scraping_too_many_targets_are_rejected() {
     // Two servers of 60,000 targets each, no rules: 120,000 scraped in all.
-    let text = edit(
-        &monitored_text(),
-        &[(
-            "        Node(name: \"prom-use1b\", zone: \"us-east-1b\"),",
-            "        Node(name: \"prom-use1b\", zone: \"us-east-1b\"),\n        Node(name: \"worker\", zone: \"us-east-1a\", count: 60000),",
-        )],
-    )
-    .replace(
-        "                Rule(alert: \"ZoneDown\", expr: AllDown(Zone(\"us-east-1a\")), for: \"1m\"),\n",
-        "",
-    )
-    .replace(
-        "                Rule(alert: \"PostgresDown\", expr: AnyDown(Zone(\"us-east-1a\")), keep_firing_for: \"5m\"),\n",
-        "",
-    );
-    let p = temp_file("monitoring-limits", "scraped.ron", &text);
-    let (code, _, err) = gameday(&["validate", p.to_str().unwrap()]);
-    assert_eq!(code, 2, "{err}");
+    let text = crowded_text()
+        .replace(
+            "                Rule(alert: \"ZoneDown\", expr: AllDown(Zone(\"us-east-1a\")), for: \"1m\"),\n",
+            "",
+        )
+        .replace(
+            "                Rule(alert: \"PostgresDown\", expr: AnyDown(Zone(\"us-east-1a\")), keep_firing_for: \"5m\"),\n",
+            "",
+        );
+    let err = refused("monitoring-limits", &text);
     assert!(
         err.contains("`prom-usw2`") && err.contains("more than the limit of 100000"),
         "{err}"
