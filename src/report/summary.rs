@@ -595,7 +595,46 @@ fn run_failures(topo: &Topology, r: &RunResult, s: &Scenario) -> Vec<(Option<usi
     for v in &r.safety_violations {
         why.push((None, format!("seed {}: safety: {v}", r.seed)));
     }
+    why.extend(response_misses(s, r).into_iter().map(|m| (None, m)));
     why
+}
+
+/// The response steps of a run with a fault that came later than their targets, or never.
+fn response_misses(s: &Scenario, r: &RunResult) -> Vec<String> {
+    if r.t0.is_none() {
+        return Vec::new();
+    }
+    let got = ResponseTimes::of(r);
+    let t = s.response_targets;
+    [
+        ("alerted", "alert", t.alert, got.alert_s),
+        ("paged", "page", t.page, got.page_s),
+        (
+            "acknowledged",
+            "acknowledge",
+            t.acknowledge,
+            got.acknowledge_s,
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(done, step, target, at)| {
+        let target = target?;
+        let seed = r.seed;
+        let by = target.human();
+        match at {
+            None => Some(format!(
+                "seed {seed}: response: never {done} (target T+{by})"
+            )),
+            Some(x) if x > target.as_secs_f64() => {
+                let at = super::markdown::duration(x);
+                Some(format!(
+                    "seed {seed}: response: {done} at T+{at}, after its {step} target T+{by}"
+                ))
+            }
+            Some(_) => None,
+        }
+    })
+    .collect()
 }
 
 fn secs(d: Option<SimDuration>) -> Option<f64> {

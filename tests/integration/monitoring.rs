@@ -481,3 +481,58 @@ fn a_page_at_3am_takes_the_responders_night_delay() {
         "{err}"
     );
 }
+
+#[test]
+fn response_targets_fail_a_run_whose_steps_come_late_or_never() {
+    use gameday::report::summary::summarize;
+    let topo = grouped("[\"alertname\"]", "Fixed(\"3m\")");
+    let fault = r#"Fault(at: "2m", duration: "4m", kind: ZoneLoss("us-east-1a")),"#;
+    let with = |targets: &str| {
+        zone_loss(fault).replace(
+            "targets: (rto: \"15m\", rpo: \"0s\"),",
+            &format!("targets: (rto: \"15m\", rpo: \"0s\", response: ({targets})),"),
+        )
+    };
+    let failures = |targets: &str| {
+        let s = scenario(&topo, &with(targets));
+        let report = summarize(&topo, &s, s.seed, &[run(&topo, &s)]);
+        report
+            .failures
+            .into_iter()
+            .filter(|f| f.contains("response"))
+            .collect::<Vec<_>>()
+    };
+    // Paged at T+45 s (group_wait 30 s after the T+15 s alert), acknowledged 3 m later.
+    assert!(
+        failures("alert: Some(\"1m\"), page: Some(\"1m\"), acknowledge: Some(\"5m\")").is_empty()
+    );
+    let late = failures("acknowledge: Some(\"2m\")");
+    assert_eq!(late.len(), 1, "{late:?}");
+    assert!(
+        late[0].contains("acknowledged at T+3m45") && late[0].contains("target T+2m"),
+        "{late:?}"
+    );
+    // Alice's phone is off and bob is not on the policy: never acknowledged.
+    let alone = with("acknowledge: Some(\"10m\")")
+        .replace("    faults: [", "    faults: [Fault(at: \"0s\", kind: NodeCrash(\"oncall-alice\")), Fault(at: \"0s\", kind: NodeCrash(\"oncall-bob\")),");
+    let s = scenario(&topo, &alone);
+    let report = summarize(&topo, &s, s.seed, &[run(&topo, &s)]);
+    assert!(
+        report
+            .failures
+            .iter()
+            .any(|f| f.contains("never acknowledged (target T+10m)")),
+        "{:?}",
+        report.failures
+    );
+    // Without a paging service, a page target could never be met: refused.
+    let unpaged = monitored();
+    let err = gameday::model::scenario::ParsedScenario::from_source(
+        gameday::model::Source::inline("s.ron", &with("page: Some(\"5m\")")),
+    )
+    .and_then(|p| p.resolve(&unpaged))
+    .map(|_| ())
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("nobody here can be paged"), "{err}");
+}

@@ -25,7 +25,9 @@ pub use faults::{Fault, FaultDef, FaultKind};
 pub use steady_state::{
     LatencyDef, LatencyRule, ServiceLatencyDef, ServiceSlo, SteadyState, SteadyStateDef,
 };
-pub use targets::{Gate, GateDef, ServiceTargetsDef, TargetsDef};
+pub use targets::{
+    Gate, GateDef, ResponseTargets, ResponseTargetsDef, ServiceTargetsDef, TargetsDef,
+};
 pub use workload::{ArrivalsDef, Workload, WorkloadDef};
 
 use super::error::{InputError, Source};
@@ -100,6 +102,8 @@ pub struct Scenario {
     pub at_risk_is_lost: bool,
     /// The time of day at the start of the run, since midnight.
     pub starts_at: SimDuration,
+    /// The operations response's targets, T+ the first fault.
+    pub response_targets: ResponseTargets,
 }
 
 /// A scenario file parsed but not yet tied to a topology.
@@ -165,6 +169,7 @@ impl ParsedScenario {
         targets::check_services(src, topo, &f.targets)?;
         let gates = targets::gates(src, topo, &f.targets, &workload)?;
         let service_targets = targets::per_service(topo, &f.targets);
+        let response_targets = targets::response(src, topo, &f.targets.response)?;
         let service_slo = steady_state::resolve_slo(src, topo, &f.steady_state, &workload)?;
         let starts_at = f.starts_at.as_deref().unwrap_or("10:00");
         let starts_at = super::time_of_day(src, "starts_at", starts_at)?;
@@ -188,6 +193,7 @@ impl ParsedScenario {
             service_slo,
             at_risk_is_lost: f.targets.at_risk_is_lost,
             starts_at,
+            response_targets,
         };
         // Valid setting by setting is not enough: the whole must fit the budgets.
         cost::check(topo, &scenario)?;

@@ -29,6 +29,54 @@ pub struct TargetsDef {
     /// On by default: a user cannot get them back while the machines are gone.
     #[serde(default = "default_true")]
     pub at_risk_is_lost: bool,
+    /// The operations response's steps, T+ the first fault, checked in every run.
+    #[serde(default)]
+    pub response: ResponseTargetsDef,
+}
+
+/// Targets for the operations response, T+ the first fault: the plan's "acknowledged by T+2".
+#[derive(Debug, Default, Deserialize, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+pub struct ResponseTargetsDef {
+    #[serde(default)]
+    pub alert: Option<Dur>,
+    #[serde(default)]
+    pub page: Option<Dur>,
+    #[serde(default)]
+    pub acknowledge: Option<Dur>,
+}
+
+/// The response targets, validated: each step, if set, must happen by then in every run.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ResponseTargets {
+    pub alert: Option<SimDuration>,
+    pub page: Option<SimDuration>,
+    pub acknowledge: Option<SimDuration>,
+}
+
+/// Response targets need something that can respond: monitoring for `alert`, a paging
+/// service for `page` and `acknowledge`; otherwise every run would fail them.
+pub(super) fn response(
+    src: &Source,
+    topo: &Topology,
+    t: &ResponseTargetsDef,
+) -> Result<ResponseTargets, InputError> {
+    let any = t.alert.is_some() || t.page.is_some() || t.acknowledge.is_some();
+    if any && topo.monitoring.is_empty() {
+        return Err(src.invalid(
+            "response",
+            "",
+            "response targets need a topology with `monitoring`: nothing here can alert",
+        ));
+    }
+    if (t.page.is_some() || t.acknowledge.is_some()) && topo.paging.is_none() {
+        return Err(src.invalid("response", "", "`page` and `acknowledge` targets need a topology with `paging`: nobody here can be paged"));
+    }
+    Ok(ResponseTargets {
+        alert: t.alert.map(|d| d.0),
+        page: t.page.map(|d| d.0),
+        acknowledge: t.acknowledge.map(|d| d.0),
+    })
 }
 
 fn default_true() -> bool {
