@@ -112,9 +112,10 @@ impl PagerDuty {
             .rposition(|i| i.key == key && i.status != Status::Resolved);
         match (open, firing) {
             (None, true) => {
+                // `notify` sets its status and token as it pages the first rule.
                 self.incidents.push(Incident {
                     key,
-                    status: Status::Resolved,
+                    status: Status::Triggered { level: 0, round: 0 },
                     token: 0,
                 });
                 let incident = self.incidents.len() as u32;

@@ -287,7 +287,8 @@ pub struct OutageReport {
     /// When operations succeeded again; `null`: still down at the end of the run.
     pub end_s: Option<f64>,
     pub duration_s: Option<f64>,
-    /// Send time of the last failing operation of its last bad bucket (`end_s` is after it).
+    /// Send time of the last failing operation of the outage (`end_s` is after it): of its
+    /// last bad bucket, or of a tolerated one whose failure was sent before `end_s`.
     pub last_failure_s: f64,
     /// The faults blamed for it (`docs/MEASUREMENT.md`, outages), as the timeline words them.
     pub causes: Vec<String>,
@@ -336,13 +337,21 @@ pub struct ResponseTimes {
     pub acknowledge_s: Option<f64>,
 }
 
+/// Which response step: reads its instant off a run's milestones.
+type Milestone = fn(&Response) -> Option<SimTime>;
+
+/// A response step of run `r`, T+ its first fault (`None`: never reached, or no fault): the one
+/// reading of the milestones that the per-run figures, the percentiles and the targets share.
+fn t_plus(r: &RunResult, step: Milestone) -> Option<SimDuration> {
+    Some(step(&r.response)?.saturating_since(r.t0?))
+}
+
 impl ResponseTimes {
     fn of(r: &RunResult) -> ResponseTimes {
-        let since = |t: Option<SimTime>| Some(t?.saturating_since(r.t0?).as_secs_f64());
         ResponseTimes {
-            alert_s: since(r.response.alerted),
-            page_s: since(r.response.paged),
-            acknowledge_s: since(r.response.acknowledged),
+            alert_s: secs(t_plus(r, |x| x.alerted)),
+            page_s: secs(t_plus(r, |x| x.paged)),
+            acknowledge_s: secs(t_plus(r, |x| x.acknowledged)),
         }
     }
 }
@@ -358,11 +367,8 @@ pub struct ResponsePercentiles {
 
 impl ResponsePercentiles {
     fn of(runs: &[RunResult]) -> ResponsePercentiles {
-        let step = |f: fn(&Response) -> Option<SimTime>| {
-            let v: Vec<Option<SimDuration>> = runs
-                .iter()
-                .map(|r| Some(f(&r.response)?.saturating_since(r.t0?)))
-                .collect();
+        let step = |f: Milestone| {
+            let v: Vec<Option<SimDuration>> = runs.iter().map(|r| t_plus(r, f)).collect();
             Percentiles::of(&v)
         };
         ResponsePercentiles {
@@ -604,37 +610,33 @@ fn response_misses(s: &Scenario, r: &RunResult) -> Vec<String> {
     if r.t0.is_none() {
         return Vec::new();
     }
-    let got = ResponseTimes::of(r);
     let t = s.response_targets;
-    [
-        ("alerted", "alert", t.alert, got.alert_s),
-        ("paged", "page", t.page, got.page_s),
-        (
-            "acknowledged",
-            "acknowledge",
-            t.acknowledge,
-            got.acknowledge_s,
-        ),
-    ]
-    .into_iter()
-    .filter_map(|(done, step, target, at)| {
-        let target = target?;
-        let seed = r.seed;
-        let by = target.human();
-        match at {
-            None => Some(format!(
-                "seed {seed}: response: never {done} (target T+{by})"
-            )),
-            Some(x) if x > target.as_secs_f64() => {
-                let at = super::markdown::duration(x);
-                Some(format!(
-                    "seed {seed}: response: {done} at T+{at}, after its {step} target T+{by}"
-                ))
+    let steps: [(&str, &str, _, Milestone); 3] = [
+        ("alerted", "alert", t.alert, |x| x.alerted),
+        ("paged", "page", t.page, |x| x.paged),
+        ("acknowledged", "acknowledge", t.acknowledge, |x| {
+            x.acknowledged
+        }),
+    ];
+    steps
+        .into_iter()
+        .filter_map(|(done, step, target, milestone)| {
+            let target = target?;
+            let (seed, by) = (r.seed, target.human());
+            match t_plus(r, milestone) {
+                None => Some(format!(
+                    "seed {seed}: response: never {done} (target T+{by})"
+                )),
+                Some(at) if at > target => {
+                    let at = super::markdown::duration(at.as_secs_f64());
+                    Some(format!(
+                        "seed {seed}: response: {done} at T+{at}, after its {step} target T+{by}"
+                    ))
+                }
+                Some(_) => None,
             }
-            Some(_) => None,
-        }
-    })
-    .collect()
+        })
+        .collect()
 }
 
 fn secs(d: Option<SimDuration>) -> Option<f64> {

@@ -61,7 +61,9 @@ pub struct Outage {
     pub start: SimTime,
     /// When operations succeeded again; `None`: still down at the end of the judged run.
     pub end: Option<SimTime>,
-    /// Send time of the last failing operation of its last bad bucket: `end` is after it.
+    /// Send time of the last failing operation of its last bad bucket, or of a later bad
+    /// bucket the window rule tolerated whose failure was sent before the end (`pinned_end`):
+    /// `end` is after it.
     pub last_failure: SimTime,
     pub causes: Vec<Cause>,
     /// Operations sent during it that failed (or were too slow).

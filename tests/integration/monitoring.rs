@@ -59,6 +59,19 @@ fn refused(tag: &str, text: &str) -> String {
     err
 }
 
+/// Scenario `text` (as file `s.ron`) must be refused against `topo`, with an error at its
+/// line and column; the error.
+fn scenario_refused(topo: &gameday::model::topology::Topology, text: &str) -> String {
+    let source = gameday::model::Source::inline("s.ron", text);
+    let err = gameday::model::scenario::ParsedScenario::from_source(source)
+        .and_then(|p| p.resolve(topo))
+        .map(|_| ())
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("s.ron:"), "{err}");
+    err
+}
+
 /// The monitored topology with 60,000 more nodes in the scraped zone.
 fn crowded_text() -> String {
     edit(
@@ -468,14 +481,7 @@ fn a_page_at_3am_takes_the_responders_night_delay() {
             .any(|e| e.detail == "oncall-bob acknowledged incident 1")
     );
     let bad = night.replace("\"03:00\"", "\"25:00\"");
-    let err = gameday::model::scenario::ParsedScenario::from_source(
-        gameday::model::Source::inline("s.ron", &bad),
-    )
-    .and_then(|p| p.resolve(&topo))
-    .map(|_| ())
-    .unwrap_err()
-    .to_string();
-    assert!(err.starts_with("s.ron:"), "{err}");
+    let err = scenario_refused(&topo, &bad);
     assert!(
         err.contains("`25:00`") && err.contains("\"HH:MM\""),
         "{err}"
@@ -527,12 +533,6 @@ fn response_targets_fail_a_run_whose_steps_come_late_or_never() {
     );
     // Without a paging service, a page target could never be met: refused.
     let unpaged = monitored();
-    let err = gameday::model::scenario::ParsedScenario::from_source(
-        gameday::model::Source::inline("s.ron", &with("page: Some(\"5m\")")),
-    )
-    .and_then(|p| p.resolve(&unpaged))
-    .map(|_| ())
-    .unwrap_err()
-    .to_string();
+    let err = scenario_refused(&unpaged, &with("page: Some(\"5m\")"));
     assert!(err.contains("nobody here can be paged"), "{err}");
 }

@@ -87,7 +87,6 @@ pub(super) fn resolve(
         if defs[..k].iter().any(|e| e.name == d.name) {
             return Err(src.invalid("monitoring", &d.name, "this name is used twice"));
         }
-        within_limits(src, &d.name, &out)?;
         let node = nodes.node(src, "monitoring", &d.node)?;
         let targets = targets(src, &d.scrape, places, nodes)?;
         let scrape_interval = interval(src, &["scrape_interval"], d.scrape_interval, "scrapes")?;
@@ -121,15 +120,14 @@ pub(super) fn resolve(
             },
         };
         out.push(info);
-    }
-    if let Some(last) = defs.last() {
-        within_limits(src, &last.name, &out)?;
+        within_limits(src, &d.name, &out)?;
     }
     Ok(out)
 }
 
 /// The servers so far scrape at most [`limits::SCRAPE_TARGETS_MAX`] targets, so their memory
-/// stays bounded whatever the file says (rules are bounded as they are resolved).
+/// stays bounded whatever the file says (rules are bounded as they are resolved). Checked as
+/// each server is added, so the error names the one that went over.
 fn within_limits(src: &Source, name: &str, servers: &[PrometheusInfo]) -> Result<(), InputError> {
     let scraped: usize = servers.iter().map(|m| m.spec.targets.len()).sum();
     if scraped > limits::SCRAPE_TARGETS_MAX {

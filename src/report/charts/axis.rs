@@ -129,47 +129,38 @@ impl Ranged for Axis {
     }
 }
 
+/// Round durations, in seconds, that a log axis of durations ticks at: 1 ms up to 30 days.
+const ROUND_DURATIONS: [f64; 12] = [
+    0.001,
+    0.01,
+    0.1,
+    1.0,
+    10.0,
+    60.0,
+    600.0,
+    3600.0,
+    6.0 * 3600.0,
+    86400.0,
+    7.0 * 86400.0,
+    30.0 * 86400.0,
+];
+
 /// Round durations for a symmetric-log axis, from `unit` up.
 pub(in crate::report) fn log_ticks(unit: f64, top: f64) -> Vec<(f64, String)> {
-    const NICE: [f64; 12] = [
-        0.001,
-        0.01,
-        0.1,
-        1.0,
-        10.0,
-        60.0,
-        600.0,
-        3600.0,
-        6.0 * 3600.0,
-        86400.0,
-        7.0 * 86400.0,
-        30.0 * 86400.0,
-    ];
     let mut t = vec![(0.0, "0".to_string())];
     t.extend(
-        NICE.iter()
+        ROUND_DURATIONS
+            .iter()
             .filter(|&&v| v >= unit * 0.999 && v <= top * 1.0001)
             .map(|&v| (v, duration(v))),
     );
     t
 }
 
-/// The smallest round duration at or above `v`, for the top of a log axis.
+/// The smallest round duration at or above `v`, for the top of a log axis (10 ms at least).
 pub(in crate::report) fn log_top(unit: f64, v: f64) -> f64 {
-    const NICE: [f64; 11] = [
-        0.01,
-        0.1,
-        1.0,
-        10.0,
-        60.0,
-        600.0,
-        3600.0,
-        6.0 * 3600.0,
-        86400.0,
-        7.0 * 86400.0,
-        30.0 * 86400.0,
-    ];
-    NICE.iter()
+    ROUND_DURATIONS[1..]
+        .iter()
         .copied()
         .find(|&n| n >= unit * 10.0 && n >= v)
         .unwrap_or(v)
