@@ -20,7 +20,7 @@
 use super::lease::LeaseTable;
 use super::periodic::Phase;
 use super::replication::{ClusterSpec, ReplicationMode};
-use super::{Context, Epoch, Lsn, MemberSet, Msg, NodeId, Note, Timer};
+use super::{Context, Epoch, Lsn, ManualRefusal, MemberSet, Msg, NodeId, Note, Timer};
 use crate::sim::time::SimDuration;
 use std::sync::Arc;
 
@@ -65,6 +65,9 @@ pub struct Monitor {
     failing_over: bool,
     round: Option<Round>,
     next_round: u32,
+    /// Each member's log position in its latest heartbeat: what `patronictl list` shows, and
+    /// what an operator promoting by hand weighs.
+    member_lsn: Vec<Lsn>,
 }
 
 impl Monitor {
@@ -84,6 +87,7 @@ impl Monitor {
             failing_over: false,
             round: None,
             next_round: 0,
+            member_lsn: Vec::new(),
         }
     }
 
@@ -220,6 +224,19 @@ impl Monitor {
             ctx.note(Note::NoCandidate);
             return; // ask again next loop
         };
+        self.promote(&policy, chosen, chosen_lsn, ctx);
+    }
+
+    /// Appoints member `chosen` (at `chosen_lsn`) primary of a new epoch, naming the members
+    /// believed alive its replicas, and fences the old primary.
+    fn promote(
+        &mut self,
+        policy: &FailoverPolicy,
+        chosen: usize,
+        chosen_lsn: Lsn,
+        ctx: &mut impl Context,
+    ) {
+        let cluster = &policy.cluster;
         let old = self.primary;
         self.epoch += 1;
         self.primary = chosen;
@@ -276,6 +293,11 @@ impl Monitor {
                     self.decide(round, ctx);
                 }
             }
+            Msg::ClusterQuery { token } => {
+                let leader = self.has_leader();
+                ctx.send(from, Msg::ClusterState { token, leader });
+            }
+            Msg::ManualFailover { candidates } => self.manual_failover(candidates, ctx),
             Msg::RestoreAppoint { epoch, primary } if epoch > self.epoch => {
                 let Some(cluster) = self.spec.failover.as_ref().map(|f| f.cluster.clone()) else {
                     return;
@@ -300,6 +322,55 @@ impl Monitor {
         }
     }
 
+    /// Whether the cluster has a healthy leader: an appointed primary whose lease holds and
+    /// no failover under way.
+    fn has_leader(&self) -> bool {
+        self.primary_node()
+            .is_some_and(|p| !self.failing_over && !self.leases.is_dead(p))
+    }
+
+    /// `patronictl failover --candidate`: with the leader gone, promote the most advanced live
+    /// member of `candidates` (by its latest heartbeat) whatever the lag and quorum rules say,
+    /// the operator having accepted the risk. Patroni's `manual_failover_process_no_leader`
+    /// (`ha.py`) lets the named candidate take the leader key without the checks of an
+    /// automatic failover; with a healthy leader a failover is refused (a switchover would
+    /// be asked for instead). The writes at risk are the gap between the last position the
+    /// old primary reported and the candidate's.
+    fn manual_failover(&mut self, candidates: MemberSet, ctx: &mut impl Context) {
+        let Some(policy) = self.spec.failover.clone() else {
+            return;
+        };
+        if self.has_leader() {
+            ctx.note(Note::ManualFailoverRefused {
+                reason: ManualRefusal::LeaderHealthy,
+            });
+            return;
+        }
+        let cluster = &policy.cluster;
+        let mut best: Option<(usize, Lsn)> = None;
+        for (m, &node) in cluster.members.iter().enumerate() {
+            if candidates & (1 << m) == 0 || m == self.primary || self.leases.is_dead(node) {
+                continue;
+            }
+            let lsn = self.member_lsn.get(m).copied().unwrap_or(0);
+            if best.is_none_or(|(_, b)| lsn > b) {
+                best = Some((m, lsn));
+            }
+        }
+        let Some((chosen, lsn)) = best else {
+            ctx.note(Note::ManualFailoverRefused {
+                reason: ManualRefusal::NoLiveCandidate,
+            });
+            return;
+        };
+        ctx.note(Note::ManualFailover {
+            candidate: cluster.members[chosen],
+            behind: self.primary_lsn.saturating_sub(lsn),
+        });
+        self.round = None;
+        self.promote(&policy, chosen, lsn, ctx);
+    }
+
     /// Keeps cluster members in line: renews the primary's lease, deposes a stale primary,
     /// and tells members that follow nobody (restarted, or deposed) whom to follow.
     fn on_member_heartbeat(
@@ -317,6 +388,10 @@ impl Monitor {
         let Some(m) = policy.cluster.member_index(from) else {
             return;
         };
+        if self.member_lsn.len() < policy.cluster.members.len() {
+            self.member_lsn.resize(policy.cluster.members.len(), 0);
+        }
+        self.member_lsn[m] = lsn;
         // A member on a newer timeline than this controller knows was restored from backup:
         // its appointment is on its way (`RestoreAppoint`); acting now could appoint another.
         if self.failing_over || epoch > self.epoch {
@@ -675,6 +750,57 @@ mod tests {
         assert_eq!(ctx.notes.len(), 3);
         assert_eq!(ctx.notes[2], Note::NoCandidate);
         assert!(ctx.sent.is_empty());
+    }
+
+    #[test]
+    fn a_manual_failover_promotes_the_most_advanced_live_candidate_despite_the_rules() {
+        // All in one zone under synchronous_mode: the automatic rules promote nobody.
+        let mut p = policy(cluster([0, 0, 0], sync_any_one()));
+        p.synchronous_mode = true;
+        let (mut m, mut ctx) = monitor(p);
+        primary_dies(&mut m, &mut ctx, [9, 6, 8], &[B, C]);
+        assert!(ctx.notes.contains(&Note::NoCandidate));
+        ctx.notes.clear();
+        m.on_message(RUNBOOK, Msg::ClusterQuery { token: 7 }, &mut ctx);
+        let no_leader = Msg::ClusterState {
+            token: 7,
+            leader: false,
+        };
+        assert_eq!(ctx.take_sent(), vec![(RUNBOOK, no_leader)]);
+        let candidates = (1 << 1) | (1 << 2);
+        m.on_message(RUNBOOK, Msg::ManualFailover { candidates }, &mut ctx);
+        assert_eq!(
+            ctx.notes,
+            vec![Note::ManualFailover {
+                candidate: C,
+                behind: 1
+            }],
+            "C (8) over B (6); the old primary reported 9"
+        );
+        assert_eq!(ctx.take_sent(), vec![promote(C, 2, 1 << 1)]);
+        assert_eq!(m.current_primary(), (2, 2));
+        m.on_message(RUNBOOK, Msg::ClusterQuery { token: 8 }, &mut ctx);
+        let leader = Msg::ClusterState {
+            token: 8,
+            leader: true,
+        };
+        assert_eq!(ctx.take_sent(), vec![(RUNBOOK, leader)]);
+    }
+
+    #[test]
+    fn a_manual_failover_is_refused_with_a_healthy_leader_or_no_live_candidate() {
+        let (mut m, mut ctx) = monitor(plain());
+        beat(&mut m, &mut ctx, secs(1), A, (9, 1, A));
+        m.on_message(RUNBOOK, Msg::ManualFailover { candidates: 2 }, &mut ctx);
+        let refused = |reason| Note::ManualFailoverRefused { reason };
+        assert_eq!(ctx.notes, vec![refused(ManualRefusal::LeaderHealthy)]);
+        let (mut m, mut ctx) = monitor(plain());
+        primary_dies(&mut m, &mut ctx, [9, 7, 8], &[C]);
+        ctx.notes.clear();
+        ctx.sent.clear();
+        m.on_message(RUNBOOK, Msg::ManualFailover { candidates: 2 }, &mut ctx);
+        assert_eq!(ctx.notes, vec![refused(ManualRefusal::NoLiveCandidate)]);
+        assert!(ctx.sent.is_empty(), "B is dead: nobody is promoted");
     }
 
     #[test]

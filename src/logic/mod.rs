@@ -94,6 +94,55 @@ pub enum RestoreStep {
     Verified,
 }
 
+/// A status-page component's state, in Atlassian Statuspage's terms (the API's `status` of a
+/// component).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+pub enum ComponentState {
+    Operational,
+    DegradedPerformance,
+    PartialOutage,
+    MajorOutage,
+    UnderMaintenance,
+}
+
+/// A status-page incident's stage (Statuspage's incident `status`).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+pub enum IncidentStage {
+    Investigating,
+    Identified,
+    Monitoring,
+    Resolved,
+}
+
+/// How a runbook step ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepOutcome {
+    /// Its action was carried out.
+    Done,
+    /// Its condition did not hold: nothing to do.
+    Skipped,
+    /// Its condition could not be checked (no answer): not done.
+    Unchecked,
+}
+
+/// Why a failover controller refused a manual failover.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ManualRefusal {
+    /// The cluster has a healthy leader (Patroni: a failover needs it gone; a switchover would
+    /// be asked for instead).
+    LeaderHealthy,
+    /// None of the candidates is alive.
+    NoLiveCandidate,
+}
+
+/// A set of alert names (by their index in the topology's list of alert names, at most 64),
+/// carried with alerts so the incident knows what it is about and the runbook to follow.
+pub type AlertSet = u64;
+
 /// A node's address: its index in the topology.
 pub type NodeId = u32;
 /// Marks "no node" in compact messages.
@@ -407,9 +456,11 @@ pub enum Msg {
     Scrape {
         round: u32,
     },
-    /// The exporter's answer: the node is up.
+    /// The exporter's answer: the node is up, and (for a datastore member) whether it is
+    /// the primary.
     ScrapeReply {
         round: u32,
+        primary: bool,
     },
     // ---- paging ----
     /// A monitoring server's alert `rule` fired (`firing`) or resolved: an event for the
@@ -417,6 +468,8 @@ pub enum Msg {
     AlertNotify {
         rule: u16,
         firing: bool,
+        /// The names of the alerts behind it (one for a server; a group's for Alertmanager).
+        alerts: AlertSet,
     },
     /// The paging service notifies a responder of `incident`.
     Page {
@@ -425,6 +478,35 @@ pub enum Msg {
     /// A responder acknowledges `incident`.
     Acknowledge {
         incident: u32,
+    },
+    /// The paging service assigns `incident` to the responder whose acknowledgement it took:
+    /// it is theirs to handle, about these alerts.
+    Assigned {
+        incident: u32,
+        alerts: AlertSet,
+    },
+    // ---- runbooks and communications ----
+    /// `patronictl list`: does the cluster have a healthy leader? (`token` is echoed.)
+    ClusterQuery {
+        token: u32,
+    },
+    ClusterState {
+        token: u32,
+        leader: bool,
+    },
+    /// `patronictl failover --candidate …`: promote the most advanced live member of
+    /// `candidates` by hand, accepting what it lacks.
+    ManualFailover {
+        candidates: MemberSet,
+    },
+    /// Set a status-page component's state.
+    StatusPost {
+        component: u16,
+        state: ComponentState,
+    },
+    /// Post an update to the status page's incident.
+    StatusUpdate {
+        stage: IncidentStage,
     },
 }
 
@@ -511,6 +593,9 @@ pub enum Timer {
     Respond { incident: u32 },
     /// Alertmanager flushes aggregation group `group` (`group_wait`, then `group_interval`).
     GroupFlush { group: u16, token: u32 },
+    /// Run `run` of a runbook: its current step is done, or its check went unanswered
+    /// (`token` tells the current wait from a superseded one).
+    RunStep { run: u32, token: u32 },
 }
 
 /// Observations recorded for the timeline and the checkers.
@@ -596,6 +681,26 @@ pub enum Note {
     Retriggered { incident: u32 },
     /// `incident` was resolved (its alert resolved).
     IncidentResolved { incident: u32 },
+    // ---- runbooks and communications ----
+    /// A runbook began for `incident` (`incident` 0: started by automation).
+    RunbookStarted { runbook: u16, incident: u32 },
+    /// Step `step` of a runbook ended.
+    RunbookStep {
+        runbook: u16,
+        step: u16,
+        outcome: StepOutcome,
+    },
+    /// A runbook's check of a cluster: it has a leader (`leader`), or not.
+    ClusterChecked { leader: bool },
+    /// The controller promoted `candidate` by hand, `behind` writes behind the last position
+    /// the old primary reported: the writes at risk, as the operator was told.
+    ManualFailover { candidate: NodeId, behind: u64 },
+    /// The controller refused a manual failover.
+    ManualFailoverRefused { reason: ManualRefusal },
+    /// The status page shows `component` as `state`.
+    StatusChanged { component: u16, state: ComponentState },
+    /// The status page's incident moved to `stage`.
+    StatusUpdated { stage: IncidentStage },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -17,7 +17,7 @@
 //! It owns the groups and their timers. It does not own when an alert fires
 //! (`ops::monitoring`) nor incidents and escalation (`ops::paging`).
 
-use crate::logic::{Context, Msg, NodeId, Timer};
+use crate::logic::{AlertSet, Context, Msg, NodeId, Timer};
 use crate::sim::time::{SimDuration, SimTime};
 use std::sync::Arc;
 
@@ -41,6 +41,8 @@ pub struct AlertmanagerSpec {
 struct Group {
     /// Firing alerts, as (server index, rule) with when they expire.
     firing: Vec<((usize, u16), SimTime)>,
+    /// The names of the alerts that joined it (what its notifications are about).
+    names: AlertSet,
     /// Whether the alerts changed since the last notification.
     changed: bool,
     /// Whether a flush is scheduled (the group exists).
@@ -65,7 +67,12 @@ impl Alertmanager {
     }
 
     pub fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut impl Context) {
-        let Msg::AlertNotify { rule, firing } = msg else {
+        let Msg::AlertNotify {
+            rule,
+            firing,
+            alerts,
+        } = msg
+        else {
             return;
         };
         let Some(server) = self.spec.servers.iter().position(|s| s.0 == from) else {
@@ -82,6 +89,7 @@ impl Alertmanager {
             (Some(k), true) => group.firing[k].1 = expires,
             (None, true) => {
                 group.firing.push((key, expires));
+                group.names |= alerts;
                 group.changed = true;
             }
             (Some(k), false) => {
@@ -131,7 +139,13 @@ impl Alertmanager {
             .is_some_and(|(t, f)| f && now.saturating_since(t) >= spec.repeat_interval);
         let was_firing = group.notified.is_some_and(|n| n.1);
         if (group.changed && (firing || was_firing)) || (firing && repeat) {
-            ctx.send(spec.pager, Msg::AlertNotify { rule: g, firing });
+            let alerts = group.names;
+            let notify = Msg::AlertNotify {
+                rule: g,
+                firing,
+                alerts,
+            };
+            ctx.send(spec.pager, notify);
             group.notified = Some((now, firing));
             group.changed = false;
         }
@@ -194,7 +208,13 @@ mod tests {
     }
 
     fn alert(am: &mut Alertmanager, ctx: &mut Recorder, from: NodeId, rule: u16, firing: bool) {
-        am.on_message(from, Msg::AlertNotify { rule, firing }, ctx);
+        let alerts = 1 << rule;
+        let notify = Msg::AlertNotify {
+            rule,
+            firing,
+            alerts,
+        };
+        am.on_message(from, notify, ctx);
     }
 
     #[test]
@@ -210,6 +230,7 @@ mod tests {
         let trigger = Msg::AlertNotify {
             rule: 0,
             firing: true,
+            alerts: 1,
         };
         assert_eq!(
             to_pager(&mut ctx),
@@ -232,6 +253,7 @@ mod tests {
         let resolve = Msg::AlertNotify {
             rule: 1,
             firing: false,
+            alerts: 2,
         };
         assert_eq!(to_pager(&mut ctx), vec![resolve]);
         alert(&mut am, &mut ctx, PROM_A, 1, true);
@@ -239,6 +261,7 @@ mod tests {
         let trigger = Msg::AlertNotify {
             rule: 1,
             firing: true,
+            alerts: 2,
         };
         assert_eq!(
             to_pager(&mut ctx),
@@ -259,6 +282,7 @@ mod tests {
         let resolve = Msg::AlertNotify {
             rule: 0,
             firing: false,
+            alerts: 1,
         };
         assert_eq!(to_pager(&mut ctx), vec![resolve]);
     }

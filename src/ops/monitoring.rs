@@ -26,7 +26,7 @@
 //! answers (the world answers `Scrape` for every node that is up) nor what an alert sets in
 //! motion (paging, runbooks: later modules of `ops/`).
 
-use crate::logic::{Context, Msg, NodeId, Note, Timer};
+use crate::logic::{AlertSet, Context, Msg, NodeId, Note, Timer};
 use crate::sim::time::{SimDuration, SimTime};
 use std::sync::Arc;
 
@@ -37,11 +37,18 @@ pub enum AlertExpr {
     AnyDown(Vec<usize>),
     /// `sum(up) == 0` over these targets: every one of them is down (a zone or region dark).
     AllDown(Vec<usize>),
+    /// `sum(patroni_primary) == 0` over a datastore's members (Patroni's exporter reports 1 on
+    /// the leader; Redis' `redis_instance_info{role="master"}` likewise): no member that
+    /// answered is primary. As in Prometheus, members that did not answer have no series: with
+    /// none answering the sum is empty and the rule does not hold (a region rule covers that).
+    NoPrimary(Vec<usize>),
 }
 
 /// One alerting rule, with Prometheus' `for` and `keep_firing_for`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AlertRule {
+    /// The rule's name, as a one-name [`AlertSet`] (what incidents and runbooks go by).
+    pub alert: AlertSet,
     pub expr: AlertExpr,
     pub for_: SimDuration,
     pub keep_firing_for: SimDuration,
@@ -86,6 +93,8 @@ pub struct Prometheus {
     by_node: Vec<(NodeId, usize)>,
     /// Latest `up` of each target: `None` until its first scrape ended.
     up: Vec<Option<bool>>,
+    /// Whether each target said it was a primary in its latest answer.
+    primary: Vec<bool>,
     /// Whether each target answered the current round.
     answered: Vec<bool>,
     round: u32,
@@ -110,6 +119,7 @@ impl Prometheus {
         Prometheus {
             by_node,
             up: vec![None; n],
+            primary: vec![false; n],
             answered: vec![false; n],
             round: 0,
             sent: vec![None; spec.rules.len()],
@@ -134,9 +144,10 @@ impl Prometheus {
             Timer::ScrapeDue => self.scrape(ctx),
             Timer::ScrapeDeadline { round } if round == self.round => {
                 self.open = false;
-                for (up, &answered) in self.up.iter_mut().zip(&self.answered) {
+                for (i, &answered) in self.answered.iter().enumerate() {
                     if !answered {
-                        *up = Some(false);
+                        self.up[i] = Some(false);
+                        self.primary[i] = false;
                     }
                 }
             }
@@ -149,7 +160,7 @@ impl Prometheus {
     }
 
     pub fn on_message(&mut self, from: NodeId, msg: Msg, _ctx: &mut impl Context) {
-        let Msg::ScrapeReply { round } = msg else {
+        let Msg::ScrapeReply { round, primary } = msg else {
             return;
         };
         if round != self.round || !self.open {
@@ -159,6 +170,7 @@ impl Prometheus {
             let i = self.by_node[k].1;
             self.answered[i] = true;
             self.up[i] = Some(true);
+            self.primary[i] = primary;
         }
     }
 
@@ -185,6 +197,10 @@ impl Prometheus {
             AlertExpr::AllDown(ts) => {
                 ts.iter().any(|&i| self.up[i].is_some())
                     && ts.iter().all(|&i| self.up[i] != Some(true))
+            }
+            AlertExpr::NoPrimary(ts) => {
+                ts.iter().any(|&i| self.up[i] == Some(true))
+                    && !ts.iter().any(|&i| self.up[i] == Some(true) && self.primary[i])
             }
         }
     }
@@ -220,7 +236,15 @@ impl Prometheus {
     fn notify(&mut self, k: usize, firing: bool, ctx: &mut impl Context) {
         if let Some(pager) = self.spec.pager {
             let rule = k as u16;
-            ctx.send(pager, Msg::AlertNotify { rule, firing });
+            let alerts = self.spec.rules[k].alert;
+            ctx.send(
+                pager,
+                Msg::AlertNotify {
+                    rule,
+                    firing,
+                    alerts,
+                },
+            );
             self.sent[k] = firing.then(|| ctx.now());
         }
     }
@@ -280,6 +304,7 @@ mod tests {
 
     fn rule(expr: AlertExpr, for_s: u64, keep_s: u64) -> AlertRule {
         AlertRule {
+            alert: 1,
             expr,
             for_: SimDuration::from_secs(for_s),
             keep_firing_for: SimDuration::from_secs(keep_s),
@@ -294,10 +319,24 @@ mod tests {
             panic!("a scrape round sends scrapes: {:?}", ctx.sent);
         };
         for &n in up {
-            p.on_message(n, Msg::ScrapeReply { round }, ctx);
+            p.on_message(
+                n,
+                Msg::ScrapeReply {
+                    round,
+                    primary: n == 2,
+                },
+                ctx,
+            );
         }
         ctx.at(s(t + 10));
         p.on_timer(Timer::ScrapeDeadline { round }, ctx);
+    }
+
+    fn reply(round: u32) -> Msg {
+        Msg::ScrapeReply {
+            round,
+            primary: false,
+        }
     }
 
     fn evaluate(p: &mut Prometheus, ctx: &mut Recorder, t: u64) -> Vec<Note> {
@@ -398,12 +437,33 @@ mod tests {
         let mut ctx = Recorder::new(ME);
         round(&mut p, &mut ctx, 0, &[1, 2]);
         ctx.at(s(12));
-        p.on_message(3, Msg::ScrapeReply { round: 1 }, &mut ctx);
+        p.on_message(3, reply(1), &mut ctx);
         round(&mut p, &mut ctx, 15, &[1, 2]);
-        p.on_message(3, Msg::ScrapeReply { round: 1 }, &mut ctx);
+        p.on_message(3, reply(1), &mut ctx);
         assert_eq!(
             evaluate(&mut p, &mut ctx, 30),
             vec![Note::AlertFiring { rule: 0 }]
+        );
+    }
+
+    #[test]
+    fn no_primary_holds_when_members_answer_and_none_is_primary_not_when_all_are_silent() {
+        // Targets are nodes 3, 1, 2; node 2 answers as the primary (see `round`).
+        let mut p = Prometheus::new(spec(vec![rule(AlertExpr::NoPrimary(vec![0, 1, 2]), 0, 0)]));
+        let mut ctx = Recorder::new(ME);
+        round(&mut p, &mut ctx, 0, &[3, 1, 2]);
+        assert!(evaluate(&mut p, &mut ctx, 15).is_empty(), "node 2 leads");
+        round(&mut p, &mut ctx, 15, &[3, 1]);
+        assert_eq!(
+            evaluate(&mut p, &mut ctx, 30),
+            vec![Note::AlertFiring { rule: 0 }],
+            "two members answer, neither is primary"
+        );
+        round(&mut p, &mut ctx, 30, &[]);
+        assert_eq!(
+            evaluate(&mut p, &mut ctx, 45),
+            vec![Note::AlertResolved { rule: 0 }],
+            "no member answers: the sum is empty, the rule does not hold"
         );
     }
 
@@ -436,6 +496,7 @@ mod tests {
         let firing = Msg::AlertNotify {
             rule: 0,
             firing: true,
+            alerts: 1,
         };
         assert_eq!(to_pager(&mut ctx), vec![firing]);
         for t in [30, 45, 60] {
@@ -456,6 +517,7 @@ mod tests {
         let resolved = Msg::AlertNotify {
             rule: 0,
             firing: false,
+            alerts: 1,
         };
         assert_eq!(to_pager(&mut ctx), vec![resolved]);
     }

@@ -23,7 +23,7 @@
 //! (`ops::monitoring`) nor what the responder does after acknowledging (runbooks).
 
 use super::delay::Delay;
-use crate::logic::{Context, Msg, NodeId, Note, Timer};
+use crate::logic::{AlertSet, Context, Msg, NodeId, Note, Timer};
 use crate::sim::time::{SimDuration, SimTime};
 use std::sync::Arc;
 
@@ -60,6 +60,8 @@ struct Incident {
     /// The monitoring server and its rule: the `dedup_key`.
     key: (NodeId, u16),
     status: Status,
+    /// The names of the alerts that triggered it (its payload: what the responder reads).
+    alerts: AlertSet,
     /// Bumped at every change, so a timer set for an earlier state is ignored.
     token: u32,
 }
@@ -82,7 +84,11 @@ impl PagerDuty {
 
     pub fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut impl Context) {
         match msg {
-            Msg::AlertNotify { rule, firing } => self.on_alert((from, rule), firing, ctx),
+            Msg::AlertNotify {
+                rule,
+                firing,
+                alerts,
+            } => self.on_alert((from, rule), firing, alerts, ctx),
             Msg::Acknowledge { incident } => self.on_acknowledge(incident, from, ctx),
             _ => {}
         }
@@ -104,8 +110,15 @@ impl PagerDuty {
         }
     }
 
-    /// A trigger opens an incident (or joins the open one with its key); a resolve resolves it.
-    fn on_alert(&mut self, key: (NodeId, u16), firing: bool, ctx: &mut impl Context) {
+    /// A trigger opens an incident (or joins the open one with its key, adding its alerts); a
+    /// resolve resolves it.
+    fn on_alert(
+        &mut self,
+        key: (NodeId, u16),
+        firing: bool,
+        alerts: AlertSet,
+        ctx: &mut impl Context,
+    ) {
         let open = self
             .incidents
             .iter()
@@ -116,6 +129,7 @@ impl PagerDuty {
                 self.incidents.push(Incident {
                     key,
                     status: Status::Triggered { level: 0, round: 0 },
+                    alerts,
                     token: 0,
                 });
                 let incident = self.incidents.len() as u32;
@@ -134,11 +148,13 @@ impl PagerDuty {
                     incident: k as u32 + 1,
                 });
             }
-            _ => {} // a trigger joining an open incident, or a resolve of nothing open
+            (Some(k), true) => self.incidents[k].alerts |= alerts,
+            (None, false) => {} // a resolve of nothing open
         }
     }
 
-    /// The first acknowledgement of a triggered incident stops its escalation.
+    /// The first acknowledgement of a triggered incident stops its escalation and assigns the
+    /// incident to whoever acknowledged (PagerDuty: "acknowledging assigns it to you").
     fn on_acknowledge(&mut self, incident: u32, by: NodeId, ctx: &mut impl Context) {
         let timeout = self.spec.acknowledgement_timeout;
         let Some(i) = self.incidents.get_mut(incident as usize - 1) else {
@@ -151,6 +167,8 @@ impl PagerDuty {
         i.token += 1;
         let token = i.token;
         ctx.note(Note::Acknowledged { incident, by });
+        let alerts = i.alerts;
+        ctx.send(by, Msg::Assigned { incident, alerts });
         if let Some(after) = timeout {
             ctx.set_timer(after, Timer::AckTimeout { incident, token });
         }
@@ -340,6 +358,7 @@ mod tests {
             Msg::AlertNotify {
                 rule: 3,
                 firing: true,
+                alerts: 1,
             },
             &mut ctx,
         );
@@ -370,6 +389,7 @@ mod tests {
             Msg::AlertNotify {
                 rule: 0,
                 firing: true,
+                alerts: 1,
             },
             &mut ctx,
         );
@@ -394,7 +414,11 @@ mod tests {
     fn a_resolve_ends_the_incident_and_a_new_trigger_opens_another() {
         let mut pd = PagerDuty::new(spec(0, None));
         let mut ctx = Recorder::new(PD);
-        let alert = |firing| Msg::AlertNotify { rule: 0, firing };
+        let alert = |firing| Msg::AlertNotify {
+            rule: 0,
+            firing,
+            alerts: 1,
+        };
         pd.on_message(PROM, alert(true), &mut ctx);
         pd.on_message(PROM, alert(true), &mut ctx);
         assert_eq!(pages(&mut ctx), vec![(1, ALICE, 0)], "the same key joins");

@@ -256,7 +256,8 @@ impl World for GameDayWorld {
         };
         // Every node runs an exporter: it answers a monitoring server's scrape while it is up.
         if let Msg::Scrape { round } = msg {
-            ctx.send(from, Msg::ScrapeReply { round });
+            let primary = matches!(&self.processes[i], Process::Replica(r) if r.is_primary());
+            ctx.send(from, Msg::ScrapeReply { round, primary });
             return;
         }
         // A replica's backup agent shares its node and hears the store's answers.

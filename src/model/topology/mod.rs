@@ -151,6 +151,7 @@ fn operations(
     f: &TopologyFile,
     places: &places::Places,
     nodes: &mut nodes::NodeTable,
+    datastores: &[DatastoreInfo],
 ) -> Result<Operations, InputError> {
     let resolver = PlaceResolver {
         providers: &places.providers,
@@ -158,7 +159,7 @@ fn operations(
         zones: &places.zones,
         node_names: &nodes.names,
     };
-    let monitoring = monitoring::resolve(src, &f.monitoring, &resolver, nodes)?;
+    let monitoring = monitoring::resolve(src, &f.monitoring, &resolver, nodes, datastores)?;
     monitoring::assign_roles(src, &monitoring, nodes)?;
     let paging = paging::resolve_section(src, f.paging.as_ref(), nodes)?;
     let am = f.alertmanager.as_ref();
@@ -348,7 +349,7 @@ impl<'a> Builder<'a> {
         };
         let heartbeat = monitor::heartbeats(src, &f.monitors, &resolver, &nodes, &mut monitors)?;
         datastore::check_controllers_hear_members(src, &datastores, &f.datastores, &heartbeat)?;
-        let ops = operations(src, &f, &places, &mut nodes)?;
+        let ops = operations(src, &f, &places, &mut nodes, &datastores)?;
         let mut topology = Topology {
             name: f.name,
             source,

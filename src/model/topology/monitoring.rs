@@ -5,6 +5,7 @@
 //! It does not own what scraping and alerting do at run time (`ops::monitoring`) nor what
 //! a firing alert sets in motion.
 
+use super::datastore::DatastoreInfo;
 use super::durations::interval;
 use super::nodes::{NodeTable, Role};
 use super::places::{PlaceRef, PlaceResolver};
@@ -61,6 +62,25 @@ pub enum AlertExprDef {
     AnyDown(PlaceRef),
     /// `sum(up) == 0` over the scraped nodes of the place: all of them down.
     AllDown(PlaceRef),
+    /// `sum(patroni_primary) == 0` over the scraped members of this datastore: members answer
+    /// and none of them is the primary.
+    NoPrimary(String),
+}
+
+/// At most this many distinct alert names in a topology: incidents carry the names of their
+/// alerts as a 64-bit set.
+pub const ALERT_NAMES_MAX: usize = 64;
+
+/// The names of every alert of these servers, each once, in order of first appearance: an
+/// alert's [`AlertSet`](crate::logic::AlertSet) bit is its position here.
+pub fn alert_names(servers: &[PrometheusInfo]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for a in servers.iter().flat_map(|m| &m.alerts) {
+        if !names.contains(a) {
+            names.push(a.clone());
+        }
+    }
+    names
 }
 
 /// A resolved Prometheus server.
@@ -81,6 +101,7 @@ pub(super) fn resolve(
     defs: &[PrometheusDef],
     places: &PlaceResolver<'_>,
     nodes: &NodeTable,
+    datastores: &[DatastoreInfo],
 ) -> Result<Vec<PrometheusInfo>, InputError> {
     let mut out: Vec<PrometheusInfo> = Vec::new();
     for (k, d) in defs.iter().enumerate() {
@@ -105,7 +126,14 @@ pub(super) fn resolve(
             "rule evaluations",
         )?;
         let budget = limits::RULE_TARGETS_MAX - named(&out);
-        let rules = rules(src, &d.rules, &targets, places, &nodes.zone, budget)?;
+        let scope = RuleScope {
+            targets: &targets,
+            places,
+            node_zone: &nodes.zone,
+            datastores,
+        };
+        let mut names = alert_names(&out);
+        let rules = rules(src, &d.rules, &scope, &mut names, budget)?;
         let info = PrometheusInfo {
             name: d.name.clone(),
             node,
@@ -145,7 +173,7 @@ fn named(servers: &[PrometheusInfo]) -> usize {
         .iter()
         .flat_map(|m| &m.spec.rules)
         .map(|r| match &r.expr {
-            AlertExpr::AnyDown(t) | AlertExpr::AllDown(t) => t.len(),
+            AlertExpr::AnyDown(t) | AlertExpr::AllDown(t) | AlertExpr::NoPrimary(t) => t.len(),
         })
         .sum()
 }
@@ -186,13 +214,51 @@ fn targets(
     Ok(targets)
 }
 
-/// The rules, each place resolved to the indices of the targets in it.
+/// What a server's rules may refer to: its targets, the places and the datastores.
+struct RuleScope<'a> {
+    targets: &'a [u32],
+    places: &'a PlaceResolver<'a>,
+    node_zone: &'a [u16],
+    datastores: &'a [DatastoreInfo],
+}
+
+impl RuleScope<'_> {
+    /// The indices of the targets a rule's expression is over (none: an error).
+    fn of(&self, src: &Source, expr: &AlertExprDef) -> Result<Vec<usize>, InputError> {
+        let (name, of): (&str, Vec<usize>) = match expr {
+            AlertExprDef::AnyDown(p) | AlertExprDef::AllDown(p) => {
+                let place = self
+                    .places
+                    .resolve(p)
+                    .ok_or_else(|| src.invalid("expr", p.name(), "no such place"))?;
+                let of = (0..self.targets.len())
+                    .filter(|&i| self.places.contains(place, self.targets[i], self.node_zone))
+                    .collect();
+                (p.name(), of)
+            }
+            AlertExprDef::NoPrimary(d) => {
+                let store = self.datastores.iter().find(|x| &x.name == d);
+                let store = store.ok_or_else(|| src.invalid("NoPrimary", d, "no such datastore"))?;
+                let of = (0..self.targets.len())
+                    .filter(|&i| store.members.contains(&self.targets[i]))
+                    .collect();
+                (d.as_str(), of)
+            }
+        };
+        if of.is_empty() {
+            return Err(src.invalid("expr", name, "this server scrapes no node here"));
+        }
+        Ok(of)
+    }
+}
+
+/// The rules, each expression resolved to the indices of the targets it is over, each
+/// name given its bit among the topology's alert names (`names`, extended as new ones come).
 fn rules(
     src: &Source,
     defs: &[AlertRuleDef],
-    targets: &[u32],
-    places: &PlaceResolver<'_>,
-    node_zone: &[u16],
+    scope: &RuleScope<'_>,
+    names: &mut Vec<String>,
     mut budget: usize,
 ) -> Result<Vec<AlertRule>, InputError> {
     let mut out = Vec::new();
@@ -200,16 +266,7 @@ fn rules(
         if defs[..k].iter().any(|e| e.alert == r.alert) {
             return Err(src.invalid("alert", &r.alert, "this alert name is used twice"));
         }
-        let (AlertExprDef::AnyDown(p) | AlertExprDef::AllDown(p)) = &r.expr;
-        let place = places
-            .resolve(p)
-            .ok_or_else(|| src.invalid("expr", p.name(), "no such place"))?;
-        let of: Vec<usize> = (0..targets.len())
-            .filter(|&i| places.contains(place, targets[i], node_zone))
-            .collect();
-        if of.is_empty() {
-            return Err(src.invalid("expr", p.name(), "this server scrapes no node here"));
-        }
+        let of = scope.of(src, &r.expr)?;
         budget = budget.checked_sub(of.len()).ok_or_else(|| {
             let max = limits::RULE_TARGETS_MAX;
             let message = format!("the alerting rules name more than {max} targets in all");
@@ -218,8 +275,23 @@ fn rules(
         let expr = match r.expr {
             AlertExprDef::AnyDown(_) => AlertExpr::AnyDown(of),
             AlertExprDef::AllDown(_) => AlertExpr::AllDown(of),
+            AlertExprDef::NoPrimary(_) => AlertExpr::NoPrimary(of),
+        };
+        let bit = match names.iter().position(|n| n == &r.alert) {
+            Some(b) => b,
+            None if names.len() < ALERT_NAMES_MAX => {
+                names.push(r.alert.clone());
+                names.len() - 1
+            }
+            None => {
+                let message = format!(
+                    "the monitoring servers name more than {ALERT_NAMES_MAX} different alerts"
+                );
+                return Err(src.invalid("alert", &r.alert, message));
+            }
         };
         out.push(AlertRule {
+            alert: 1 << bit,
             expr,
             for_: r.for_.0,
             keep_firing_for: r.keep_firing_for.0,
