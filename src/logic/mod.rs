@@ -485,6 +485,10 @@ pub enum Msg {
         incident: u32,
         alerts: AlertSet,
     },
+    /// The paging service tells whoever handles `incident` that it resolved.
+    IncidentClosed {
+        incident: u32,
+    },
     // ---- runbooks and communications ----
     /// `patronictl list`: does the cluster have a healthy leader? (`token` is echoed.)
     ClusterQuery {
@@ -698,7 +702,10 @@ pub enum Note {
     /// The controller refused a manual failover.
     ManualFailoverRefused { reason: ManualRefusal },
     /// The status page shows `component` as `state`.
-    StatusChanged { component: u16, state: ComponentState },
+    StatusChanged {
+        component: u16,
+        state: ComponentState,
+    },
     /// The status page's incident moved to `stage`.
     StatusUpdated { stage: IncidentStage },
 }

@@ -17,11 +17,12 @@
 //! | [`alertmanager`] | groups the servers' alerts (by name, or all together) and notifies the paging service once per group: `group_wait`, `group_interval`, `repeat_interval`; alerts no longer re-sent expire |
 //! | [`delay`] | how long a person or an automation takes for a step: fixed, uniform, exponential, or log-normal by median and p95, drawn from the component's seeded stream |
 //! | [`monitoring`] | a Prometheus server on a node: scrapes its targets' `up` every `scrape_interval` (failed after `scrape_timeout`), evaluates alerting rules every `evaluation_interval` with `for` and `keep_firing_for`; goes dark with its node |
-//! | [`paging`] | a PagerDuty-style service (incidents keyed by alert, escalation rules with `escalation_delay_in_minutes`, `num_loops`, `acknowledgement_timeout`) and the responders it pages, who acknowledge after their own delay |
+//! | [`paging`] | a PagerDuty-style service (incidents keyed by alert, escalation rules with `escalation_delay_in_minutes`, `num_loops`, `acknowledgement_timeout`, an automation started on each incident), the responders it pages, who acknowledge after their own delay and follow the incident's runbooks |
+//! | [`runbook`] | runbooks chosen by an incident's alerts: ordered steps, each taking a person's or an automation's time, checking a condition (`patronictl list`) and acting: verify the failover, promote by hand, set the status page, post updates; all-clear steps once the incident resolves |
+//! | [`status_page`] | the public status page (Statuspage's component states and incident stages), hosted apart; changed only by posts |
 //! | [`restore`] | the DBA team's restore runbook: notice corruption (integrity checks, user reports at a scrape), freeze writes, choose a backup, download, replay WAL, redeploy, verify, install a new timeline, appoint the primary |
 //!
-//! Alerting rules, paging and escalation, responders, runbooks, status-page communications
-//! and planned maintenance join this table as their issues land, each a module here plus its
+//! Planned maintenance joins this table as its issue lands, a module a module here plus its
 //! registration (see "Adding a component" in `docs/ARCHITECTURE.md`).
 
 pub mod alertmanager;
@@ -29,3 +30,5 @@ pub mod delay;
 pub mod monitoring;
 pub mod paging;
 pub mod restore;
+pub mod runbook;
+pub mod status_page;

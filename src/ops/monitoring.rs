@@ -200,7 +200,9 @@ impl Prometheus {
             }
             AlertExpr::NoPrimary(ts) => {
                 ts.iter().any(|&i| self.up[i] == Some(true))
-                    && !ts.iter().any(|&i| self.up[i] == Some(true) && self.primary[i])
+                    && !ts
+                        .iter()
+                        .any(|&i| self.up[i] == Some(true) && self.primary[i])
             }
         }
     }

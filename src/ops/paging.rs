@@ -23,6 +23,7 @@
 //! (`ops::monitoring`) nor what the responder does after acknowledging (runbooks).
 
 use super::delay::Delay;
+use super::runbook::Runner;
 use crate::logic::{AlertSet, Context, Msg, NodeId, Note, Timer};
 use crate::sim::time::{SimDuration, SimTime};
 use std::sync::Arc;
@@ -41,6 +42,9 @@ pub struct PagingSpec {
     pub rules: Vec<EscalationRule>,
     pub num_loops: u32,
     pub acknowledgement_timeout: Option<SimDuration>,
+    /// An automation started on every new incident with its alerts (PagerDuty's automation
+    /// actions, e.g. a Rundeck job), told when the incident resolves.
+    pub automation: Option<NodeId>,
 }
 
 /// Where an incident stands.
@@ -62,6 +66,8 @@ struct Incident {
     status: Status,
     /// The names of the alerts that triggered it (its payload: what the responder reads).
     alerts: AlertSet,
+    /// Whom it is assigned to: the responder whose acknowledgement it took.
+    assignee: Option<NodeId>,
     /// Bumped at every change, so a timer set for an earlier state is ignored.
     token: u32,
 }
@@ -130,6 +136,7 @@ impl PagerDuty {
                     key,
                     status: Status::Triggered { level: 0, round: 0 },
                     alerts,
+                    assignee: None,
                     token: 0,
                 });
                 let incident = self.incidents.len() as u32;
@@ -138,15 +145,20 @@ impl PagerDuty {
                     server: key.0,
                     rule: key.1,
                 });
+                if let Some(bot) = self.spec.automation {
+                    ctx.send(bot, Msg::Assigned { incident, alerts });
+                }
                 self.notify(incident, 0, 0, ctx);
             }
             (Some(k), false) => {
                 let i = &mut self.incidents[k];
                 i.status = Status::Resolved;
                 i.token += 1;
-                ctx.note(Note::IncidentResolved {
-                    incident: k as u32 + 1,
-                });
+                let incident = k as u32 + 1;
+                ctx.note(Note::IncidentResolved { incident });
+                for to in i.assignee.into_iter().chain(self.spec.automation) {
+                    ctx.send(to, Msg::IncidentClosed { incident });
+                }
             }
             (Some(k), true) => self.incidents[k].alerts |= alerts,
             (None, false) => {} // a resolve of nothing open
@@ -164,6 +176,7 @@ impl PagerDuty {
             return;
         }
         i.status = Status::Acknowledged;
+        i.assignee = Some(by);
         i.token += 1;
         let token = i.token;
         ctx.note(Note::Acknowledged { incident, by });
@@ -249,7 +262,8 @@ impl ResponderSpec {
     }
 }
 
-/// An on-call responder: acknowledges each page after a delay of their own.
+/// An on-call responder: acknowledges each page after a delay of their own, then follows the
+/// runbooks for the incident assigned to them.
 #[derive(Clone, Debug)]
 pub struct Responder {
     spec: ResponderSpec,
@@ -257,39 +271,83 @@ pub struct Responder {
     service: NodeId,
     /// Incidents paged and not yet acknowledged by this responder.
     reacting: Vec<u32>,
+    runbooks: Runner,
 }
 
 impl Responder {
-    pub fn new(spec: ResponderSpec, service: NodeId) -> Self {
+    pub fn new(spec: ResponderSpec, service: NodeId, runbooks: Runner) -> Self {
         Responder {
             spec,
             service,
             reacting: Vec::new(),
+            runbooks,
         }
     }
 
     /// A page starts the reaction (a second page for the same incident meanwhile does not
-    /// restart it); its end acknowledges.
+    /// restart it); its end acknowledges. An incident assigned to them starts its runbooks;
+    /// one closed starts their all-clear steps.
     pub fn on_message(&mut self, _from: NodeId, msg: Msg, ctx: &mut impl Context) {
-        if let Msg::Page { incident } = msg
-            && !self.reacting.contains(&incident)
-        {
-            self.reacting.push(incident);
-            let after = self.spec.delay_at(ctx.now()).sample(ctx.rng());
-            ctx.set_timer(after, Timer::Respond { incident });
+        match msg {
+            Msg::Page { incident } if !self.reacting.contains(&incident) => {
+                self.reacting.push(incident);
+                let after = self.spec.delay_at(ctx.now()).sample(ctx.rng());
+                ctx.set_timer(after, Timer::Respond { incident });
+            }
+            Msg::Assigned { incident, alerts } => self.runbooks.start(incident, alerts, ctx),
+            Msg::IncidentClosed { incident } => self.runbooks.resolved(incident, ctx),
+            Msg::ClusterState { .. } => self.runbooks.on_message(msg, ctx),
+            _ => {}
         }
     }
 
     pub fn on_timer(&mut self, timer: Timer, ctx: &mut impl Context) {
-        if let Timer::Respond { incident } = timer {
-            self.reacting.retain(|&i| i != incident);
-            ctx.send(self.service, Msg::Acknowledge { incident });
+        match timer {
+            Timer::Respond { incident } => {
+                self.reacting.retain(|&i| i != incident);
+                ctx.send(self.service, Msg::Acknowledge { incident });
+            }
+            Timer::RunStep { .. } => self.runbooks.on_timer(timer, ctx),
+            _ => {}
         }
     }
 
-    /// A phone that is off forgets the pages it had not answered.
+    /// A phone that is off forgets the pages it had not answered, and its owner stops
+    /// where they were in their runbooks.
     pub fn crash(&mut self) {
         self.reacting.clear();
+        self.runbooks.crash();
+    }
+}
+
+/// An automation (a Rundeck job, a Lambda) the paging service starts on each incident: it runs
+/// the same runbooks with the steps' automated delays.
+#[derive(Clone, Debug)]
+pub struct Automation {
+    runbooks: Runner,
+}
+
+impl Automation {
+    pub fn new(runbooks: Runner) -> Self {
+        Automation { runbooks }
+    }
+
+    pub fn on_message(&mut self, _from: NodeId, msg: Msg, ctx: &mut impl Context) {
+        match msg {
+            Msg::Assigned { incident, alerts } => self.runbooks.start(incident, alerts, ctx),
+            Msg::IncidentClosed { incident } => self.runbooks.resolved(incident, ctx),
+            Msg::ClusterState { .. } => self.runbooks.on_message(msg, ctx),
+            _ => {}
+        }
+    }
+
+    pub fn on_timer(&mut self, timer: Timer, ctx: &mut impl Context) {
+        self.runbooks.on_timer(timer, ctx);
+    }
+
+    /// Its node down, the jobs in flight are lost.
+    pub fn crash(&mut self) {
+        self.runbooks.crash();
     }
 }
 
@@ -321,6 +379,7 @@ mod tests {
             ],
             num_loops,
             acknowledgement_timeout: ack_timeout,
+            automation: None,
         })
     }
 
@@ -446,7 +505,7 @@ mod tests {
             night: (h(22), h(7)),
             starts_at: h(starts_at_h),
         };
-        Responder::new(spec, PD)
+        Responder::new(spec, PD, Runner::new(Arc::new(Vec::new()), false))
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use crate::measure::durability::{LossCause, Losses};
 use crate::measure::latency::LatencyStats;
 use crate::measure::outcome::WriteCounts;
+use crate::model::scenario::RESPONSE_STEPS;
 use crate::model::scenario::{Gate, Scenario};
 use crate::model::topology::Topology;
 use crate::run::judge::{ServiceResult, Status};
@@ -328,17 +329,32 @@ pub struct RunService {
     pub losses: Vec<LossReport>,
 }
 
-/// When the operations response reached people in one run, in seconds after the first fault
-/// (T+): the first alert firing, page and acknowledgement. `null`: never (or no fault).
+/// When the incident response reached each step of the plan in one run, in seconds after the
+/// first fault (T+). `null`: never (or no fault).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct ResponseTimes {
     pub alert_s: Option<f64>,
     pub page_s: Option<f64>,
     pub acknowledge_s: Option<f64>,
+    pub status_page_s: Option<f64>,
+    pub failover_s: Option<f64>,
+    pub restored_s: Option<f64>,
+    pub all_clear_s: Option<f64>,
 }
 
 /// Which response step: reads its instant off a run's milestones.
 type Milestone = fn(&Response) -> Option<SimTime>;
+
+/// The response steps in [`RESPONSE_STEPS`] order: what a run "did" at each, and its reading.
+pub const STEP_READINGS: [(&str, Milestone); 7] = [
+    ("alerted", |x| x.alerted),
+    ("paged", |x| x.paged),
+    ("acknowledged", |x| x.acknowledged),
+    ("posted to the status page", |x| x.status_page),
+    ("failed over", |x| x.failover),
+    ("restored every service", |x| x.restored),
+    ("gave the all-clear", |x| x.all_clear),
+];
 
 /// A response step of run `r`, T+ its first fault (`None`: never reached, or no fault): the one
 /// reading of the milestones that the per-run figures, the percentiles and the targets share.
@@ -348,21 +364,54 @@ fn t_plus(r: &RunResult, step: Milestone) -> Option<SimDuration> {
 
 impl ResponseTimes {
     fn of(r: &RunResult) -> ResponseTimes {
+        let [
+            alert_s,
+            page_s,
+            acknowledge_s,
+            status_page_s,
+            failover_s,
+            restored_s,
+            all_clear_s,
+        ] = STEP_READINGS.map(|(_, m)| secs(t_plus(r, m)));
         ResponseTimes {
-            alert_s: secs(t_plus(r, |x| x.alerted)),
-            page_s: secs(t_plus(r, |x| x.paged)),
-            acknowledge_s: secs(t_plus(r, |x| x.acknowledged)),
+            alert_s,
+            page_s,
+            acknowledge_s,
+            status_page_s,
+            failover_s,
+            restored_s,
+            all_clear_s,
         }
+    }
+
+    /// The figures in [`RESPONSE_STEPS`] order.
+    pub fn by_step(&self) -> [Option<f64>; 7] {
+        [
+            self.alert_s,
+            self.page_s,
+            self.acknowledge_s,
+            self.status_page_s,
+            self.failover_s,
+            self.restored_s,
+            self.all_clear_s,
+        ]
     }
 }
 
-/// The operations response over the runs, T+ the first fault; a run that never reached a
-/// step counts as worse than any that did.
+/// The incident response over the runs, T+ the first fault; a run that never reached a step
+/// counts as worse than any that did.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ResponsePercentiles {
     pub alert_s: Percentiles,
     pub page_s: Percentiles,
     pub acknowledge_s: Percentiles,
+    pub status_page_s: Percentiles,
+    pub failover_s: Percentiles,
+    pub restored_s: Percentiles,
+    pub all_clear_s: Percentiles,
+    /// Over the runs, the longest time the status page showed a failing service as
+    /// operational (`null` percentiles without a status page).
+    pub silent_s: Percentiles,
 }
 
 impl ResponsePercentiles {
@@ -371,11 +420,65 @@ impl ResponsePercentiles {
             let v: Vec<Option<SimDuration>> = runs.iter().map(|r| t_plus(r, f)).collect();
             Percentiles::of(&v)
         };
+        let [
+            alert_s,
+            page_s,
+            acknowledge_s,
+            status_page_s,
+            failover_s,
+            restored_s,
+            all_clear_s,
+        ] = STEP_READINGS.map(|(_, m)| step(m));
+        let silent: Vec<Option<SimDuration>> = runs
+            .iter()
+            .filter(|r| !r.silent.is_empty())
+            .map(|r| r.silent.iter().max().copied())
+            .collect();
         ResponsePercentiles {
-            alert_s: step(|x| x.alerted),
-            page_s: step(|x| x.paged),
-            acknowledge_s: step(|x| x.acknowledged),
+            alert_s,
+            page_s,
+            acknowledge_s,
+            status_page_s,
+            failover_s,
+            restored_s,
+            all_clear_s,
+            silent_s: Percentiles::of(&silent),
         }
+    }
+
+    /// The percentiles in [`RESPONSE_STEPS`] order.
+    pub fn by_step(&self) -> [&Percentiles; 7] {
+        [
+            &self.alert_s,
+            &self.page_s,
+            &self.acknowledge_s,
+            &self.status_page_s,
+            &self.failover_s,
+            &self.restored_s,
+            &self.all_clear_s,
+        ]
+    }
+}
+
+/// The scenario's response targets as T+ seconds.
+fn response_targets(s: &Scenario) -> ResponseTimes {
+    let [
+        alert_s,
+        page_s,
+        acknowledge_s,
+        status_page_s,
+        failover_s,
+        restored_s,
+        all_clear_s,
+    ] = s.response_targets.by_step.map(secs);
+    ResponseTimes {
+        alert_s,
+        page_s,
+        acknowledge_s,
+        status_page_s,
+        failover_s,
+        restored_s,
+        all_clear_s,
     }
 }
 
@@ -523,8 +626,10 @@ pub struct ScenarioReport {
     pub gates: Vec<GateResult>,
     /// The first run's replication lag per datastore and member.
     pub replication_lag: Vec<crate::run::judge::DatastoreLag>,
-    /// The operations response over the runs (all `null` without monitoring).
+    /// The incident response over the runs (all `null` without monitoring).
     pub response: ResponsePercentiles,
+    /// The scenario's targets for the response's steps, T+ in seconds (`null`: none).
+    pub response_targets: ResponseTimes,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -610,17 +715,10 @@ fn response_misses(s: &Scenario, r: &RunResult) -> Vec<String> {
     if r.t0.is_none() {
         return Vec::new();
     }
-    let t = s.response_targets;
-    let steps: [(&str, &str, _, Milestone); 3] = [
-        ("alerted", "alert", t.alert, |x| x.alerted),
-        ("paged", "page", t.page, |x| x.paged),
-        ("acknowledged", "acknowledge", t.acknowledge, |x| {
-            x.acknowledged
-        }),
-    ];
+    let targets = s.response_targets.by_step;
+    let steps = RESPONSE_STEPS.iter().zip(STEP_READINGS).zip(targets);
     steps
-        .into_iter()
-        .filter_map(|(done, step, target, milestone)| {
+        .filter_map(|((step, (done, milestone)), target)| {
             let target = target?;
             let (seed, by) = (r.seed, target.human());
             match t_plus(r, milestone) {
@@ -906,6 +1004,7 @@ pub fn summarize(
             .and_then(|r| r.replication_lag.clone())
             .unwrap_or_default(),
         response: ResponsePercentiles::of(runs),
+        response_targets: response_targets(s),
     }
 }
 

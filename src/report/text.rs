@@ -2,6 +2,7 @@
 
 use super::markdown::never_judged;
 use super::summary::{Percentiles, ScenarioReport, ServiceReport, SuiteReport};
+use crate::model::scenario::RESPONSE_STEPS;
 use std::fmt::Write;
 
 fn dur(s: Option<f64>) -> String {
@@ -70,29 +71,57 @@ pub fn render(report: &SuiteReport) -> String {
     out
 }
 
-/// The operations response, T+ the first fault (p50 / p95 over the runs), when monitoring
-/// alerted in any run.
+/// The incident response, T+ the first fault (p50 / p95 over the runs), beside the plan's
+/// targets, when monitoring alerted in any run: the steps some run reached or a target names.
 fn response_row(out: &mut String, s: &ScenarioReport) {
     if s.per_run.iter().all(|r| r.response.alert_s.is_none()) {
         return;
     }
+    let t = |x: Option<f64>| x.map_or("never".to_string(), |x| dur(Some(x)));
     let step = |p: &Percentiles| {
-        let t = |x: Option<f64>| x.map_or("never".to_string(), |x| dur(Some(x)));
         if p.p50 == p.p95 {
             t(p.p50)
         } else {
             format!("{} / {}", t(p.p50), t(p.p95))
         }
     };
-    let r = &s.response;
+    let targets = s.response_targets.by_step();
+    let measured = s.response.by_step();
+    let mut cells = Vec::new();
+    let mut plan = Vec::new();
+    for (k, name) in RESPONSE_STEPS.iter().enumerate() {
+        let reached = s.per_run.iter().any(|r| r.response.by_step()[k].is_some());
+        if !reached && targets[k].is_none() {
+            continue;
+        }
+        let name = name.replace('_', " ");
+        cells.push(format!("{name} {}", step(measured[k])));
+        if let Some(by) = targets[k] {
+            plan.push(format!("{name} {}", t(Some(by))));
+        }
+    }
     let _ = writeln!(
         out,
-        "{:<24}response T+ (p50 / p95): alert {} · page {} · acknowledged {}",
+        "{:<24}response T+ (p50 / p95): {}",
         "",
-        step(&r.alert_s),
-        step(&r.page_s),
-        step(&r.acknowledge_s)
+        cells.join(" · ")
     );
+    if !plan.is_empty() {
+        let _ = writeln!(
+            out,
+            "{:<24}plan T+:                 {}",
+            "",
+            plan.join(" · ")
+        );
+    }
+    if s.response.silent_s.p50.is_some() {
+        let _ = writeln!(
+            out,
+            "{:<24}status page said operational while users failed (p50 / p95): {}",
+            "",
+            step(&s.response.silent_s)
+        );
+    }
 }
 
 /// A scenario's row: the worst service's figures, summed counts, the verdict.

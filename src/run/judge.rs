@@ -6,6 +6,7 @@
 //! pinned to operations is `outages`; why a write is missing is `losses`; what a note says is
 //! `timeline`.
 
+use super::comms;
 use super::losses::Ends;
 use super::ops::{JudgedOp, judged_ops};
 use super::outages::{Outage, ServiceOutages};
@@ -131,8 +132,11 @@ pub struct RunResult {
     pub detected: Option<SimTime>,
     pub promoted: Option<SimTime>,
     pub rerouted: Option<SimTime>,
-    /// The first alert, page and acknowledgement after the first fault.
+    /// The incident response's steps after the first fault (alert … all-clear).
     pub response: Response,
+    /// Per service (in `services`' order): how long the status page showed it operational
+    /// during its outages. Empty without a status page.
+    pub silent: Vec<SimDuration>,
     pub safety_violations: Vec<String>,
     pub timeline: Vec<TimelineEntry>,
     /// Per datastore (kept for a batch's first run only, for charts).
@@ -231,8 +235,10 @@ pub fn judge(
         })
         .flatten();
     let violations = safety(topo, ev, &lost_per_cluster, &name);
-    let mut reader =
-        NoteReader::new(&name).with_alerts(&topo.monitoring, topo.alertmanager.as_ref());
+    let service_names = topo.services.iter().map(|s| s.name.clone()).collect();
+    let mut reader = NoteReader::new(&name)
+        .with_alerts(&topo.monitoring, topo.alertmanager.as_ref())
+        .with_runbooks(&topo.runbooks, service_names);
     // Faults first: at one instant the fault precedes what processes did about it.
     let stop = stopped.then_some(ev.stats.last_event_at);
     let mut timeline = fault_lines(scenario, end, stop);
@@ -244,8 +250,14 @@ pub fn judge(
         detected,
         promoted,
         rerouted,
-        response,
+        mut response,
     } = milestones;
+    response.failover = promoted;
+    response.restored = t0.and_then(|t0| comms::restored(&services, t0));
+    let silent = match topo.runbooks.status_page {
+        Some(_) => comms::silent_time(&services, ev.notes, end),
+        None => Vec::new(),
+    };
     RunResult {
         seed,
         events: ev.stats.events,
@@ -261,6 +273,7 @@ pub fn judge(
         promoted,
         rerouted,
         response,
+        silent,
         safety_violations: violations,
         timeline,
         replication_lag: detail.then(|| replication_lag(ev, &name, end)),

@@ -9,8 +9,10 @@
 //! | [`outages`] | outages pinned to operations, their causes, latency around them |
 //! | [`losses`] | each datastore's final data, and why an acknowledged write is missing |
 //! | [`timeline`] | notes and measurements → the incident timeline |
+//! | [`comms`] | when every service was back for users, and how long the status page called a failing service operational |
 
 pub mod assemble;
+pub mod comms;
 pub mod judge;
 pub mod losses;
 pub mod ops;

@@ -7,9 +7,11 @@
 use super::outages::{CauseKind, Outage};
 use crate::logic::BackupKind;
 use crate::logic::RestoreStep as Step;
-use crate::logic::{NodeId, Note};
+use crate::logic::{ComponentState, IncidentStage, NodeId, Note, StepOutcome};
 use crate::model::scenario::Scenario;
-use crate::model::topology::{AlertmanagerInfo, PrometheusInfo};
+use crate::model::topology::{
+    AlertmanagerInfo, PrometheusInfo, RunbooksInfo, stage_words, state_words,
+};
 use crate::sim::time::SimTime;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -40,13 +42,21 @@ pub struct Milestones {
     pub response: Response,
 }
 
-/// When the operations response reached people: the first alert firing, the first page and
-/// the first acknowledgement after the incident started.
+/// When the incident response reached the steps of the plan, the first time after the
+/// incident started: the first alert firing, page, acknowledgement and public status-page
+/// post (a component no longer operational, or an incident update), the first promotion (by
+/// the controller or by hand), when every service was back for its users (measured from the
+/// client histories; `None` while any is not), and the all-clear (the status page's incident
+/// resolved).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Response {
     pub alerted: Option<SimTime>,
     pub paged: Option<SimTime>,
     pub acknowledged: Option<SimTime>,
+    pub status_page: Option<SimTime>,
+    pub failover: Option<SimTime>,
+    pub restored: Option<SimTime>,
+    pub all_clear: Option<SimTime>,
 }
 
 impl Milestones {
@@ -60,6 +70,13 @@ impl Milestones {
             Note::AlertFiring { .. } => &mut self.response.alerted,
             Note::Paged { .. } => &mut self.response.paged,
             Note::Acknowledged { .. } => &mut self.response.acknowledged,
+            Note::StatusChanged { state, .. } if *state != ComponentState::Operational => {
+                &mut self.response.status_page
+            }
+            Note::StatusUpdated { stage } if *stage != IncidentStage::Resolved => {
+                &mut self.response.status_page
+            }
+            Note::StatusUpdated { .. } => &mut self.response.all_clear,
             _ => return,
         };
         *slot = slot.or(Some(at));
@@ -72,6 +89,9 @@ pub struct NoteReader<'a> {
     backups: BTreeMap<u32, (SimTime, BackupKind)>,
     /// Per monitoring server: its node, its name and its alerts' names by rule index.
     alerts: Vec<(NodeId, String, Vec<String>)>,
+    /// The runbooks (their names and steps in words) and the status page's components.
+    runbooks: RunbooksInfo,
+    components: Vec<String>,
 }
 
 impl<'a> NoteReader<'a> {
@@ -80,7 +100,113 @@ impl<'a> NoteReader<'a> {
             name,
             backups: BTreeMap::new(),
             alerts: Vec::new(),
+            runbooks: RunbooksInfo::default(),
+            components: Vec::new(),
         }
+    }
+
+    /// Names the runbooks' steps and the status page's components (the services).
+    pub fn with_runbooks(mut self, runbooks: &RunbooksInfo, services: Vec<String>) -> Self {
+        self.runbooks = runbooks.clone();
+        self.components = services;
+        self
+    }
+
+    /// Notes of runbooks, the controller's manual failovers and the status page.
+    fn describe_runbook(&self, node: NodeId, note: Note) -> Option<Line> {
+        let who = (self.name)(node);
+        let book = |k: u16| {
+            self.runbooks
+                .names
+                .get(k as usize)
+                .cloned()
+                .unwrap_or_default()
+        };
+        let line = match note {
+            Note::RunbookStarted { runbook, incident } => {
+                let what = format!(
+                    "{who} started runbook {} for incident {incident}",
+                    book(runbook)
+                );
+                ("runbook", None, what)
+            }
+            Note::RunbookStep {
+                runbook,
+                step,
+                outcome,
+            } => {
+                let words = self.runbooks.step_words.get(runbook as usize);
+                let step = words
+                    .and_then(|w| w.get(step as usize))
+                    .cloned()
+                    .unwrap_or_default();
+                let how = match outcome {
+                    StepOutcome::Done => "done",
+                    StepOutcome::Skipped => "skipped: its condition did not hold",
+                    StepOutcome::Unchecked => "not done: its check went unanswered",
+                };
+                (
+                    "runbook_step",
+                    None,
+                    format!("{who} ({}): {step}: {how}", book(runbook)),
+                )
+            }
+            Note::ClusterChecked { leader } => {
+                let what = if leader {
+                    "it has a leader: failover verified"
+                } else {
+                    "it has no leader"
+                };
+                (
+                    "verified",
+                    None,
+                    format!("{who} checked the cluster: {what}"),
+                )
+            }
+            other => return self.describe_manual(node, other),
+        };
+        Some(line)
+    }
+
+    /// Notes of manual failovers and of the status page.
+    fn describe_manual(&self, node: NodeId, note: Note) -> Option<Line> {
+        let who = (self.name)(node);
+        let component = |c: u16| self.components.get(c as usize).cloned().unwrap_or_default();
+        let line = match note {
+            Note::ManualFailover { candidate, behind } => {
+                let to = (self.name)(candidate);
+                let what = format!(
+                    "{who} promoted {to} by hand: {behind} writes behind the last position the old primary reported, at risk"
+                );
+                ("manual_failover", None, what)
+            }
+            Note::ManualFailoverRefused { reason } => {
+                let why = match reason {
+                    crate::logic::ManualRefusal::LeaderHealthy => {
+                        "the cluster has a healthy leader"
+                    }
+                    crate::logic::ManualRefusal::NoLiveCandidate => "no candidate is alive",
+                };
+                (
+                    "manual_failover_refused",
+                    None,
+                    format!("{who} refused a manual failover: {why}"),
+                )
+            }
+            Note::StatusChanged {
+                component: c,
+                state,
+            } => {
+                let what = format!("status page: {} {}", component(c), state_words(state));
+                ("status_page", None, what)
+            }
+            Note::StatusUpdated { stage } => {
+                let what = format!("status page incident update: {}", stage_words(stage));
+                ("status_update", None, what)
+            }
+            _ => return None,
+        };
+        Some(line)
     }
 
     /// Names the alerts of these monitoring servers in the timeline.
@@ -106,7 +232,7 @@ impl<'a> NoteReader<'a> {
     }
 
     /// Notes of the paging service: incidents opened, pages, acknowledgements, resolutions.
-    fn describe_paging(&self, note: Note) -> Option<Line> {
+    fn describe_paging(&self, node: NodeId, note: Note) -> Option<Line> {
         let name = self.name;
         let line = match note {
             Note::IncidentTriggered {
@@ -143,7 +269,7 @@ impl<'a> NoteReader<'a> {
                 None,
                 format!("incident {incident} resolved"),
             ),
-            _ => return None,
+            other => return self.describe_runbook(node, other),
         };
         Some(line)
     }
@@ -153,7 +279,7 @@ impl<'a> NoteReader<'a> {
         let (rule, firing) = match note {
             Note::AlertFiring { rule } => (rule, true),
             Note::AlertResolved { rule } => (rule, false),
-            other => return self.describe_paging(other),
+            other => return self.describe_paging(node, other),
         };
         let (server, alert) = self.alert_name(node, rule)?;
         Some(if firing {

@@ -22,8 +22,9 @@ use crate::measure::history::OpRecord;
 use crate::measure::lag::LagMarks;
 use crate::ops::alertmanager::Alertmanager;
 use crate::ops::monitoring::Prometheus;
-use crate::ops::paging::{PagerDuty, Responder};
+use crate::ops::paging::{Automation, PagerDuty, Responder};
 use crate::ops::restore::RecoveryRunbook;
+use crate::ops::status_page::StatusPage;
 use crate::sim::kernel::{Ctx, NetFault, World};
 use crate::sim::network::NodeIndex;
 use crate::sim::time::{SimDuration, SimTime};
@@ -136,6 +137,10 @@ processes! {
     Responder(Responder),
     /// Alertmanager.
     Alertmanager(Alertmanager),
+    /// The paging service's automation.
+    Automation(Automation),
+    /// The public status page.
+    StatusPage(StatusPage),
 }
 
 /// A fault on processes, applied by the world when the kernel fires it (indexed by the

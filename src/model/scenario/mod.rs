@@ -26,7 +26,8 @@ pub use steady_state::{
     LatencyDef, LatencyRule, ServiceLatencyDef, ServiceSlo, SteadyState, SteadyStateDef,
 };
 pub use targets::{
-    Gate, GateDef, ResponseTargets, ResponseTargetsDef, ServiceTargetsDef, TargetsDef,
+    Gate, GateDef, RESPONSE_STEPS, ResponseTargets, ResponseTargetsDef, ServiceTargetsDef,
+    TargetsDef,
 };
 pub use workload::{ArrivalsDef, Workload, WorkloadDef};
 

@@ -34,7 +34,8 @@ pub struct TargetsDef {
     pub response: ResponseTargetsDef,
 }
 
-/// Targets for the operations response, T+ the first fault: the plan's "acknowledged by T+2".
+/// Targets for the incident response, T+ the first fault: the plan's "acknowledged by T+2,
+/// status page by T+5, failover by T+10, restored by T+15".
 #[derive(Debug, Default, Deserialize, Clone, Copy)]
 #[serde(deny_unknown_fields)]
 pub struct ResponseTargetsDef {
@@ -44,39 +45,82 @@ pub struct ResponseTargetsDef {
     pub page: Option<Dur>,
     #[serde(default)]
     pub acknowledge: Option<Dur>,
+    /// The first public post (a component no longer operational, or an incident update).
+    #[serde(default)]
+    pub status_page: Option<Dur>,
+    /// The first promotion, by the controller or by hand.
+    #[serde(default)]
+    pub failover: Option<Dur>,
+    /// Every service back for its users (measured from the client histories).
+    #[serde(default)]
+    pub restored: Option<Dur>,
+    /// The status page's incident resolved.
+    #[serde(default)]
+    pub all_clear: Option<Dur>,
 }
 
-/// The response targets, validated: each step, if set, must happen by then in every run.
+/// The steps of the incident response, in the plan's order: the name targets and reports use.
+pub const RESPONSE_STEPS: [&str; 7] = [
+    "alert",
+    "page",
+    "acknowledge",
+    "status_page",
+    "failover",
+    "restored",
+    "all_clear",
+];
+
+/// The response targets, validated, by step in [`RESPONSE_STEPS`] order: each step, if set,
+/// must happen by then in every run.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct ResponseTargets {
-    pub alert: Option<SimDuration>,
-    pub page: Option<SimDuration>,
-    pub acknowledge: Option<SimDuration>,
+    pub by_step: [Option<SimDuration>; 7],
 }
 
-/// Response targets need something that can respond: monitoring for `alert`, a paging
-/// service for `page` and `acknowledge`; otherwise every run would fail them.
+/// Response targets need something that can reach each step: monitoring for `alert`, a
+/// paging service for `page` and `acknowledge`, a status page for `status_page` and
+/// `all_clear`, a datastore that fails over for `failover`; otherwise every run would fail.
 pub(super) fn response(
     src: &Source,
     topo: &Topology,
     t: &ResponseTargetsDef,
 ) -> Result<ResponseTargets, InputError> {
-    let any = t.alert.is_some() || t.page.is_some() || t.acknowledge.is_some();
-    if any && topo.monitoring.is_empty() {
+    let by_step = [
+        t.alert,
+        t.page,
+        t.acknowledge,
+        t.status_page,
+        t.failover,
+        t.restored,
+        t.all_clear,
+    ]
+    .map(|d| d.map(|d| d.0));
+    let set = |k: usize| by_step[k].is_some();
+    if set(0) && topo.monitoring.is_empty() {
         return Err(src.invalid(
             "response",
             "",
             "response targets need a topology with `monitoring`: nothing here can alert",
         ));
     }
-    if (t.page.is_some() || t.acknowledge.is_some()) && topo.paging.is_none() {
+    if (set(1) || set(2)) && topo.paging.is_none() {
         return Err(src.invalid("response", "", "`page` and `acknowledge` targets need a topology with `paging`: nobody here can be paged"));
     }
-    Ok(ResponseTargets {
-        alert: t.alert.map(|d| d.0),
-        page: t.page.map(|d| d.0),
-        acknowledge: t.acknowledge.map(|d| d.0),
-    })
+    if (set(3) || set(6)) && topo.runbooks.status_page.is_none() {
+        return Err(src.invalid("response", "", "`status_page` and `all_clear` targets need a topology with a `status_page`: nothing here can be posted"));
+    }
+    let fails_over = topo
+        .datastores
+        .iter()
+        .any(|d| d.controller.is_some() || d.sentinel.is_some());
+    if set(4) && !fails_over {
+        return Err(src.invalid(
+            "failover",
+            "",
+            "a `failover` target needs a datastore with failover: nothing here can be promoted",
+        ));
+    }
+    Ok(ResponseTargets { by_step })
 }
 
 fn default_true() -> bool {

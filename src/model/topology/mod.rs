@@ -18,7 +18,8 @@
 //! | `nodes`         | `nodes`                             | names, zones, groups; [`Role`]s     |
 //! | `monitor`       | `monitors` (their `watch`)          | [`MonitorInfo`], heartbeats         |
 //! | `monitoring`    | `monitoring` (Prometheus servers)   | [`PrometheusInfo`]                  |
-//! | `paging`        | `paging` (PagerDuty, responders), `alertmanager` | [`PagingInfo`], [`AlertmanagerInfo`] |
+//! | `paging`        | `paging` (PagerDuty, responders, automation), `alertmanager` | [`PagingInfo`], [`AlertmanagerInfo`] |
+//! | `runbooks`      | `runbooks`, `status_page`           | [`RunbooksInfo`]                    |
 //! | `backup`        | `backup_stores`, datastore `backup` | [`BackupStoreInfo`], [`BackupInfo`] |
 //! | `datastore`     | `datastores` (`failover`)           | [`DatastoreInfo`], [`Fencing`]      |
 //! | `sentinel`      | datastore `sentinel`                | [`SentinelInfo`]                    |
@@ -58,6 +59,7 @@ mod nodes;
 mod paging;
 mod places;
 mod rpc;
+mod runbooks;
 mod sentinel;
 mod service;
 
@@ -82,6 +84,10 @@ pub use paging::{
 };
 pub use places::{PlaceRef, ProviderDef, RegionDef, ZoneInfo};
 pub use rpc::{RpcDef, RpcInfo};
+pub use runbooks::{
+    ActionDef, ConditionDef, RUNBOOK_STEPS_MAX, RunbookDef, RunbooksInfo, StatusPageDef, StepDef,
+    stage_words, state_words,
+};
 pub use sentinel::{SentinelDef, SentinelInfo};
 pub use service::{ServiceDef, ServiceInfo};
 
@@ -135,13 +141,37 @@ pub struct TopologyFile {
     /// Alertmanager: groups the monitoring servers' alerts for the paging service.
     #[serde(default)]
     pub alertmanager: Option<AlertmanagerDef>,
+    /// The public status page, on a node of its own.
+    #[serde(default)]
+    pub status_page: Option<StatusPageDef>,
+    /// What the on-call team (or the automation) does for an incident, by its alerts.
+    #[serde(default)]
+    pub runbooks: Vec<RunbookDef>,
 }
 
-/// The operations sections, resolved: monitoring, paging, Alertmanager.
+/// Looks places up by name, with the nodes named so far.
+fn resolver<'a>(places: &'a places::Places, node_names: &'a [String]) -> PlaceResolver<'a> {
+    PlaceResolver {
+        providers: &places.providers,
+        regions: &places.regions,
+        zones: &places.zones,
+        node_names,
+    }
+}
+
+/// The operations sections, resolved: monitoring, paging, Alertmanager, runbooks.
 struct Operations {
     monitoring: Vec<PrometheusInfo>,
     paging: Option<PagingInfo>,
     alertmanager: Option<AlertmanagerInfo>,
+    runbooks: RunbooksInfo,
+}
+
+/// The machines' sections the operations sections refer to.
+struct Machines<'a> {
+    datastores: &'a [DatastoreInfo],
+    monitors: &'a [MonitorInfo],
+    services: &'a [ServiceInfo],
 }
 
 /// Resolves the operations sections after the machines', in this order: the monitoring
@@ -151,23 +181,29 @@ fn operations(
     f: &TopologyFile,
     places: &places::Places,
     nodes: &mut nodes::NodeTable,
-    datastores: &[DatastoreInfo],
+    machines: &Machines<'_>,
 ) -> Result<Operations, InputError> {
-    let resolver = PlaceResolver {
-        providers: &places.providers,
-        regions: &places.regions,
-        zones: &places.zones,
-        node_names: &nodes.names,
-    };
-    let monitoring = monitoring::resolve(src, &f.monitoring, &resolver, nodes, datastores)?;
+    let resolver = resolver(places, &nodes.names);
+    let monitoring =
+        monitoring::resolve(src, &f.monitoring, &resolver, nodes, machines.datastores)?;
     monitoring::assign_roles(src, &monitoring, nodes)?;
     let paging = paging::resolve_section(src, f.paging.as_ref(), nodes)?;
     let am = f.alertmanager.as_ref();
     let alertmanager = paging::resolve_alertmanager(src, am, &monitoring, paging.as_ref(), nodes)?;
+    let alert_names = monitoring::alert_names(&monitoring);
+    let scope = runbooks::Scope {
+        alert_names: &alert_names,
+        datastores: machines.datastores,
+        monitors: machines.monitors,
+        services: machines.services,
+    };
+    let page = f.status_page.as_ref();
+    let runbooks = runbooks::resolve(src, page, &f.runbooks, &scope, nodes)?;
     Ok(Operations {
         monitoring,
         paging,
         alertmanager,
+        runbooks,
     })
 }
 
@@ -217,6 +253,8 @@ pub struct Topology {
     pub monitoring: Vec<PrometheusInfo>,
     pub paging: Option<PagingInfo>,
     pub alertmanager: Option<AlertmanagerInfo>,
+    /// The runbooks and the status page.
+    pub runbooks: RunbooksInfo,
     /// The monitor each watched node heartbeats to, and its position among all heartbeating
     /// nodes (for staggered phases).
     pub heartbeat: Vec<Option<(usize, u64)>>,
@@ -341,15 +379,15 @@ impl<'a> Builder<'a> {
             rpcs: &rpcs,
         };
         let services = service::resolve(src, &f.services, &backends, &mut nodes)?;
-        let resolver = PlaceResolver {
-            providers: &places.providers,
-            regions: &places.regions,
-            zones: &places.zones,
-            node_names: &nodes.names,
-        };
+        let resolver = resolver(&places, &nodes.names);
         let heartbeat = monitor::heartbeats(src, &f.monitors, &resolver, &nodes, &mut monitors)?;
         datastore::check_controllers_hear_members(src, &datastores, &f.datastores, &heartbeat)?;
-        let ops = operations(src, &f, &places, &mut nodes, &datastores)?;
+        let machines = Machines {
+            datastores: &datastores,
+            monitors: &monitors,
+            services: &services,
+        };
+        let ops = operations(src, &f, &places, &mut nodes, &machines)?;
         let mut topology = Topology {
             name: f.name,
             source,
@@ -372,6 +410,7 @@ impl<'a> Builder<'a> {
             monitoring: ops.monitoring,
             paging: ops.paging,
             alertmanager: ops.alertmanager,
+            runbooks: ops.runbooks,
             heartbeat,
             layout,
             graph: DiGraph::new(),

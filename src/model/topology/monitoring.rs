@@ -238,7 +238,8 @@ impl RuleScope<'_> {
             }
             AlertExprDef::NoPrimary(d) => {
                 let store = self.datastores.iter().find(|x| &x.name == d);
-                let store = store.ok_or_else(|| src.invalid("NoPrimary", d, "no such datastore"))?;
+                let store =
+                    store.ok_or_else(|| src.invalid("NoPrimary", d, "no such datastore"))?;
                 let of = (0..self.targets.len())
                     .filter(|&i| store.members.contains(&self.targets[i]))
                     .collect();

@@ -66,6 +66,10 @@ pub enum Role {
     Responder(usize),
     /// Runs Alertmanager.
     Alertmanager,
+    /// Hosts the status page.
+    StatusPage,
+    /// Runs the paging service's automation (runbooks with automated delays).
+    Automation,
 }
 
 /// The resolved nodes: names, zones, groups, and the role each plays so far.

@@ -34,6 +34,10 @@ pub struct PagingDef {
     #[serde(default)]
     pub acknowledgement_timeout: Option<Dur>,
     pub responders: Vec<ResponderDef>,
+    /// A node running automation (a Rundeck job, a Lambda) that the service starts on every
+    /// new incident: it follows the incident's runbooks with the steps' `automated` delays.
+    #[serde(default)]
+    pub automation: Option<String>,
 }
 
 /// The night: `from` one time of day `until` another (`"22:00"` to `"07:00"` by default).
@@ -132,10 +136,19 @@ fn resolve(src: &Source, d: &PagingDef, nodes: &mut NodeTable) -> Result<PagingI
         }
         t => t.map(|t| t.0),
     };
+    let automation = match &d.automation {
+        Some(a) => {
+            let n = nodes.node(src, "automation", a)?;
+            nodes.assign(src, n, Role::Automation, "automation")?;
+            Some(n)
+        }
+        None => None,
+    };
     let spec = PagingSpec {
         rules,
         num_loops,
         acknowledgement_timeout,
+        automation,
     };
     let night = match &d.night {
         None => (

@@ -211,5 +211,7 @@ fn place_process(
         Role::PagerDuty => paging::place_pagerduty(topo),
         Role::Alertmanager => paging::place_alertmanager(topo),
         Role::Responder(k) => paging::place_responder(topo, s.scenario, k),
+        Role::Automation => paging::place_automation(topo),
+        Role::StatusPage => paging::place_status_page(topo),
     }
 }

@@ -1,5 +1,6 @@
-//! Paging: [`Alertmanager`] and the [`PagerDuty`] service on their nodes and a [`Responder`]
-//! on each responder's node, and how the world drives them.
+//! Paging: [`Alertmanager`] and the [`PagerDuty`] service on their nodes, a [`Responder`] on
+//! each responder's node, the [`Automation`] and the [`StatusPage`] they post to, and how the
+//! world drives them.
 //!
 //! Not here: the monitoring servers that send it alerts (`monitoring`, which hands them the
 //! service's node).
@@ -8,7 +9,9 @@ use crate::logic::{Context, Msg, NodeId, Timer};
 use crate::model::scenario::Scenario;
 use crate::model::topology::Topology;
 use crate::ops::alertmanager::Alertmanager;
-use crate::ops::paging::{PagerDuty, Responder, ResponderSpec};
+use crate::ops::paging::{Automation, PagerDuty, Responder, ResponderSpec};
+use crate::ops::runbook::Runner;
+use crate::ops::status_page::StatusPage;
 use crate::run::world::{NodeProcess, Process};
 use std::sync::Arc;
 
@@ -35,7 +38,22 @@ pub(super) fn place_responder(topo: &Topology, scenario: &Scenario, k: usize) ->
         night: paging.night,
         starts_at: scenario.starts_at,
     };
-    Process::Responder(Responder::new(spec, paging.node))
+    Process::Responder(Responder::new(spec, paging.node, runner(topo, false)))
+}
+
+/// The paging service's automation.
+pub(super) fn place_automation(topo: &Topology) -> Process {
+    Process::Automation(Automation::new(runner(topo, true)))
+}
+
+/// The status page.
+pub(super) fn place_status_page(topo: &Topology) -> Process {
+    Process::StatusPage(StatusPage::new(topo.services.len()))
+}
+
+/// The topology's runbooks, followed by a person or (`automated`) by the automation.
+fn runner(topo: &Topology, automated: bool) -> Runner {
+    Runner::new(Arc::new(topo.runbooks.specs.clone()), automated)
 }
 
 /// Alertmanager, grouping alerts for the paging service.
@@ -80,5 +98,25 @@ impl NodeProcess for Responder {
     }
     fn crash(&mut self) {
         Responder::crash(self)
+    }
+}
+
+/// The automation's jobs in flight are lost with its node.
+impl NodeProcess for Automation {
+    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut impl Context) {
+        Automation::on_message(self, from, msg, ctx)
+    }
+    fn on_timer(&mut self, timer: Timer, ctx: &mut impl Context) {
+        Automation::on_timer(self, timer, ctx)
+    }
+    fn crash(&mut self) {
+        Automation::crash(self)
+    }
+}
+
+/// The status page is a hosted service: it keeps what it shows across a restart of its node.
+impl NodeProcess for StatusPage {
+    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut impl Context) {
+        StatusPage::on_message(self, from, msg, ctx)
     }
 }
