@@ -25,6 +25,14 @@ const SUITE: &[(&str, &str)] = &[
         include_str!("../../scenarios/region-loss.ron"),
     ),
     (
+        "scenarios/region-loss-at-night.ron",
+        include_str!("../../scenarios/region-loss-at-night.ron"),
+    ),
+    (
+        "scenarios/us-west-2-loss.ron",
+        include_str!("../../scenarios/us-west-2-loss.ron"),
+    ),
+    (
         "scenarios/cloud-provider-outage.ron",
         include_str!("../../scenarios/cloud-provider-outage.ron"),
     ),

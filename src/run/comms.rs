@@ -7,6 +7,7 @@
 
 use super::judge::ServiceResult;
 use crate::logic::{ComponentState, NodeId, Note};
+use crate::model::topology::Role;
 use crate::sim::time::{SimDuration, SimTime};
 
 /// When every service was back for its users after `t0`: the end of the last outage still
@@ -27,6 +28,51 @@ pub fn restored(services: &[ServiceResult], t0: SimTime) -> Option<SimTime> {
         }
     }
     Some(at)
+}
+
+/// When every datastore that lost its primary after `t0` had a new one: the latest of their
+/// first promotions (by a controller, a sentinel, by hand, or a restore) after their loss was
+/// detected. `None` while any of them has none. With no loss detected, the first promotion
+/// after `t0`, if any. `roles` maps a node to its datastore.
+pub fn failover_done(
+    notes: &[(SimTime, NodeId, Note)],
+    roles: &[Role],
+    datastores: usize,
+    t0: SimTime,
+) -> Option<SimTime> {
+    let store = |n: NodeId| match roles.get(n as usize) {
+        Some(Role::DatabaseMember { datastore, .. }) => Some(*datastore),
+        _ => None,
+    };
+    let mut lost = vec![false; datastores];
+    let mut promoted: Vec<Option<SimTime>> = vec![None; datastores];
+    let mut first = None;
+    for &(at, node, note) in notes.iter().filter(|n| n.0 >= t0) {
+        let (d, loss) = match note {
+            Note::Detected { node: n } | Note::SentinelObjectivelyDown { master: n } => {
+                (store(n), true)
+            }
+            Note::Promoted { .. } | Note::Restored { .. } => (store(node), false),
+            _ => continue,
+        };
+        let Some(d) = d else { continue };
+        if loss {
+            lost[d] = true;
+        } else if lost[d] && promoted[d].is_none() {
+            promoted[d] = Some(at);
+        }
+        if !loss {
+            first = first.or(Some(at));
+        }
+    }
+    if !lost.contains(&true) {
+        return first;
+    }
+    let mut done = t0;
+    for (d, _) in lost.iter().enumerate().filter(|x| *x.1) {
+        done = done.max(promoted[d]?);
+    }
+    Some(done)
 }
 
 /// Per service (in `services`' order): how long, during its outages, the status page showed
@@ -102,6 +148,40 @@ mod tests {
                 state,
             },
         )
+    }
+
+    fn member(datastore: usize) -> Role {
+        Role::DatabaseMember {
+            datastore,
+            member: 0,
+        }
+    }
+
+    #[test]
+    fn failover_is_done_when_every_datastore_that_lost_its_primary_has_a_new_one() {
+        // Nodes 0-1: datastore 0; 2-3: datastore 1; 4: a controller.
+        let roles = [member(0), member(0), member(1), member(1), Role::Plain];
+        let promoted = |at, node| (s(at), node, Note::Promoted { epoch: 2 });
+        let mut notes = vec![
+            (s(5), 4, Note::Detected { node: 0 }),
+            (s(6), 4, Note::SentinelObjectivelyDown { master: 2 }),
+            promoted(8, 3),
+        ];
+        assert_eq!(
+            failover_done(&notes, &roles, 2, s(1)),
+            None,
+            "datastore 0 has none"
+        );
+        notes.push(promoted(300, 1));
+        notes.push(promoted(400, 3)); // a later promotion does not move the first
+        assert_eq!(failover_done(&notes, &roles, 2, s(1)), Some(s(300)));
+        let quiet = [promoted(50, 1)];
+        assert_eq!(
+            failover_done(&quiet, &roles, 2, s(1)),
+            Some(s(50)),
+            "no loss detected"
+        );
+        assert_eq!(failover_done(&[], &roles, 2, s(1)), None);
     }
 
     #[test]

@@ -252,7 +252,8 @@ pub fn judge(
         rerouted,
         mut response,
     } = milestones;
-    response.failover = promoted;
+    response.failover =
+        t0.and_then(|t0| comms::failover_done(ev.notes, &topo.roles, topo.datastores.len(), t0));
     response.restored = t0.and_then(|t0| comms::restored(&services, t0));
     let silent = match topo.runbooks.status_page {
         Some(_) => comms::silent_time(&services, ev.notes, end),
@@ -434,7 +435,13 @@ fn safety(
             .filter(|(_, n, up)| !up && c.members.contains(n))
             .map(|(_, n, _)| topo.node_zone[*n as usize])
             .collect();
-        let synchronous = matches!(c.mode, ReplicationMode::Synchronous(rule) if rule.k() > 0);
+        // A promotion by hand overrides what replication promised (the operator accepted the
+        // risk): what it cost is measured as the RPO, and is no protocol violation.
+        let overridden = ev.notes.iter().any(|(_, _, n)| {
+            matches!(n, Note::ManualFailover { candidate, .. } if c.members.contains(candidate))
+        });
+        let synchronous =
+            !overridden && matches!(c.mode, ReplicationMode::Synchronous(rule) if rule.k() > 0);
         // A restore discards writes on purpose and a corruption destroys them whatever the
         // replication: the checker is about what replication promised.
         violations.extend(check_durability(

@@ -44,8 +44,9 @@ pub struct Milestones {
 
 /// When the incident response reached the steps of the plan, the first time after the
 /// incident started: the first alert firing, page, acknowledgement and public status-page
-/// post (a component no longer operational, or an incident update), the first promotion (by
-/// the controller or by hand), when every service was back for its users (measured from the
+/// post (a component no longer operational, or an incident update), when every datastore
+/// that lost its primary had a new one (by its controller, its sentinels or by hand; see
+/// `comms::failover_done`), when every service was back for its users (measured from the
 /// client histories; `None` while any is not), and the all-clear (the status page's incident
 /// resolved).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -176,7 +177,7 @@ impl<'a> NoteReader<'a> {
             Note::ManualFailover { candidate, behind } => {
                 let to = (self.name)(candidate);
                 let what = format!(
-                    "{who} promoted {to} by hand: {behind} writes behind the last position the old primary reported, at risk"
+                    "{who} promoted {to} by hand, accepting the risk: it was {behind} writes behind the old primary's last position the controller had heard of (more if the old primary went on without it)"
                 );
                 ("manual_failover", None, what)
             }

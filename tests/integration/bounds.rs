@@ -383,7 +383,7 @@ fn a_memory_budget_is_a_size_greater_than_zero() {
         let p = temp_file("bounds", "zero-memory.ron", &text);
         let (code, _, err) = gameday(&["validate", p.to_str().unwrap()]);
         assert_eq!(code, 2, "{budget}: {err}");
-        assert!(err.contains(":11:"), "{budget}: {err}");
+        assert!(err.contains(":13:"), "{budget}: {err}");
         assert!(err.contains(expect), "{budget}: {err}");
     }
 }

@@ -3,7 +3,9 @@
 
 use crate::support::*;
 
-const TARGETS: &str = "targets: (rto: \"15m\", rpo: \"0s\", services: {\"game-state\": (rto: \"15m\", rpo: \"500ms\")}),";
+/// zone-loss's targets as shipped, the plan's response targets on their own line (tests that
+/// replace them judge RTO and RPO only).
+const TARGETS: &str = "targets: (rto: \"15m\", rpo: \"0s\", services: {\"game-state\": (rto: \"15m\", rpo: \"500ms\")},\n        response: (acknowledge: \"2m\", status_page: \"5m\", failover: \"10m\", restored: \"15m\")),";
 
 /// zone-loss, shortened, with `targets` replaced.
 fn zone_loss(targets: &str) -> std::path::PathBuf {

@@ -11,6 +11,7 @@ mod cli;
 mod compare;
 mod determinism;
 mod gates;
+mod incident;
 mod monitoring;
 mod outages;
 mod output;

@@ -4,7 +4,7 @@
 
 use super::support::*;
 
-/// ftm-games with two Prometheus servers, one in us-east-1b and one in us-west-2b, each
+/// ftm-games (its machines only) with two Prometheus servers, one in us-east-1b and one in us-west-2b, each
 /// scraping us-east-1a's nodes with a zone-down and a node-down rule.
 fn monitored_text() -> String {
     let server = |name: &str, node: &str| {
@@ -25,7 +25,7 @@ fn monitored_text() -> String {
         server("prom-usw2", "prom-usw2b")
     );
     edit(
-        &read("topologies/ftm-games.ron"),
+        &machines_only_text(),
         &[
             (
                 "        Node(name: \"pg-a\", zone: \"us-east-1a\"),",

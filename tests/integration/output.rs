@@ -96,7 +96,7 @@ fn a_five_thousand_character_name_is_refused_at_validation() {
     let (code, _, err) = gameday(&["validate", p.to_str().unwrap()]);
     assert_eq!(code, 2, "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains(&format!("{}:5:11:", p.display())), "{err}");
+    assert!(err.contains(&format!("{}:7:11:", p.display())), "{err}");
     assert!(
         err.contains("at most 100 characters (this one has 5000)"),
         "{err}"

@@ -221,7 +221,7 @@ fn report_files_are_present_and_self_contained() {
         assert!(html.contains(&format!("id=\"s-{}\"", s.name)));
         for e in &s.timeline {
             assert!(
-                html.contains(&e.detail.replace('&', "&amp;").replace('<', "&lt;")),
+                html.contains(&gameday::report::html::esc(&e.detail)),
                 "{}: timeline line {:?}",
                 s.name,
                 e.detail

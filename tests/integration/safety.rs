@@ -204,21 +204,19 @@ fn a_partition_between_regions_loses_no_acknowledged_postgres_write() {
 
 #[test]
 fn a_fault_that_never_ends_without_a_standby_is_not_recovered() {
-    // A single-member datastore: losing its zone leaves nothing to promote.
-    let topo = topology(
-        "ftm-games",
-        &[
-            (
-                "members: [\"pg-a\", \"pg-b\", \"pg-c\", \"pg-west\"],",
-                "members: [\"pg-a\"],",
-            ),
-            ("Synchronous(Any(1))", "Asynchronous(ship_interval: \"0s\")"),
-            (
-                "watch: [Node(\"pg-a\"), Node(\"pg-b\"), Node(\"pg-c\"), Node(\"pg-west\")],",
-                "watch: [Node(\"pg-a\")],",
-            ),
-        ],
-    );
+    // A single-member datastore: losing its zone leaves nothing to promote (and nobody to
+    // promote by hand: the machines alone).
+    let topo = machines(&[
+        (
+            "members: [\"pg-a\", \"pg-b\", \"pg-c\", \"pg-west\"],",
+            "members: [\"pg-a\"],",
+        ),
+        ("Synchronous(Any(1))", "Asynchronous(ship_interval: \"0s\")"),
+        (
+            "watch: [Node(\"pg-a\"), Node(\"pg-b\"), Node(\"pg-c\"), Node(\"pg-west\")],",
+            "watch: [Node(\"pg-a\")],",
+        ),
+    ]);
     let s = scenario(
         &topo,
         &short(

@@ -26,6 +26,49 @@ pub fn edit(text: &str, edits: &[(&str, &str)]) -> String {
     t
 }
 
+/// Where the reference topology's operations team (monitoring, paging, status page, runbooks)
+/// starts and where the section after it begins.
+const OPS_START: &str = "    // ---- People and process ----";
+const OPS_END: &str = "    clients: [";
+/// The same for the team's nodes, in the node list.
+const OPS_NODES: &str = "        // The operations team:";
+const NODES_AFTER: &str = "        Node(name: \"players-na\"";
+
+/// ftm-games without its operations team: the machines alone, for tests of machine
+/// behaviour that people must not change, and for tests that build their own team.
+pub fn machines_only_text() -> String {
+    let mut text = read("topologies/ftm-games.ron");
+    for (from, to) in [(OPS_NODES, NODES_AFTER), (OPS_START, OPS_END)] {
+        let start = text.find(from).expect("ftm-games has an operations team");
+        let end = start + text[start..].find(to).expect("a section follows it");
+        text.replace_range(start..end, "");
+    }
+    text
+}
+
+/// ftm-games without its operations team, as a topology.
+pub fn machines_only() -> Topology {
+    Topology::from_source(Source::inline(
+        "topologies/ftm-games.ron",
+        &machines_only_text(),
+    ))
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The edit that takes the plan's response targets out of a shipped scenario, for a run on
+/// [`machines_only`] (which nobody could page).
+pub const NO_RESPONSE_TARGETS: (&str, &str) = (
+    ",\n        response: (acknowledge: \"2m\", status_page: \"5m\", failover: \"10m\", restored: \"15m\")),",
+    "),",
+);
+
+/// ftm-games's machines (no operations team) with edits applied.
+pub fn machines(edits: &[(&str, &str)]) -> Topology {
+    let text = edit(&machines_only_text(), edits);
+    Topology::from_source(Source::inline("topologies/ftm-games.ron", &text))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// A shipped topology with edits applied.
 pub fn topology(name: &str, edits: &[(&str, &str)]) -> Topology {
     let text = edit(&read(&format!("topologies/{name}.ron")), edits);

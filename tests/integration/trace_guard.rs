@@ -6,18 +6,20 @@ use crate::support::*;
 
 /// `(scenario, trace hash, events)` with the scenario's own seed and one run.
 const PINNED: &[(&str, &str, u64)] = &[
-    ("cdn-origin-loss", "b8b6029d974e76c1", 11_428_999),
-    ("chain-halt", "3f52b8b179d02b34", 11_619_081),
-    ("cloud-provider-outage", "c264d29dde82977a", 11_721_194),
-    ("redis-region-loss", "e1c9380dd9785376", 4_998_294),
-    ("redis-zone-loss", "0b832f54c1007980", 11_227_838),
-    ("region-loss", "2a9cbd6911682210", 10_924_890),
-    ("region-partition", "a15f1a1508f29a23", 11_405_514),
-    ("rpc-latency-spike", "5b500b534bfe5269", 11_587_939),
-    ("rpc-provider-outage", "a4f42813ed6270a8", 11_586_505),
+    ("cdn-origin-loss", "bf75bf889ab19015", 11_448_590),
+    ("chain-halt", "c2e10d4b975a8a2a", 11_638_517),
+    ("cloud-provider-outage", "81efbe37412d3243", 11_737_065),
+    ("redis-region-loss", "68ee3845214c2f95", 5_015_447),
+    ("redis-zone-loss", "c6235475f1b830fc", 11_246_919),
+    ("region-loss", "b5c918a783d45265", 10_542_892),
+    ("region-loss-at-night", "adc2a6966f927d1e", 10_763_985),
+    ("region-partition", "f34b0496df85277a", 11_412_484),
+    ("rpc-latency-spike", "08683dec653f8799", 11_607_384),
+    ("rpc-provider-outage", "d59588b8870d4299", 11_605_942),
     ("rw1", "53dbbd4dff9f74bc", 19_714_294),
-    ("table-corruption", "f92f1f127da84dc9", 5_907_656),
-    ("zone-loss", "7e206899abefda4f", 11_042_998),
+    ("table-corruption", "fa55fdd6e46c33ef", 6_043_583),
+    ("us-west-2-loss", "d8ffad6845d4a5ab", 11_043_359),
+    ("zone-loss", "68efaf7e22636685", 11_061_805),
 ];
 
 #[test]

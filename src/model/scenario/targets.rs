@@ -48,7 +48,8 @@ pub struct ResponseTargetsDef {
     /// The first public post (a component no longer operational, or an incident update).
     #[serde(default)]
     pub status_page: Option<Dur>,
-    /// The first promotion, by the controller or by hand.
+    /// Every datastore that lost its primary has a new one (by its controller, its sentinels
+    /// or by hand).
     #[serde(default)]
     pub failover: Option<Dur>,
     /// Every service back for its users (measured from the client histories).

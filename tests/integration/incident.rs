@@ -1,0 +1,243 @@
+//! The incident response of the reference topology's operations team: alerts page the on-call
+//! engineer, who follows the database runbook (verify, fail over by hand, post to the status
+//! page), and the RTO the clients measure includes those human steps.
+
+use super::support::*;
+use gameday::run::RunResult;
+use gameday::sim::time::{SimDuration, SimTime};
+
+/// The response's steps of run `r` as T+ durations, in the plan's order (`None`: never).
+fn steps(r: &RunResult) -> [Option<SimDuration>; 7] {
+    let x = r.response;
+    let t0 = r.t0.expect("a fault");
+    [
+        x.alerted,
+        x.paged,
+        x.acknowledged,
+        x.status_page,
+        x.failover,
+        x.restored,
+        x.all_clear,
+    ]
+    .map(|t| t.map(|t| t.saturating_since(t0)))
+}
+
+fn has(r: &RunResult, kind: &str, words: &str) -> bool {
+    r.timeline
+        .iter()
+        .any(|e| e.kind == kind && e.detail.contains(words))
+}
+
+#[test]
+fn region_loss_is_recovered_by_hand_and_the_response_runs_in_the_plans_order() {
+    let topo = topology("ftm-games", &[]);
+    let r = run(&topo, &shipped(&topo, "region-loss", &[]));
+    let [alert, page, ack, post, failover, restored, all_clear] = steps(&r);
+    let [alert, page, ack, post, failover, restored] =
+        [alert, page, ack, post, failover, restored].map(|s| s.expect("reached"));
+    assert_eq!(
+        all_clear, None,
+        "us-east-1 never returns: the alerts never resolve"
+    );
+    assert!(
+        alert <= page && page <= ack && ack <= post && post <= failover && failover <= restored,
+        "{:?}",
+        steps(&r)
+    );
+    assert!(has(&r, "manual_failover", "dcs promoted pg-west by hand"));
+    assert!(has(&r, "verified", "it has no leader"));
+    // The restored step is the accounts outage's measured end, not an estimate.
+    let accounts = service(&r, &topo, "accounts");
+    let end = accounts
+        .outages
+        .last()
+        .and_then(|o| o.end)
+        .expect("recovered");
+    assert_eq!(r.response.restored, Some(end));
+    assert!(
+        accounts.rto().unwrap() > ack,
+        "the human steps are in the RTO"
+    );
+    assert!(r.safety_violations.is_empty(), "{:?}", r.safety_violations);
+
+    // Without the people, the same fault leaves accounts down: the team is what recovers it.
+    let alone = machines_only();
+    let r = run(
+        &alone,
+        &shipped(&alone, "region-loss", &[NO_RESPONSE_TARGETS]),
+    );
+    assert_eq!(
+        recovery(service(&r, &alone, "accounts")),
+        Recovery::NotRecovered
+    );
+    assert_eq!(r.response.acknowledged, None);
+}
+
+#[test]
+fn zone_loss_takes_the_verify_only_path() {
+    let topo = topology("ftm-games", &[]);
+    let r = run(&topo, &shipped(&topo, "zone-loss", &[]));
+    assert!(has(&r, "verified", "it has a leader: failover verified"));
+    assert!(has(
+        &r,
+        "runbook_step",
+        "fail postgres over by hand to pg-west or pg-b or pg-c (if postgres has no leader): skipped"
+    ));
+    assert!(!r.timeline.iter().any(|e| e.kind == "manual_failover"));
+    // The automatic failover came first: the failover step is the controller's promotion.
+    assert!(r.response.failover < r.response.acknowledged);
+}
+
+#[test]
+fn a_manual_failover_across_a_partition_loses_writes_counted_as_rpo_not_as_a_protocol_fault() {
+    let topo = topology("ftm-games", &[]);
+    let r = run(&topo, &shipped(&topo, "region-partition", &[]));
+    assert!(has(&r, "manual_failover", "pg-west"));
+    let accounts = service(&r, &topo, "accounts");
+    assert!(
+        accounts.losses.count() > 0,
+        "pg-a's last commits are rewound"
+    );
+    assert!(accounts.rpo() > SimDuration::ZERO);
+    // The operator overrode the quorum rule: not a replication safety violation.
+    assert!(r.safety_violations.is_empty(), "{:?}", r.safety_violations);
+}
+
+#[test]
+fn a_slow_acknowledgement_at_night_alone_breaks_the_targets_and_check_says_when() {
+    let (code, out, err) = gameday(&["check", "scenarios/region-loss-at-night.ron", "-q"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("response: acknowledged at T+")
+            && out.contains("after its acknowledge target T+2m"),
+        "{out}"
+    );
+    assert!(out.contains("after its restored target T+15m"), "{out}");
+    // By day the same scenario meets them.
+    let (code, out, err) = gameday(&["check", "scenarios/region-loss.ron", "-q"]);
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+#[test]
+fn the_automation_runs_the_same_runbook_with_its_own_delays() {
+    let manual = topology("ftm-games", &[]);
+    let automated = topology(
+        "ftm-games",
+        &[(
+            "automation: None,",
+            "automation: Some(\"runbook-automation\"),",
+        )],
+    );
+    let rm = run(&manual, &shipped(&manual, "region-loss", &[]));
+    let ra = run(&automated, &shipped(&automated, "region-loss", &[]));
+    assert!(has(
+        &ra,
+        "runbook",
+        "runbook-automation started runbook database-failover"
+    ));
+    assert!(has(&ra, "manual_failover", "pg-west"));
+    let rto = |r: &RunResult, t| service(r, t, "accounts").rto().expect("recovered");
+    assert!(
+        rto(&ra, &automated) + SimDuration::from_secs(120) < rto(&rm, &manual),
+        "automated {} vs manual {}",
+        rto(&ra, &automated),
+        rto(&rm, &manual)
+    );
+}
+
+#[test]
+fn the_time_the_status_page_called_failing_accounts_operational_is_measured() {
+    let topo = topology("ftm-games", &[]);
+    let r = run(&topo, &shipped(&topo, "region-loss", &[]));
+    let k = r
+        .services
+        .iter()
+        .position(|s| s.service == topo.service("accounts").unwrap())
+        .unwrap();
+    let posted = r
+        .timeline
+        .iter()
+        .find(|e| e.kind == "status_page" && e.detail.contains("accounts major outage"))
+        .expect("posted")
+        .at_s;
+    let start = r.services[k].outages[0].start;
+    assert_eq!(r.silent[k], posted.saturating_since(start));
+    // A service nobody posted about was called operational for its whole outage.
+    let gs = r
+        .services
+        .iter()
+        .position(|s| s.service == topo.service("game-state").unwrap())
+        .unwrap();
+    let outage = r.services[gs].outages[0].duration().unwrap();
+    assert_eq!(r.silent[gs], outage);
+}
+
+#[test]
+fn losing_the_dcs_region_leaves_the_runbook_unable_to_check_or_fail_over() {
+    let topo = topology("ftm-games", &[]);
+    let r = run(&topo, &shipped(&topo, "us-west-2-loss", &[]));
+    assert!(has(
+        &r,
+        "runbook_step",
+        "check the postgres cluster: not done: its check went unanswered"
+    ));
+    assert_eq!(
+        recovery(service(&r, &topo, "accounts")),
+        Recovery::NotRecovered
+    );
+    assert_eq!(
+        r.response.restored, None,
+        "never restored while accounts are down"
+    );
+    assert!(r.response.acknowledged.is_some(), "prom-euw1 still pages");
+    assert!(r.t0.unwrap() < SimTime::from_secs(3600));
+}
+
+#[test]
+fn bad_runbooks_are_refused_with_their_place_in_the_file() {
+    let text = read("topologies/ftm-games.ron");
+    for (from, to, what) in [
+        (
+            "on: [\"UsEast1InstanceDown\",",
+            "on: [\"NoSuchAlert\",",
+            "no monitoring server has an alert of this name",
+        ),
+        (
+            "candidates: [\"pg-west\",",
+            "candidates: [\"redis-usw2\",",
+            "this node is not a member of `postgres`",
+        ),
+        (
+            "Step(do: CheckCluster(\"postgres\")",
+            "Step(do: CheckCluster(\"redis\")",
+            "no failover controller a runbook can ask",
+        ),
+        (
+            "Status(component: \"accounts\", state: MajorOutage)",
+            "Status(component: \"billing\", state: MajorOutage)",
+            "no such service",
+        ),
+        (
+            "status_page: Some(StatusPage(node: \"statuspage-api\")),",
+            "",
+            "posting needs a `status_page`",
+        ),
+        (
+            "takes: Fixed(\"30s\"),",
+            "takes: Uniform(low: \"2m\", high: \"1m\"),",
+            "`low` is above `high`",
+        ),
+    ] {
+        let p = temp_file(
+            "runbooks",
+            &format!("{:08x}.ron", gameday::sim::rng::stable_hash(to)),
+            &edit(&text, &[(from, to)]),
+        );
+        let (code, _, err) = gameday(&["validate", p.to_str().unwrap()]);
+        assert_eq!(code, 2, "{err}");
+        assert!(
+            err.contains(&format!("{}:", p.display())) && err.contains(what),
+            "{what}: {err}"
+        );
+    }
+}
