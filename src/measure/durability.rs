@@ -77,6 +77,9 @@ pub enum LossCause {
     /// a newer one was promoted) or cut off without failing, then discarded when histories
     /// were reconciled.
     SplitBrain,
+    /// Discarded when an operator promoted a standby by hand that lacked it (a manual failover
+    /// past the replication rules, the risk accepted): the old history was rewound.
+    ManualFailover,
     /// Discarded by restoring a backup to a recovery point before it.
     Restore,
     /// Destroyed by a logical corruption that is still in the data.
@@ -90,6 +93,7 @@ impl LossCause {
         match self {
             LossCause::Infrastructure => "infrastructure",
             LossCause::SplitBrain => "split_brain",
+            LossCause::ManualFailover => "manual_failover",
             LossCause::Restore => "restore",
             LossCause::Corruption => "corruption",
             LossCause::Unreachable => "unreachable",

@@ -545,6 +545,8 @@ pub struct LostByCause {
     pub infrastructure: u64,
     /// Acknowledged by a deposed or cut-off primary, discarded when histories reconciled.
     pub split_brain: u64,
+    /// Rewound when an operator promoted a standby that lacked them.
+    pub manual_failover: u64,
     /// Discarded by restoring a backup after a logical corruption.
     pub restore: u64,
     /// Destroyed by a logical corruption still in the data.
@@ -557,6 +559,7 @@ impl LostByCause {
     fn add(&mut self, l: &Losses) {
         self.infrastructure += l.by(LossCause::Infrastructure);
         self.split_brain += l.by(LossCause::SplitBrain);
+        self.manual_failover += l.by(LossCause::ManualFailover);
         self.restore += l.by(LossCause::Restore);
         self.corruption += l.by(LossCause::Corruption);
         self.unreachable += l.by(LossCause::Unreachable);
@@ -573,6 +576,10 @@ impl LostByCause {
             (
                 self.split_brain,
                 "discarded after a split brain (divergent history)",
+            ),
+            (
+                self.manual_failover,
+                "rewound by a manual failover (the operator promoted a standby that lacked them)",
             ),
             (
                 self.restore,

@@ -435,15 +435,11 @@ fn safety(
             .filter(|(_, n, up)| !up && c.members.contains(n))
             .map(|(_, n, _)| topo.node_zone[*n as usize])
             .collect();
-        // A promotion by hand overrides what replication promised (the operator accepted the
-        // risk): what it cost is measured as the RPO, and is no protocol violation.
-        let overridden = ev.notes.iter().any(|(_, _, n)| {
-            matches!(n, Note::ManualFailover { candidate, .. } if c.members.contains(candidate))
-        });
-        let synchronous =
-            !overridden && matches!(c.mode, ReplicationMode::Synchronous(rule) if rule.k() > 0);
-        // A restore discards writes on purpose and a corruption destroys them whatever the
-        // replication: the checker is about what replication promised.
+        let synchronous = matches!(c.mode, ReplicationMode::Synchronous(rule) if rule.k() > 0);
+        // A restore discards writes on purpose, a corruption destroys them whatever the
+        // replication, and a promotion by hand overrides the replication rules (the operator
+        // accepted the risk; what it cost is the RPO): the checker is about what replication
+        // promised.
         violations.extend(check_durability(
             &c.name,
             synchronous,

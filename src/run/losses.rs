@@ -24,6 +24,8 @@ pub struct DatastoreEnd<'a> {
     pub damage: Option<BadTransaction>,
     /// Every promotion of a member, in time order (the initial primary's at 0 included).
     pub promotions: Vec<Promotion>,
+    /// The epochs an operator's manual failover started.
+    pub manual_epochs: Vec<Epoch>,
 }
 
 /// The end state of every datastore, and when each node stopped.
@@ -52,11 +54,15 @@ impl<'a> Ends<'a> {
                     data,
                     restores: Vec::new(),
                     promotions: Vec::new(),
+                    manual_epochs: Vec::new(),
                 }
             })
             .collect();
+        // Candidates promoted by hand whose promotion has not been seen yet.
+        let mut by_hand: Vec<NodeId> = Vec::new();
         for &(at, node, note) in notes {
             match note {
+                Note::ManualFailover { candidate, .. } => by_hand.push(candidate),
                 Note::Restored { epoch, lsn } => {
                     if let Role::Recovery { datastore } = topo.roles[node as usize] {
                         datastores[datastore].restores.push((epoch, lsn));
@@ -65,6 +71,10 @@ impl<'a> Ends<'a> {
                 Note::Promoted { epoch } => {
                     if let Some(k) = clusters.iter().position(|c| c.members.contains(&node)) {
                         datastores[k].promotions.push(Promotion { at, node, epoch });
+                        if let Some(i) = by_hand.iter().position(|&c| c == node) {
+                            by_hand.swap_remove(i);
+                            datastores[k].manual_epochs.push(epoch);
+                        }
                     }
                 }
                 _ => {}
@@ -113,10 +123,19 @@ impl<'a> Ends<'a> {
         Some(loss(cause, op.epoch as u64, lost_at))
     }
 
-    /// A write whose epoch's history was discarded: lost with its primary's machine, or in a
-    /// split brain (acknowledged after a newer primary was promoted, or by a primary that was
+    /// A write whose epoch's history was discarded: rewound by a manual failover, lost with its
+    /// primary's machine, or in a split brain (acknowledged after a newer primary was promoted, or by a primary that was
     /// cut off without failing).
     fn discarded(&self, d: &DatastoreEnd, op: &OpRecord) -> (LossCause, Option<SimTime>) {
+        // The epoch that superseded the write's: started by hand, it is the operator's doing.
+        let next = d
+            .promotions
+            .iter()
+            .filter(|p| p.epoch > op.epoch)
+            .min_by_key(|p| p.epoch);
+        if next.is_some_and(|p| d.manual_epochs.contains(&p.epoch)) {
+            return (LossCause::ManualFailover, None);
+        }
         let owner = d.promotions.iter().find(|p| p.epoch == op.epoch);
         let deposed = d
             .promotions
