@@ -274,6 +274,7 @@ fn scenario(out: &mut String, s: &ScenarioReport, charts: &[Chart]) {
     services_table(out, s);
     gates(out, s);
     safety(out, s);
+    response(out, s);
     outages(out, s);
     for c in charts {
         let _ = writeln!(out, "{}", chart_figure(c));
@@ -514,6 +515,36 @@ fn outages(out: &mut String, s: &ScenarioReport) {
         );
     }
     let _ = writeln!(out, "</table></div>");
+}
+
+/// The incident response against the plan, over the runs.
+fn response(out: &mut String, s: &ScenarioReport) {
+    let rows = super::markdown::response_rows(s);
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<h3>Incident response (T = first fault, {} run{})</h3>\n<div class=\"scroll\"><table class=\"response\">\n<tr><th>step</th><th class=\"num\">p50</th><th class=\"num\">p95</th><th class=\"num\">plan</th><th>against the plan</th></tr>",
+        s.runs,
+        if s.runs == 1 { "" } else { "s" }
+    );
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"{}\">{}</td></tr>",
+            esc(&r.step),
+            esc(&r.p50),
+            esc(&r.p95),
+            esc(&r.plan),
+            if r.met { "pass" } else { "fail" },
+            esc(&r.verdict)
+        );
+    }
+    let _ = writeln!(out, "</table></div>");
+    if let Some(line) = super::markdown::silence(s) {
+        let _ = writeln!(out, "<p>{}</p>", esc(&line));
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use super::summary::{
     GateResult, Odds, OutageReport, Percentiles, ScenarioReport, ServiceReport, SuiteReport,
 };
 use crate::measure::latency::LatencyStats;
+use crate::model::scenario::RESPONSE_STEPS;
 use std::fmt::Write;
 
 /// A duration for people: `0`, `253ms`, `8.5s`, `34s`, `15m`, `29m43s`, `2h`, `1h05m20s`.
@@ -155,6 +156,74 @@ pub fn outage_rows(s: &ScenarioReport) -> Vec<OutageRow> {
             ],
         })
         .collect()
+}
+
+/// One step of the incident response over the runs, against the plan's target for it.
+pub struct ResponseRow {
+    pub step: String,
+    pub p50: String,
+    pub p95: String,
+    /// The target (`—`: none).
+    pub plan: String,
+    /// How the runs fared against it (empty without a target).
+    pub verdict: String,
+    pub met: bool,
+}
+
+/// The response's steps some run reached or a target names, in the plan's order; none when
+/// nothing alerted in any run.
+pub fn response_rows(s: &ScenarioReport) -> Vec<ResponseRow> {
+    if s.per_run.iter().all(|r| r.response.alert_s.is_none()) {
+        return Vec::new();
+    }
+    let targets = s.response_targets.by_step();
+    let percentiles = s.response.by_step();
+    let at = |x: Option<f64>| x.map_or_else(|| "never".to_string(), since);
+    let mut rows = Vec::new();
+    for (k, name) in RESPONSE_STEPS.iter().enumerate() {
+        let values: Vec<Option<f64>> = s.per_run.iter().map(|r| r.response.by_step()[k]).collect();
+        if values.iter().all(Option::is_none) && targets[k].is_none() {
+            continue;
+        }
+        let (plan, verdict, met) = match targets[k] {
+            None => ("—".to_string(), String::new(), true),
+            Some(by) => step_verdict(&values, by),
+        };
+        rows.push(ResponseRow {
+            step: name.replace('_', " "),
+            p50: at(percentiles[k].p50),
+            p95: at(percentiles[k].p95),
+            plan,
+            verdict,
+            met,
+        });
+    }
+    rows
+}
+
+/// A step's target as `T+…`, and how many runs reached it late or never, by how much.
+fn step_verdict(values: &[Option<f64>], by: f64) -> (String, String, bool) {
+    let late: Vec<Option<f64>> = values
+        .iter()
+        .copied()
+        .filter(|v| v.is_none_or(|v| v > by))
+        .collect();
+    let runs = values.len();
+    if late.is_empty() {
+        return (
+            since(by),
+            format!("met in all {runs} run{}", plural(runs as u32)),
+            true,
+        );
+    }
+    let worst = if late.iter().any(Option::is_none) {
+        "some never reached it".to_string()
+    } else {
+        let most = late.iter().flatten().fold(0.0_f64, |a, &b| a.max(b));
+        format!("late by up to {}", duration(most - by))
+    };
+    let verdict = format!("missed in {} of {runs}: {worst}", late.len());
+    (since(by), verdict, false)
 }
 
 /// `1,234,567`.
@@ -535,6 +604,7 @@ fn scenario(out: &mut String, s: &ScenarioReport) {
     services_table(out, s);
     gates(out, s);
     safety(out, s);
+    response(out, s);
     outages(out, s);
     key_timeline(out, s);
     failures(out, s);
@@ -669,6 +739,44 @@ fn failures(out: &mut String, s: &ScenarioReport) {
 }
 
 /// The first run's outages as a table (nothing when there were none).
+/// The incident response against the plan, over the runs.
+fn response(out: &mut String, s: &ScenarioReport) {
+    let rows = response_rows(s);
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "Incident response, T = first fault, over {} run{}:\n",
+        s.runs,
+        plural(s.runs)
+    );
+    let _ = writeln!(out, "| step | p50 | p95 | plan | against the plan |");
+    let _ = writeln!(out, "|---|---:|---:|---:|---|");
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            r.step, r.p50, r.p95, r.plan, r.verdict
+        );
+    }
+    if let Some(line) = silence(s) {
+        let _ = writeln!(out, "\n{line}");
+    }
+    let _ = writeln!(out);
+}
+
+/// How long the status page called a failing service operational, when there is one.
+pub fn silence(s: &ScenarioReport) -> Option<String> {
+    let p = &s.response.silent_s;
+    let (p50, p95) = (p.p50?, p.p95?);
+    Some(format!(
+        "The status page still said \"operational\" for a failing service for {} (p50; p95 {}).",
+        duration(p50),
+        duration(p95)
+    ))
+}
+
 fn outages(out: &mut String, s: &ScenarioReport) {
     let rows = outage_rows(s);
     if rows.is_empty() {
@@ -703,6 +811,19 @@ fn outages(out: &mut String, s: &ScenarioReport) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_response_step_says_how_many_runs_missed_it_and_by_how_much() {
+        let (plan, verdict, met) = step_verdict(&[Some(100.0), Some(135.0), Some(150.0)], 120.0);
+        assert_eq!(plan, "T+2m");
+        assert_eq!(verdict, "missed in 2 of 3: late by up to 30s");
+        assert!(!met);
+        let (_, verdict, met) = step_verdict(&[Some(100.0), None], 120.0);
+        assert_eq!(verdict, "missed in 1 of 2: some never reached it");
+        assert!(!met);
+        let (_, verdict, met) = step_verdict(&[Some(100.0), Some(120.0)], 120.0);
+        assert_eq!((verdict.as_str(), met), ("met in all 2 runs", true));
+    }
+
     use super::*;
 
     #[test]

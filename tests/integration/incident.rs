@@ -241,3 +241,36 @@ fn bad_runbooks_are_refused_with_their_place_in_the_file() {
         );
     }
 }
+
+#[test]
+fn the_report_shows_the_response_against_the_plan() {
+    let dir = std::env::temp_dir().join(format!("gameday-incident-{}", std::process::id()));
+    let out = dir.to_str().unwrap();
+    let (code, _, err) = gameday(&[
+        "run",
+        "scenarios/region-loss-at-night.ron",
+        "-q",
+        "--out",
+        out,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let md = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    assert!(
+        md.contains("| step | p50 | p95 | plan | against the plan |"),
+        "{md}"
+    );
+    assert!(
+        md.contains(
+            "| acknowledge | T+7m38s | T+7m38s | T+2m | missed in 1 of 1: late by up to 5m38s |"
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains("still said \"operational\" for a failing service"),
+        "{md}"
+    );
+    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    assert!(html.contains("<h3>Incident response (T = first fault, 1 run)</h3>"));
+    assert!(html.contains("<td class=\"fail\">missed in 1 of 1: late by up to 5m38s</td>"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
