@@ -33,13 +33,47 @@ use std::sync::Arc;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EscalationRule {
     pub escalation_delay: SimDuration,
-    pub targets: Vec<NodeId>,
+    pub targets: Vec<Target>,
+}
+
+/// Whom a rule notifies: a responder, or whoever is on call in a schedule at that moment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    Responder(NodeId),
+    Schedule(usize),
+}
+
+/// An on-call schedule (one layer of a PagerDuty schedule): `users` take turns of
+/// `rotation_turn_length`, in order, the first turn having started at `rotation_virtual_start`
+/// (a time of day; the rotation runs on from there, day after day).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Schedule {
+    pub users: Vec<NodeId>,
+    pub rotation_turn_length: SimDuration,
+    pub rotation_virtual_start: SimDuration,
+}
+
+impl Schedule {
+    /// Who is on call at `time_of_day` (time since midnight of the run's first day, which may
+    /// run past a day).
+    pub fn on_call(&self, time_of_day: SimDuration) -> NodeId {
+        debug_assert!(!self.users.is_empty() && !self.rotation_turn_length.is_zero());
+        let turn = i128::from(self.rotation_turn_length.0);
+        let cycle = turn * self.users.len() as i128;
+        let since = i128::from(time_of_day.0) - i128::from(self.rotation_virtual_start.0);
+        let k = since.rem_euclid(cycle) / turn;
+        self.users[k as usize]
+    }
 }
 
 /// A service's escalation policy and settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PagingSpec {
     pub rules: Vec<EscalationRule>,
+    /// The schedules rules may target.
+    pub schedules: Vec<Schedule>,
+    /// The time of day at simulated time zero (the scenario's `starts_at`), to read schedules.
+    pub starts_at: SimDuration,
     pub num_loops: u32,
     pub acknowledgement_timeout: Option<SimDuration>,
     /// An automation started on every new incident with its alerts (PagerDuty's automation
@@ -190,12 +224,23 @@ impl PagerDuty {
     /// Puts `incident` at rule `level` (loop `round`), pages its targets and waits for an
     /// acknowledgement for the rule's `escalation_delay`.
     fn notify(&mut self, incident: u32, level: usize, round: u32, ctx: &mut impl Context) {
-        let rule = &self.spec.rules[level];
+        let spec = Arc::clone(&self.spec);
+        let rule = &spec.rules[level];
         let i = &mut self.incidents[incident as usize - 1];
         i.status = Status::Triggered { level, round };
         i.token += 1;
         let token = i.token;
-        for &responder in &rule.targets {
+        let time_of_day = spec.starts_at + ctx.now().saturating_since(SimTime::ZERO);
+        let mut paged: Vec<NodeId> = Vec::with_capacity(rule.targets.len());
+        for target in &rule.targets {
+            let responder = match *target {
+                Target::Responder(n) => n,
+                Target::Schedule(k) => spec.schedules[k].on_call(time_of_day),
+            };
+            if paged.contains(&responder) {
+                continue;
+            }
+            paged.push(responder);
             ctx.note(Note::Paged {
                 incident,
                 responder,
@@ -370,13 +415,15 @@ mod tests {
             rules: vec![
                 EscalationRule {
                     escalation_delay: min(5),
-                    targets: vec![ALICE],
+                    targets: vec![Target::Responder(ALICE)],
                 },
                 EscalationRule {
                     escalation_delay: min(10),
-                    targets: vec![BOB],
+                    targets: vec![Target::Responder(BOB)],
                 },
             ],
+            schedules: Vec::new(),
+            starts_at: SimDuration::ZERO,
             num_loops,
             acknowledgement_timeout: ack_timeout,
             automation: None,
@@ -495,6 +542,54 @@ mod tests {
         );
         pd.on_message(PROM, alert(true), &mut ctx);
         assert_eq!(pages(&mut ctx), vec![(2, ALICE, 0)]);
+    }
+
+    #[test]
+    fn a_schedule_hands_over_at_each_turn_from_its_virtual_start_day_after_day() {
+        let h = |x: u64| SimDuration::from_secs(3600 * x);
+        // Alice from 08:00 to 20:00, Bob from 20:00 to 08:00.
+        let s = Schedule {
+            users: vec![ALICE, BOB],
+            rotation_turn_length: h(12),
+            rotation_virtual_start: h(8),
+        };
+        for (at, who) in [
+            (h(8), ALICE),
+            (h(19), ALICE),
+            (h(20), BOB),
+            (h(3), BOB),
+            (h(7), BOB),
+        ] {
+            assert_eq!(s.on_call(at), who, "{at}");
+        }
+        assert_eq!(s.on_call(h(24 + 9)), ALICE, "the next day");
+        assert_eq!(s.on_call(h(24 + 21)), BOB);
+    }
+
+    #[test]
+    fn a_rule_targeting_a_schedule_pages_whoever_is_on_call_then() {
+        let h = |x: u64| SimDuration::from_secs(3600 * x);
+        let mut spec = (*spec(0, None)).clone();
+        spec.schedules = vec![Schedule {
+            users: vec![ALICE, BOB],
+            rotation_turn_length: h(12),
+            rotation_virtual_start: h(8),
+        }];
+        spec.rules[0].targets = vec![Target::Schedule(0), Target::Responder(BOB)];
+        spec.starts_at = h(19) + min(50); // 19:50: Alice's turn, ending in 10 minutes
+        let alert = |firing| Msg::AlertNotify {
+            rule: 0,
+            firing,
+            alerts: 1,
+        };
+        let mut pd = PagerDuty::new(Arc::new(spec));
+        let mut ctx = Recorder::new(PD);
+        pd.on_message(PROM, alert(true), &mut ctx);
+        assert_eq!(pages(&mut ctx), vec![(1, ALICE, 0), (1, BOB, 0)]);
+        pd.on_message(PROM, alert(false), &mut ctx);
+        ctx.at(SimTime::ZERO + min(15)); // 20:05: Bob's turn; Bob is paged once
+        pd.on_message(PROM, alert(true), &mut ctx);
+        assert_eq!(pages(&mut ctx), vec![(2, BOB, 0)]);
     }
 
     fn responder(day_s: u64, night_s: u64, starts_at_h: u64) -> Responder {

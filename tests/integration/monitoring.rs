@@ -536,3 +536,58 @@ fn response_targets_fail_a_run_whose_steps_come_late_or_never() {
     let err = scenario_refused(&unpaged, &with("page: Some(\"5m\")"));
     assert!(err.contains("nobody here can be paged"), "{err}");
 }
+
+#[test]
+fn a_schedule_pages_whoever_is_on_call_when_the_incident_opens() {
+    // Alice 08:00-20:00, Bob 20:00-08:00; the first rule targets the schedule.
+    let text = edit(
+        &paged_text("Fixed(\"3m\")"),
+        &[
+            (
+                "Rule(escalation_delay_in_minutes: 5, targets: [\"oncall-alice\"]),",
+                "Rule(escalation_delay_in_minutes: 5, targets: [\"primary\"]),",
+            ),
+            (
+                "        responders: [",
+                "        schedules: [Schedule(name: \"primary\", users: [\"oncall-alice\", \"oncall-bob\"], rotation_turn_length: \"12h\", rotation_virtual_start: \"08:00\")],\n        responders: [",
+            ),
+        ],
+    );
+    let topo = parse(&text);
+    let fault = r#"Fault(at: "2m", duration: "4m", kind: ZoneLoss("us-east-1a")),"#;
+    let day = run(&topo, &scenario(&topo, &zone_loss(fault)));
+    when(
+        &day,
+        "paged oncall-alice for incident 1 (escalation rule 1)",
+    );
+    let evening =
+        zone_loss(fault).replace("    seed: 7,", "    seed: 7,\n    starts_at: \"19:59\",");
+    let r = run(&topo, &scenario(&topo, &evening));
+    when(&r, "paged oncall-bob for incident 1 (escalation rule 1)");
+    // A schedule of nobody, or one whose name is a node's, is refused.
+    for (from, to, what) in [
+        (
+            "users: [\"oncall-alice\", \"oncall-bob\"]",
+            "users: []",
+            "a schedule needs at least one user",
+        ),
+        (
+            "name: \"primary\", users",
+            "name: \"pagerduty\", users",
+            "this name is used twice",
+        ),
+        (
+            "users: [\"oncall-alice\", \"oncall-bob\"]",
+            "users: [\"pg-a\"]",
+            "this node is not a responder",
+        ),
+        (
+            "rotation_turn_length: \"12h\"",
+            "rotation_turn_length: \"30s\"",
+            "a turn is at least 1 minute",
+        ),
+    ] {
+        let err = refused("schedule", &edit(&text, &[(from, to)]));
+        assert!(err.contains(what), "{what}: {err}");
+    }
+}

@@ -14,7 +14,7 @@ use crate::model::error::{InputError, Source};
 use crate::model::{Dur, time_of_day};
 use crate::ops::alertmanager::AlertmanagerSpec;
 use crate::ops::delay::Delay;
-use crate::ops::paging::{EscalationRule, PagingSpec};
+use crate::ops::paging::{EscalationRule, PagingSpec, Schedule, Target};
 use crate::sim::time::SimDuration;
 use serde::Deserialize;
 
@@ -34,6 +34,9 @@ pub struct PagingDef {
     #[serde(default)]
     pub acknowledgement_timeout: Option<Dur>,
     pub responders: Vec<ResponderDef>,
+    /// On-call schedules escalation rules may target by name.
+    #[serde(default)]
+    pub schedules: Vec<ScheduleDef>,
     /// A node running automation (a Rundeck job, a Lambda) that the service starts on every
     /// new incident: it follows the incident's runbooks with the steps' `automated` delays.
     #[serde(default)]
@@ -64,6 +67,22 @@ pub struct EscalationRuleDef {
     pub escalation_delay_in_minutes: u32,
     /// Responder nodes.
     pub targets: Vec<String>,
+}
+
+/// An on-call schedule (one rotation layer, PagerDuty's names): `users` (responder nodes) take
+/// turns of `rotation_turn_length`, the first starting at `rotation_virtual_start` (`"HH:MM"`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Schedule")]
+pub struct ScheduleDef {
+    pub name: String,
+    pub users: Vec<String>,
+    pub rotation_turn_length: Dur,
+    #[serde(default = "midnight")]
+    pub rotation_virtual_start: String,
+}
+
+fn midnight() -> String {
+    "00:00".to_string()
 }
 
 /// An on-call responder: the node standing for their phone, and how long they take to
@@ -117,7 +136,9 @@ fn resolve(src: &Source, d: &PagingDef, nodes: &mut NodeTable) -> Result<PagingI
         }
         responders.push((n, r.acknowledge, r.at_night));
     }
-    let rules = rules(src, &d.escalation_policy.rules, &responders, nodes)?;
+    let schedules = schedules(src, &d.schedules, &responders, nodes)?;
+    let named: Vec<&str> = d.schedules.iter().map(|x| x.name.as_str()).collect();
+    let rules = rules(src, &d.escalation_policy.rules, &responders, &named, nodes)?;
     let num_loops = d.escalation_policy.num_loops;
     if num_loops > NUM_LOOPS_MAX {
         return Err(src.invalid(
@@ -146,6 +167,8 @@ fn resolve(src: &Source, d: &PagingDef, nodes: &mut NodeTable) -> Result<PagingI
     };
     let spec = PagingSpec {
         rules,
+        schedules,
+        starts_at: SimDuration::ZERO,
         num_loops,
         acknowledgement_timeout,
         automation,
@@ -168,12 +191,70 @@ fn resolve(src: &Source, d: &PagingDef, nodes: &mut NodeTable) -> Result<PagingI
     })
 }
 
+/// The schedules: unique names that are not node names, at least one user each (responders),
+/// turns of at least a minute.
+fn schedules(
+    src: &Source,
+    defs: &[ScheduleDef],
+    responders: &[(u32, Delay, Option<Delay>)],
+    nodes: &NodeTable,
+) -> Result<Vec<Schedule>, InputError> {
+    let mut out = Vec::new();
+    for (k, d) in defs.iter().enumerate() {
+        if defs[..k].iter().any(|e| e.name == d.name) || nodes.names.contains(&d.name) {
+            let message = "this name is used twice (schedules and nodes share names in `targets`)";
+            return Err(src.invalid("Schedule", &d.name, message));
+        }
+        if d.users.is_empty() {
+            return Err(src.invalid("users", &d.name, "a schedule needs at least one user"));
+        }
+        let mut users = Vec::new();
+        for u in &d.users {
+            users.push(responder(src, "users", u, responders, nodes)?);
+        }
+        let turn = d.rotation_turn_length.0;
+        if turn < SimDuration::from_secs(60) {
+            let message = format!(
+                "a turn is at least 1 minute (`rotation_turn_length` of `{}`)",
+                d.name
+            );
+            return Err(src.invalid_duration(&["rotation_turn_length"], turn, message));
+        }
+        out.push(Schedule {
+            users,
+            rotation_turn_length: turn,
+            rotation_virtual_start: time_of_day(
+                src,
+                "rotation_virtual_start",
+                &d.rotation_virtual_start,
+            )?,
+        });
+    }
+    Ok(out)
+}
+
+/// A node named where a responder is expected: it must be one.
+fn responder(
+    src: &Source,
+    near: &str,
+    name: &str,
+    responders: &[(u32, Delay, Option<Delay>)],
+    nodes: &NodeTable,
+) -> Result<u32, InputError> {
+    let n = nodes.node(src, near, name)?;
+    if !responders.iter().any(|x| x.0 == n) {
+        return Err(src.invalid(near, name, "this node is not a responder"));
+    }
+    Ok(n)
+}
+
 /// The policy's rules: at least one, each with a delay of at least a minute (PagerDuty's
-/// floor) and targets that are responders.
+/// floor) and targets that are schedules (by name) or responders.
 fn rules(
     src: &Source,
     defs: &[EscalationRuleDef],
     responders: &[(u32, Delay, Option<Delay>)],
+    schedules: &[&str],
     nodes: &NodeTable,
 ) -> Result<Vec<EscalationRule>, InputError> {
     if defs.is_empty() {
@@ -190,11 +271,10 @@ fn rules(
         }
         let mut targets = Vec::new();
         for t in &r.targets {
-            let n = nodes.node(src, "targets", t)?;
-            if !responders.iter().any(|x| x.0 == n) {
-                return Err(src.invalid("targets", t, "this node is not a responder"));
-            }
-            targets.push(n);
+            targets.push(match schedules.iter().position(|s| s == t) {
+                Some(k) => Target::Schedule(k),
+                None => Target::Responder(responder(src, "targets", t, responders, nodes)?),
+            });
         }
         if targets.is_empty() {
             return Err(src.invalid("targets", "", "a rule needs at least one target"));

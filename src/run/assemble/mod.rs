@@ -208,7 +208,7 @@ fn place_process(
         Role::Dns => dns::place_dns(topo, n),
         Role::Clients(ci) => clients::place_clients(topo, s.scenario, ci),
         Role::Prometheus(k) => monitoring::place_prometheus(topo, k),
-        Role::PagerDuty => paging::place_pagerduty(topo),
+        Role::PagerDuty => paging::place_pagerduty(topo, s.scenario),
         Role::Alertmanager => paging::place_alertmanager(topo),
         Role::Responder(k) => paging::place_responder(topo, s.scenario, k),
         Role::Automation => paging::place_automation(topo),

@@ -15,13 +15,15 @@ use crate::ops::status_page::StatusPage;
 use crate::run::world::{NodeProcess, Process};
 use std::sync::Arc;
 
-/// The paging service.
-pub(super) fn place_pagerduty(topo: &Topology) -> Process {
+/// The paging service, reading its schedules at the scenario's time of day.
+pub(super) fn place_pagerduty(topo: &Topology, scenario: &Scenario) -> Process {
     let paging = topo
         .paging
         .as_ref()
         .expect("a PagerDuty role implies a paging section");
-    Process::PagerDuty(PagerDuty::new(Arc::new(paging.spec.clone())))
+    let mut spec = paging.spec.clone();
+    spec.starts_at = scenario.starts_at;
+    Process::PagerDuty(PagerDuty::new(Arc::new(spec)))
 }
 
 /// Responder `k`, answering the paging service, slower at night if so configured (the
