@@ -456,11 +456,13 @@ pub enum Msg {
     Scrape {
         round: u32,
     },
-    /// The exporter's answer: the node is up, and (for a datastore member) whether it is
-    /// the primary.
+    /// The exporter's answer: the node is up, whether it is a datastore's primary, and (for a
+    /// load balancer) its response counters so far, all and errors.
     ScrapeReply {
         round: u32,
         primary: bool,
+        responses: u64,
+        errors: u64,
     },
     // ---- paging ----
     /// A monitoring server's alert `rule` fired (`firing`) or resolved: an event for the

@@ -70,11 +70,34 @@ impl Gslb {
 pub struct LoadBalancer {
     checker: HealthChecker,
     next: usize,
+    /// Responses it returned, and of those the errors (refused by a backend, or by itself
+    /// for want of a healthy one): the counters its exporter reports, as HAProxy's
+    /// `haproxy_backend_http_responses_total` (all codes, and `code="5xx"`). A request whose
+    /// backend never answers is in neither (no load-balancer timeout is modelled). They live
+    /// in memory: a restart starts them at zero, which Prometheus reads as a counter reset.
+    responses: u64,
+    errors: u64,
 }
 
 impl LoadBalancer {
     pub fn new(checker: HealthChecker) -> Self {
-        LoadBalancer { checker, next: 0 }
+        LoadBalancer {
+            checker,
+            next: 0,
+            responses: 0,
+            errors: 0,
+        }
+    }
+
+    /// `(responses, errors)` so far, for the exporter.
+    pub fn counters(&self) -> (u64, u64) {
+        (self.responses, self.errors)
+    }
+
+    /// The process restarts: its counters start over.
+    pub fn crash(&mut self) {
+        self.responses = 0;
+        self.errors = 0;
     }
 
     pub fn start(&mut self, index: u64, ctx: &mut impl Context) {
@@ -83,6 +106,13 @@ impl LoadBalancer {
 
     pub fn on_timer(&mut self, timer: Timer, ctx: &mut impl Context) {
         self.checker.on_timer(timer, ctx);
+    }
+
+    fn count(&mut self, outcome: Outcome) {
+        self.responses += 1;
+        if outcome == Outcome::Refused {
+            self.errors += 1;
+        }
     }
 
     fn pick(&mut self) -> Option<NodeId> {
@@ -110,23 +140,29 @@ impl LoadBalancer {
                         },
                     },
                 ),
-                None => ctx.send(
+                None => {
+                    self.count(Outcome::Refused);
+                    ctx.send(
+                        op.client,
+                        Msg::Reply {
+                            op,
+                            route: Route::DIRECT,
+                            outcome: Outcome::Refused,
+                        },
+                    )
+                }
+            },
+            Msg::Reply { op, outcome, .. } => {
+                self.count(outcome);
+                ctx.send(
                     op.client,
                     Msg::Reply {
                         op,
                         route: Route::DIRECT,
-                        outcome: Outcome::Refused,
+                        outcome,
                     },
-                ),
-            },
-            Msg::Reply { op, outcome, .. } => ctx.send(
-                op.client,
-                Msg::Reply {
-                    op,
-                    route: Route::DIRECT,
-                    outcome,
-                },
-            ),
+                )
+            }
             Msg::Probe { round } => {
                 let any = (0..self.checker.targets().len()).any(|i| self.checker.is_healthy(i));
                 if any {

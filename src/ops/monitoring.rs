@@ -42,6 +42,12 @@ pub enum AlertExpr {
     /// answered is primary. As in Prometheus, members that did not answer have no series: with
     /// none answering the sum is empty and the rule does not hold (a region rule covers that).
     NoPrimary(Vec<usize>),
+    /// `sum(increase(errors)) / sum(increase(responses)) > ratio` over these targets (load
+    /// balancers) between their last two scrapes: HAProxy's `5xx` responses over all, as in
+    /// `rate(haproxy_backend_http_responses_total{code="5xx"}[…]) / rate(…)`. `ratio_ppm` is
+    /// in parts per million. No responses in the window: the ratio has no value and does not
+    /// hold. A counter lower than before was reset (a restart): its increase is its value.
+    ErrorRatioAbove { targets: Vec<usize>, ratio_ppm: u32 },
 }
 
 /// One alerting rule, with Prometheus' `for` and `keep_firing_for`.
@@ -95,6 +101,9 @@ pub struct Prometheus {
     up: Vec<Option<bool>>,
     /// Whether each target said it was a primary in its latest answer.
     primary: Vec<bool>,
+    /// Each target's response counters `(responses, errors)` in its last two answers
+    /// (`[previous, latest]`), for rates; `None` where a scrape failed.
+    counters: Vec<[Option<(u64, u64)>; 2]>,
     /// Whether each target answered the current round.
     answered: Vec<bool>,
     round: u32,
@@ -120,6 +129,7 @@ impl Prometheus {
             by_node,
             up: vec![None; n],
             primary: vec![false; n],
+            counters: vec![[None; 2]; n],
             answered: vec![false; n],
             round: 0,
             sent: vec![None; spec.rules.len()],
@@ -133,6 +143,7 @@ impl Prometheus {
     /// evaluation one `evaluation_interval` later.
     pub fn start(&mut self, ctx: &mut impl Context) {
         self.up.fill(None);
+        self.counters.fill([None; 2]);
         self.alerts.fill(AlertState::Inactive);
         self.sent.fill(None);
         self.scrape(ctx);
@@ -148,6 +159,7 @@ impl Prometheus {
                     if !answered {
                         self.up[i] = Some(false);
                         self.primary[i] = false;
+                        self.counters[i] = [self.counters[i][1], None];
                     }
                 }
             }
@@ -160,7 +172,13 @@ impl Prometheus {
     }
 
     pub fn on_message(&mut self, from: NodeId, msg: Msg, _ctx: &mut impl Context) {
-        let Msg::ScrapeReply { round, primary } = msg else {
+        let Msg::ScrapeReply {
+            round,
+            primary,
+            responses,
+            errors,
+        } = msg
+        else {
             return;
         };
         if round != self.round || !self.open {
@@ -171,6 +189,7 @@ impl Prometheus {
             self.answered[i] = true;
             self.up[i] = Some(true);
             self.primary[i] = primary;
+            self.counters[i] = [self.counters[i][1], Some((responses, errors))];
         }
     }
 
@@ -197,6 +216,18 @@ impl Prometheus {
             AlertExpr::AllDown(ts) => {
                 ts.iter().any(|&i| self.up[i].is_some())
                     && ts.iter().all(|&i| self.up[i] != Some(true))
+            }
+            AlertExpr::ErrorRatioAbove { targets, ratio_ppm } => {
+                let (mut responses, mut errors) = (0u64, 0u64);
+                for &i in targets {
+                    if let [Some(before), Some(now)] = self.counters[i] {
+                        responses += increase(before.0, now.0);
+                        errors += increase(before.1, now.1);
+                    }
+                }
+                responses > 0
+                    && u128::from(errors) * 1_000_000
+                        > u128::from(responses) * u128::from(*ratio_ppm)
             }
             AlertExpr::NoPrimary(ts) => {
                 ts.iter().any(|&i| self.up[i] == Some(true))
@@ -250,6 +281,11 @@ impl Prometheus {
             self.sent[k] = firing.then(|| ctx.now());
         }
     }
+}
+
+/// A counter's increase between two samples; lower than before means it was reset.
+fn increase(before: u64, now: u64) -> u64 {
+    if now >= before { now - before } else { now }
 }
 
 /// An alert's next state after one evaluation at `now` (`rules/alerting.go`, `Eval`).
@@ -326,6 +362,8 @@ mod tests {
                 Msg::ScrapeReply {
                     round,
                     primary: n == 2,
+                    responses: 0,
+                    errors: 0,
                 },
                 ctx,
             );
@@ -338,6 +376,8 @@ mod tests {
         Msg::ScrapeReply {
             round,
             primary: false,
+            responses: 0,
+            errors: 0,
         }
     }
 
@@ -466,6 +506,59 @@ mod tests {
             evaluate(&mut p, &mut ctx, 45),
             vec![Note::AlertResolved { rule: 0 }],
             "no member answers: the sum is empty, the rule does not hold"
+        );
+    }
+
+    #[test]
+    fn the_error_ratio_is_read_from_counter_increases_between_two_scrapes() {
+        // Targets 0 and 1 (nodes 3 and 1) are load balancers; alert above 50 %.
+        let expr = AlertExpr::ErrorRatioAbove {
+            targets: vec![0, 1],
+            ratio_ppm: 500_000,
+        };
+        let mut p = Prometheus::new(spec(vec![rule(expr, 0, 0)]));
+        let mut ctx = Recorder::new(ME);
+        let mut scrape = |p: &mut Prometheus, t: u64, a: (u64, u64), b: (u64, u64)| {
+            ctx.at(s(t));
+            p.on_timer(Timer::ScrapeDue, &mut ctx);
+            let round = t as u32 / 15 + 1;
+            for (n, (responses, errors)) in [(3, a), (1, b)] {
+                let primary = false;
+                let msg = Msg::ScrapeReply {
+                    round,
+                    primary,
+                    responses,
+                    errors,
+                };
+                p.on_message(n, msg, &mut ctx);
+            }
+            ctx.at(s(t + 10));
+            p.on_timer(Timer::ScrapeDeadline { round }, &mut ctx);
+            ctx.at(s(t + 15));
+            ctx.notes.clear();
+            p.on_timer(Timer::RuleEvaluation, &mut ctx);
+            std::mem::take(&mut ctx.notes)
+        };
+        assert!(
+            scrape(&mut p, 0, (1000, 990), (0, 0)).is_empty(),
+            "one sample: no rate"
+        );
+        assert!(
+            scrape(&mut p, 15, (1100, 990), (100, 0)).is_empty(),
+            "0 of 200"
+        );
+        assert!(
+            scrape(&mut p, 30, (1200, 1090), (200, 0)).is_empty(),
+            "100 of 200: 50 % is not above 50 %"
+        );
+        let firing = scrape(&mut p, 45, (1300, 1190), (210, 0));
+        assert_eq!(firing, vec![Note::AlertFiring { rule: 0 }], "100 of 110");
+        // Node 3 restarted: its counters start over (a reset, not a huge negative rate).
+        let resolved = scrape(&mut p, 60, (40, 0), (300, 0));
+        assert_eq!(resolved, vec![Note::AlertResolved { rule: 0 }], "0 of 130");
+        assert!(
+            scrape(&mut p, 75, (40, 0), (300, 0)).is_empty(),
+            "no responses: no value"
         );
     }
 

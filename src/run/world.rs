@@ -261,8 +261,18 @@ impl World for GameDayWorld {
         };
         // Every node runs an exporter: it answers a monitoring server's scrape while it is up.
         if let Msg::Scrape { round } = msg {
-            let primary = matches!(&self.processes[i], Process::Replica(r) if r.is_primary());
-            ctx.send(from, Msg::ScrapeReply { round, primary });
+            let (primary, (responses, errors)) = match &self.processes[i] {
+                Process::Replica(r) => (r.is_primary(), (0, 0)),
+                Process::LoadBalancer(lb) => (false, lb.counters()),
+                _ => (false, (0, 0)),
+            };
+            let reply = Msg::ScrapeReply {
+                round,
+                primary,
+                responses,
+                errors,
+            };
+            ctx.send(from, reply);
             return;
         }
         // A replica's backup agent shares its node and hears the store's answers.

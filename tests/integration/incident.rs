@@ -274,3 +274,26 @@ fn the_report_shows_the_response_against_the_plan() {
     assert!(html.contains("<td class=\"fail\">missed in 1 of 1: late by up to 5m38s</td>"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_plans_fifty_percent_error_alert_misses_the_corruption_until_writes_are_frozen() {
+    let topo = topology("ftm-games", &[]);
+    let r = run(&topo, &shipped(&topo, "table-corruption", &[]));
+    let at = |kind: &str, words: &str| {
+        r.timeline
+            .iter()
+            .find(|e| e.kind == kind && e.detail.contains(words))
+            .unwrap_or_else(|| panic!("no {kind} `{words}`"))
+            .at_s
+    };
+    let corrupted = at("corruption", "committed a bad transaction");
+    let frozen = at("detected", "writes frozen");
+    let alert = at("alert", "ApiErrorsAws firing");
+    // A quarter of the account writes fail from the corruption on: under the plan's 50 %.
+    assert!(frozen > corrupted + SimDuration::from_secs(600));
+    assert!(alert > frozen, "alert {alert} before the freeze {frozen}");
+    assert!(
+        alert <= frozen + SimDuration::from_secs(60),
+        "{alert} vs {frozen}"
+    );
+}

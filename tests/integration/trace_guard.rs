@@ -6,20 +6,20 @@ use crate::support::*;
 
 /// `(scenario, trace hash, events)` with the scenario's own seed and one run.
 const PINNED: &[(&str, &str, u64)] = &[
-    ("cdn-origin-loss", "bf75bf889ab19015", 11_448_590),
-    ("chain-halt", "c2e10d4b975a8a2a", 11_638_517),
-    ("cloud-provider-outage", "81efbe37412d3243", 11_737_065),
-    ("redis-region-loss", "68ee3845214c2f95", 5_015_447),
-    ("redis-zone-loss", "c6235475f1b830fc", 11_246_919),
-    ("region-loss", "b5c918a783d45265", 10_542_892),
-    ("region-loss-at-night", "adc2a6966f927d1e", 10_763_985),
-    ("region-partition", "f34b0496df85277a", 11_412_484),
-    ("rpc-latency-spike", "08683dec653f8799", 11_607_384),
-    ("rpc-provider-outage", "d59588b8870d4299", 11_605_942),
+    ("cdn-origin-loss", "7b3c1b75353d5183", 11_448_590),
+    ("chain-halt", "dd126621ca5e8edd", 11_638_517),
+    ("cloud-provider-outage", "208870de1abded73", 11_737_085),
+    ("redis-region-loss", "785dba42156c38a0", 5_015_447),
+    ("redis-zone-loss", "9b7ef752929b09d1", 11_246_919),
+    ("region-loss", "b9448a84d4a72b8c", 10_543_085),
+    ("region-loss-at-night", "1fb0ea6214d8898d", 10_764_245),
+    ("region-partition", "ef61ea80f0d33026", 11_412_488),
+    ("rpc-latency-spike", "792bfe3004d5d99c", 11_607_384),
+    ("rpc-provider-outage", "be095fafe352f09b", 11_605_942),
     ("rw1", "53dbbd4dff9f74bc", 19_714_294),
-    ("table-corruption", "fa55fdd6e46c33ef", 6_043_583),
-    ("us-west-2-loss", "d8ffad6845d4a5ab", 11_043_359),
-    ("zone-loss", "68efaf7e22636685", 11_061_805),
+    ("table-corruption", "35ff7b4c67598f5c", 6_043_652),
+    ("us-west-2-loss", "a3f8768e0f406e24", 11_043_375),
+    ("zone-loss", "60131c1772767694", 11_061_805),
 ];
 
 #[test]

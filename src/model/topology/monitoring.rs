@@ -65,6 +65,9 @@ pub enum AlertExprDef {
     /// `sum(patroni_primary) == 0` over the scraped members of this datastore: members answer
     /// and none of them is the primary.
     NoPrimary(String),
+    /// The share of error responses of the scraped load balancers in `place`, between their
+    /// last two scrapes, is above `above` (a fraction, `0.5` for the plan's "50 % API errors").
+    ErrorRatio { place: PlaceRef, above: f64 },
 }
 
 /// At most this many distinct alert names in a topology: incidents carry the names of their
@@ -130,6 +133,7 @@ pub(super) fn resolve(
             targets: &targets,
             places,
             node_zone: &nodes.zone,
+            roles: &nodes.roles,
             datastores,
         };
         let mut names = alert_names(&out);
@@ -174,6 +178,7 @@ fn named(servers: &[PrometheusInfo]) -> usize {
         .flat_map(|m| &m.spec.rules)
         .map(|r| match &r.expr {
             AlertExpr::AnyDown(t) | AlertExpr::AllDown(t) | AlertExpr::NoPrimary(t) => t.len(),
+            AlertExpr::ErrorRatioAbove { targets, .. } => targets.len(),
         })
         .sum()
 }
@@ -219,6 +224,7 @@ struct RuleScope<'a> {
     targets: &'a [u32],
     places: &'a PlaceResolver<'a>,
     node_zone: &'a [u16],
+    roles: &'a [Role],
     datastores: &'a [DatastoreInfo],
 }
 
@@ -236,6 +242,24 @@ impl RuleScope<'_> {
                     .collect();
                 (p.name(), of)
             }
+            AlertExprDef::ErrorRatio { place: p, .. } => {
+                let place = self
+                    .places
+                    .resolve(p)
+                    .ok_or_else(|| src.invalid("expr", p.name(), "no such place"))?;
+                let of: Vec<usize> = (0..self.targets.len())
+                    .filter(|&i| {
+                        let n = self.targets[i];
+                        self.places.contains(place, n, self.node_zone)
+                            && matches!(self.roles[n as usize], Role::LoadBalancer(_))
+                    })
+                    .collect();
+                if of.is_empty() {
+                    let message = "this server scrapes no load balancer here";
+                    return Err(src.invalid("expr", p.name(), message));
+                }
+                return Ok(of);
+            }
             AlertExprDef::NoPrimary(d) => {
                 let store = self.datastores.iter().find(|x| &x.name == d);
                 let store =
@@ -251,6 +275,15 @@ impl RuleScope<'_> {
         }
         Ok(of)
     }
+}
+
+/// An error-ratio threshold, a fraction strictly between 0 and 1, in parts per million.
+fn ratio_ppm(src: &Source, alert: &str, above: f64) -> Result<u32, InputError> {
+    if !(above > 0.0 && above < 1.0) {
+        let message = format!("`above` is a fraction strictly between 0 and 1, not {above}");
+        return Err(src.invalid("above", alert, message));
+    }
+    Ok((above * 1_000_000.0).round() as u32)
 }
 
 /// The rules, each expression resolved to the indices of the targets it is over, each
@@ -277,6 +310,10 @@ fn rules(
             AlertExprDef::AnyDown(_) => AlertExpr::AnyDown(of),
             AlertExprDef::AllDown(_) => AlertExpr::AllDown(of),
             AlertExprDef::NoPrimary(_) => AlertExpr::NoPrimary(of),
+            AlertExprDef::ErrorRatio { above, .. } => AlertExpr::ErrorRatioAbove {
+                targets: of,
+                ratio_ppm: ratio_ppm(src, &r.alert, above)?,
+            },
         };
         let bit = match names.iter().position(|n| n == &r.alert) {
             Some(b) => b,

@@ -27,8 +27,12 @@ pub(super) fn place_load_balancer(
     )))
 }
 
-/// A load balancer keeps its health view across a crash (a simplification noted in docs/ARCHITECTURE.md).
+/// A load balancer keeps its health view across a crash (a simplification noted in
+/// docs/ARCHITECTURE.md); its response counters start over.
 impl NodeProcess for LoadBalancer {
+    fn crash(&mut self) {
+        LoadBalancer::crash(self)
+    }
     fn start(&mut self, phase: u64, _restart: bool, ctx: &mut impl Context) {
         LoadBalancer::start(self, phase, ctx)
     }
