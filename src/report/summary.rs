@@ -364,6 +364,11 @@ fn t_plus(r: &RunResult, step: Milestone) -> Option<SimDuration> {
 
 impl ResponseTimes {
     fn of(r: &RunResult) -> ResponseTimes {
+        ResponseTimes::from_steps(STEP_READINGS.map(|(_, m)| secs(t_plus(r, m))))
+    }
+
+    /// From figures in [`RESPONSE_STEPS`] order.
+    fn from_steps(steps: [Option<f64>; 7]) -> ResponseTimes {
         let [
             alert_s,
             page_s,
@@ -372,7 +377,7 @@ impl ResponseTimes {
             failover_s,
             restored_s,
             all_clear_s,
-        ] = STEP_READINGS.map(|(_, m)| secs(t_plus(r, m)));
+        ] = steps;
         ResponseTimes {
             alert_s,
             page_s,
@@ -462,24 +467,7 @@ impl ResponsePercentiles {
 
 /// The scenario's response targets as T+ seconds.
 fn response_targets(s: &Scenario) -> ResponseTimes {
-    let [
-        alert_s,
-        page_s,
-        acknowledge_s,
-        status_page_s,
-        failover_s,
-        restored_s,
-        all_clear_s,
-    ] = s.response_targets.by_step.map(secs);
-    ResponseTimes {
-        alert_s,
-        page_s,
-        acknowledge_s,
-        status_page_s,
-        failover_s,
-        restored_s,
-        all_clear_s,
-    }
+    ResponseTimes::from_steps(s.response_targets.by_step.map(secs))
 }
 
 /// One run's headline figures (all runs are listed; the timeline is the first run's).
