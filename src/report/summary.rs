@@ -187,6 +187,45 @@ fn gate_results(s: &Scenario, services: &[ServiceReport], topo: &Topology) -> Ve
     out
 }
 
+/// Each response target as a gate of its own (it must be met in every run with a fault, gates
+/// or not), so JUnit and the gates table show it beside the service targets. Scenario-level:
+/// `service` is empty.
+fn response_gates(s: &Scenario, runs: &[RunResult]) -> Vec<GateResult> {
+    let faulted: Vec<&RunResult> = runs.iter().filter(|r| r.t0.is_some()).collect();
+    if faulted.is_empty() {
+        return Vec::new();
+    }
+    let steps = RESPONSE_STEPS.iter().zip(STEP_READINGS);
+    steps
+        .zip(s.response_targets.by_step)
+        .filter_map(|((step, (_, milestone)), target)| {
+            let target = target?;
+            let at: Vec<Option<SimDuration>> =
+                faulted.iter().map(|r| t_plus(r, milestone)).collect();
+            let met = at.iter().filter(|a| a.is_some_and(|a| a <= target)).count();
+            let never = at.iter().filter(|a| a.is_none()).count();
+            let latest = match at.iter().flatten().max() {
+                _ if never > 0 => format!(
+                    "never reached in {never} run{}",
+                    if never == 1 { "" } else { "s" }
+                ),
+                Some(t) => format!("latest T+{}", super::markdown::duration(t.as_secs_f64())),
+                None => "never reached".to_string(),
+            };
+            Some(GateResult {
+                name: format!(
+                    "response: {} by T+{} in every run",
+                    step.replace('_', " "),
+                    target.human()
+                ),
+                service: String::new(),
+                passed: met == at.len(),
+                measured: format!("{latest}; met in {met} of {} runs", at.len()),
+            })
+        })
+        .collect()
+}
+
 /// Without stated gates: each target must be met in every run, as two gates.
 fn targets_as_gates(
     sv: &ServiceReport,
@@ -919,9 +958,10 @@ fn gated_failures(
                 .filter(|g| g.service == sv.name)
                 .all(|g| g.passed);
     }
+    // Response gates are scenario-level (no service): the runs' own lines below say more.
     let mut f: Vec<String> = gates
         .iter()
-        .filter(|g| !g.passed)
+        .filter(|g| !g.passed && !g.service.is_empty())
         .map(|g| format!("gate {}: {}", g.name, g.measured))
         .collect();
     f.extend(
@@ -959,7 +999,8 @@ pub fn summarize(
         many => many.iter().fold(0u64, |h, r| mix64(h ^ r.trace_hash)),
     };
     let mut services = services(topo, s, runs, &failures);
-    let gates = gate_results(s, &services, topo);
+    let mut gates = gate_results(s, &services, topo);
+    gates.extend(response_gates(s, runs));
     let failures: Vec<String> = if s.gates.is_empty() {
         failures.into_iter().map(|(_, f)| f).collect()
     } else {

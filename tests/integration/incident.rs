@@ -297,3 +297,29 @@ fn the_plans_fifty_percent_error_alert_misses_the_corruption_until_writes_are_fr
         "{alert} vs {frozen}"
     );
 }
+
+#[test]
+fn junit_has_a_failing_case_for_each_missed_response_target() {
+    let dir = std::env::temp_dir().join(format!("gameday-incident-junit-{}", std::process::id()));
+    let junit = dir.join("junit.xml");
+    let (code, _, err) = gameday(&[
+        "check",
+        "scenarios/region-loss-at-night.ron",
+        "-q",
+        "--out",
+        dir.join("report").to_str().unwrap(),
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let x = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        x.contains("<failure message=\"latest T+7m38s; met in 0 of 1 runs\" type=\"TargetMissed\">response: acknowledge by T+2m in every run"),
+        "{x}"
+    );
+    assert!(
+        x.contains("name=\"response: restored by T+15m in every run\""),
+        "{x}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
