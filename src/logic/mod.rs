@@ -491,6 +491,13 @@ pub enum Msg {
     IncidentClosed {
         incident: u32,
     },
+    /// The support desk asks a client population how its users fared since it last asked.
+    TicketQuery,
+    /// Operations its users started since then, and how many of them succeeded.
+    Tickets {
+        started: u32,
+        succeeded: u32,
+    },
     // ---- runbooks and communications ----
     /// `patronictl list`: does the cluster have a healthy leader? (`token` is echoed.)
     ClusterQuery {
@@ -599,6 +606,8 @@ pub enum Timer {
     Respond { incident: u32 },
     /// Alertmanager flushes aggregation group `group` (`group_wait`, then `group_interval`).
     GroupFlush { group: u16, token: u32 },
+    /// The support desk reads the tickets of the last period (every `every`).
+    SupportPoll,
     /// Run `run` of a runbook: its current step is done, or its check went unanswered
     /// (`token` tells the current wait from a superseded one).
     RunStep { run: u32, token: u32 },
@@ -687,6 +696,9 @@ pub enum Note {
     Retriggered { incident: u32 },
     /// `incident` was resolved (its alert resolved).
     IncidentResolved { incident: u32 },
+    /// Users' complaints reached the on-call: the support desk raised an incident
+    /// (`failing_ppm` of their actions failed in the last period).
+    UsersReporting { failing_ppm: u32 },
     // ---- runbooks and communications ----
     /// A runbook began for `incident` (`incident` 0: started by automation).
     RunbookStarted { runbook: u16, incident: u32 },

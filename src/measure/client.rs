@@ -72,6 +72,9 @@ pub struct ClientPopulation {
     primary: NodeId,
     known_epoch: Epoch,
     caches: Vec<Cache>,
+    /// Operations started, and answered with success, since the support desk last asked: what
+    /// users would complain about (`Tickets`).
+    period: (u32, u32),
 }
 
 impl ClientPopulation {
@@ -86,6 +89,7 @@ impl ClientPopulation {
             primary,
             known_epoch: 1,
             caches: Vec::new(),
+            period: (0, 0),
         }
     }
 
@@ -154,6 +158,7 @@ impl ClientPopulation {
             Timer::NextOp { stream } => {
                 if self.history.len() < u32::MAX as usize {
                     let seq = self.history.push(ctx.now(), stream);
+                    self.period.0 = self.period.0.saturating_add(1);
                     self.send(seq, ctx);
                     let st = &self.spec.streams[stream as usize];
                     if st.retries > 0 {
@@ -235,6 +240,10 @@ impl ClientPopulation {
     pub fn on_message(&mut self, _from: NodeId, msg: Msg, ctx: &mut impl Context) {
         match msg {
             Msg::Reply { op, outcome, .. } => self.on_reply(op.seq, outcome, ctx),
+            Msg::TicketQuery => {
+                let (started, succeeded) = std::mem::take(&mut self.period);
+                ctx.send(_from, Msg::Tickets { started, succeeded });
+            }
             Msg::NewPrimary { epoch } => {
                 if let Endpoint::Direct { ttl, .. } = self.spec.endpoint
                     && epoch > self.known_epoch
@@ -271,6 +280,9 @@ impl ClientPopulation {
         let now = ctx.now();
         if now > self.deadline(rec.stream, rec.sent) {
             return; // too late to count: the user gave up
+        }
+        if outcome != Outcome::Refused {
+            self.period.1 = self.period.1.saturating_add(1);
         }
         match outcome {
             Outcome::Committed { epoch, lsn } => self.history.ack(seq, now, epoch, lsn),

@@ -19,6 +19,7 @@
 //! | [`monitoring`] | a Prometheus server on a node: scrapes its targets' `up` every `scrape_interval` (failed after `scrape_timeout`), evaluates alerting rules every `evaluation_interval` with `for` and `keep_firing_for`; goes dark with its node |
 //! | [`paging`] | a PagerDuty-style service (incidents keyed by alert, escalation rules with `escalation_delay_in_minutes`, `num_loops`, `acknowledgement_timeout`, an automation started on each incident), the responders it pages, who acknowledge after their own delay and follow the incident's runbooks |
 //! | [`runbook`] | runbooks chosen by an incident's alerts: ordered steps, each taking a person's or an automation's time, checking a condition (`patronictl list`) and acting: verify the failover, promote by hand, set the status page, post updates; all-clear steps once the incident resolves |
+//! | [`support`] | the support desk: reads how users fared every period and pages (`UserReports`) when too many of their actions fail for long enough, whether or not monitoring sees it |
 //! | [`status_page`] | the public status page (Statuspage's component states and incident stages), hosted apart; changed only by posts |
 //! | [`restore`] | the DBA team's restore runbook: notice corruption (integrity checks, user reports at a scrape), freeze writes, choose a backup, download, replay WAL, redeploy, verify, install a new timeline, appoint the primary |
 //!
@@ -32,3 +33,4 @@ pub mod paging;
 pub mod restore;
 pub mod runbook;
 pub mod status_page;
+pub mod support;

@@ -237,7 +237,13 @@ pub fn judge(
     let violations = safety(topo, ev, &lost_per_cluster, &name);
     let service_names = topo.services.iter().map(|s| s.name.clone()).collect();
     let mut reader = NoteReader::new(&name)
-        .with_alerts(&topo.monitoring, topo.alertmanager.as_ref())
+        .with_alerts(
+            &topo.monitoring,
+            topo.alertmanager.as_ref(),
+            topo.paging
+                .as_ref()
+                .and_then(|p| p.support.as_ref().map(|s| s.0)),
+        )
         .with_runbooks(&topo.runbooks, service_names);
     // Faults first: at one instant the fault precedes what processes did about it.
     let stop = stopped.then_some(ev.stats.last_event_at);

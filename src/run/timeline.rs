@@ -68,7 +68,7 @@ impl Milestones {
             Note::Restored { .. } => &mut self.promoted,
             Note::Promoted { epoch } if *epoch > 1 || at > SimTime::ZERO => &mut self.promoted,
             Note::Rerouted { .. } => &mut self.rerouted,
-            Note::AlertFiring { .. } => &mut self.response.alerted,
+            Note::AlertFiring { .. } | Note::UsersReporting { .. } => &mut self.response.alerted,
             Note::Paged { .. } => &mut self.response.paged,
             Note::Acknowledged { .. } => &mut self.response.acknowledged,
             Note::StatusChanged { state, .. } if *state != ComponentState::Operational => {
@@ -152,6 +152,13 @@ impl<'a> NoteReader<'a> {
                     format!("{who} ({}): {step}: {how}", book(runbook)),
                 )
             }
+            Note::UsersReporting { failing_ppm } => {
+                let share = f64::from(failing_ppm) / 10_000.0;
+                let what = format!(
+                    "{who}: users' complaints reach the on-call ({share:.0}% of their actions failing)"
+                );
+                ("user_reports", None, what)
+            }
             Note::ClusterChecked { leader } => {
                 let what = if leader {
                     "it has a leader: failover verified"
@@ -215,11 +222,19 @@ impl<'a> NoteReader<'a> {
         mut self,
         servers: &[PrometheusInfo],
         alertmanager: Option<&AlertmanagerInfo>,
+        support: Option<NodeId>,
     ) -> Self {
         self.alerts = servers
             .iter()
             .map(|m| (m.node, m.name.clone(), m.alerts.clone()))
             .chain(alertmanager.map(|a| (a.node, "alertmanager".to_string(), a.groups.clone())))
+            .chain(support.map(|n| {
+                (
+                    n,
+                    "the support desk".to_string(),
+                    vec!["UserReports".into()],
+                )
+            }))
             .collect();
         self
     }

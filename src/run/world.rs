@@ -25,6 +25,7 @@ use crate::ops::monitoring::Prometheus;
 use crate::ops::paging::{Automation, PagerDuty, Responder};
 use crate::ops::restore::RecoveryRunbook;
 use crate::ops::status_page::StatusPage;
+use crate::ops::support::SupportDesk;
 use crate::sim::kernel::{Ctx, NetFault, World};
 use crate::sim::network::NodeIndex;
 use crate::sim::time::{SimDuration, SimTime};
@@ -141,6 +142,8 @@ processes! {
     Automation(Automation),
     /// The public status page.
     StatusPage(StatusPage),
+    /// The support desk (user reports).
+    SupportDesk(SupportDesk),
 }
 
 /// A fault on processes, applied by the world when the kernel fires it (indexed by the

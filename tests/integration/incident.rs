@@ -323,3 +323,49 @@ fn junit_has_a_failing_case_for_each_missed_response_target() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn with_monitoring_dark_only_user_reports_start_the_incident() {
+    let topo = topology("ftm-games", &[]);
+    let dark = r#"Fault(at: "1m", kind: NodeCrash("prom-usw2")),
+        Fault(at: "1m", kind: NodeCrash("prom-euw1")),
+        Fault(at: "10m", kind: RegionLoss("us-east-1")),"#;
+    let s = shipped(
+        &topo,
+        "region-loss",
+        &[
+            (r#"Fault(at: "10m", kind: RegionLoss("us-east-1")),"#, dark),
+            ("duration: \"30m\"", "duration: \"45m\""),
+            super::support::NO_RESPONSE_TARGETS,
+        ],
+    );
+    let r = run(&topo, &s);
+    assert!(
+        !r.timeline.iter().any(|e| e.kind == "alert"),
+        "monitoring is dark"
+    );
+    assert!(has(
+        &r,
+        "user_reports",
+        "support-desk: users' complaints reach the on-call"
+    ));
+    assert!(has(
+        &r,
+        "incident",
+        "opened for alert UserReports on the support desk"
+    ));
+    // The complaints must last report_after (10 min): the response starts that much later.
+    let t0 = SimTime::from_secs(600);
+    let alerted = r
+        .response
+        .alerted
+        .expect("users report")
+        .saturating_since(t0);
+    assert!(alerted >= SimDuration::from_secs(600), "{alerted}");
+    assert!(
+        has(&r, "manual_failover", "pg-west"),
+        "the runbook still runs"
+    );
+    let accounts = service(&r, &topo, "accounts");
+    assert!(accounts.rto().expect("recovered") > alerted);
+}

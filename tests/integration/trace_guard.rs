@@ -6,20 +6,20 @@ use crate::support::*;
 
 /// `(scenario, trace hash, events)` with the scenario's own seed and one run.
 const PINNED: &[(&str, &str, u64)] = &[
-    ("cdn-origin-loss", "7b3c1b75353d5183", 11_448_590),
-    ("chain-halt", "dd126621ca5e8edd", 11_638_517),
-    ("cloud-provider-outage", "208870de1abded73", 11_737_085),
-    ("redis-region-loss", "785dba42156c38a0", 5_015_447),
-    ("redis-zone-loss", "9b7ef752929b09d1", 11_246_919),
-    ("region-loss", "b9448a84d4a72b8c", 10_543_085),
-    ("region-loss-at-night", "1fb0ea6214d8898d", 10_764_245),
-    ("region-partition", "ef61ea80f0d33026", 11_412_488),
-    ("rpc-latency-spike", "792bfe3004d5d99c", 11_607_384),
-    ("rpc-provider-outage", "be095fafe352f09b", 11_605_942),
+    ("cdn-origin-loss", "2614d6460183a652", 11_448_914),
+    ("chain-halt", "ee32bd27656696e7", 11_638_749),
+    ("cloud-provider-outage", "e1b4da4ed85fa960", 11_734_113),
+    ("redis-region-loss", "3c5da08a815ca16a", 5_015_608),
+    ("redis-zone-loss", "9fbf5a324c1133a6", 11_247_279),
+    ("region-loss", "caaad229e097e3e6", 10_543_420),
+    ("region-loss-at-night", "1bb17d76367f3a4d", 10_764_552),
+    ("region-partition", "728f4bc79afe51e6", 11_412_756),
+    ("rpc-latency-spike", "7bb267fa226aabef", 11_607_590),
+    ("rpc-provider-outage", "b59f5660a4102b74", 11_606_151),
     ("rw1", "53dbbd4dff9f74bc", 19_714_294),
-    ("table-corruption", "35ff7b4c67598f5c", 6_043_652),
-    ("us-west-2-loss", "a3f8768e0f406e24", 11_043_375),
-    ("zone-loss", "60131c1772767694", 11_061_805),
+    ("table-corruption", "87672dde3517324f", 6_044_834),
+    ("us-west-2-loss", "5c6a7ad73a6bb232", 11_043_750),
+    ("zone-loss", "add88866f085b19b", 11_062_332),
 ];
 
 #[test]

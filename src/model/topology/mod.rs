@@ -187,10 +187,17 @@ fn operations(
     let monitoring =
         monitoring::resolve(src, &f.monitoring, &resolver, nodes, machines.datastores)?;
     monitoring::assign_roles(src, &monitoring, nodes)?;
-    let paging = paging::resolve_section(src, f.paging.as_ref(), nodes)?;
+    let mut paging = paging::resolve_section(src, f.paging.as_ref(), nodes)?;
     let am = f.alertmanager.as_ref();
     let alertmanager = paging::resolve_alertmanager(src, am, &monitoring, paging.as_ref(), nodes)?;
-    let alert_names = monitoring::alert_names(&monitoring);
+    let mut alert_names = monitoring::alert_names(&monitoring);
+    if let (Some(p), Some(d)) = (
+        &mut paging,
+        f.paging.as_ref().and_then(|d| d.user_reports.as_ref()),
+    ) {
+        let spec = paging::resolve_user_reports(src, d, p.node, &mut alert_names, nodes)?;
+        p.support = Some((nodes.node(src, "user_reports", &d.node)?, spec));
+    }
     let scope = runbooks::Scope {
         alert_names: &alert_names,
         datastores: machines.datastores,

@@ -70,6 +70,8 @@ pub enum Role {
     StatusPage,
     /// Runs the paging service's automation (runbooks with automated delays).
     Automation,
+    /// The support desk (user reports).
+    SupportDesk,
 }
 
 /// The resolved nodes: names, zones, groups, and the role each plays so far.

@@ -15,6 +15,7 @@ use crate::model::{Dur, time_of_day};
 use crate::ops::alertmanager::AlertmanagerSpec;
 use crate::ops::delay::Delay;
 use crate::ops::paging::{EscalationRule, PagingSpec, Schedule, Target};
+use crate::ops::support::SupportSpec;
 use crate::sim::time::SimDuration;
 use serde::Deserialize;
 
@@ -37,6 +38,9 @@ pub struct PagingDef {
     /// On-call schedules escalation rules may target by name.
     #[serde(default)]
     pub schedules: Vec<ScheduleDef>,
+    /// A support desk turning users' complaints into incidents.
+    #[serde(default)]
+    pub user_reports: Option<UserReportsDef>,
     /// A node running automation (a Rundeck job, a Lambda) that the service starts on every
     /// new incident: it follows the incident's runbooks with the steps' `automated` delays.
     #[serde(default)]
@@ -67,6 +71,79 @@ pub struct EscalationRuleDef {
     pub escalation_delay_in_minutes: u32,
     /// Responder nodes.
     pub targets: Vec<String>,
+}
+
+fn default_every() -> Dur {
+    Dur(SimDuration::from_secs(60))
+}
+fn default_report_after() -> Dur {
+    Dur(SimDuration::from_secs(600))
+}
+fn default_share() -> f64 {
+    0.05
+}
+
+/// The support desk: every `every` it reads how users fared; when more than `share` of their
+/// actions fail for `report_after`, it pages with the alert `UserReports`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "UserReports")]
+pub struct UserReportsDef {
+    pub node: String,
+    #[serde(default = "default_every")]
+    pub every: Dur,
+    #[serde(default = "default_share")]
+    pub share: f64,
+    #[serde(default = "default_report_after")]
+    pub report_after: Dur,
+}
+
+/// The alert name user reports raise.
+pub const USER_REPORTS: &str = "UserReports";
+
+/// Resolves the support desk (its node gets the `SupportDesk` role), adding `UserReports` to
+/// the topology's alert names if it is not there yet.
+pub(super) fn resolve_user_reports(
+    src: &Source,
+    d: &UserReportsDef,
+    pager: u32,
+    alert_names: &mut Vec<String>,
+    nodes: &mut NodeTable,
+) -> Result<SupportSpec, InputError> {
+    let node = nodes.node(src, "user_reports", &d.node)?;
+    nodes.assign(src, node, Role::SupportDesk, "user_reports")?;
+    let every = interval(src, &["every"], d.every, "support readings")?;
+    if !(d.share > 0.0 && d.share < 1.0) {
+        let message = format!(
+            "`share` is a fraction strictly between 0 and 1, not {}",
+            d.share
+        );
+        return Err(src.invalid("share", &d.node, message));
+    }
+    let bit = match alert_names.iter().position(|n| n == USER_REPORTS) {
+        Some(b) => b,
+        None if alert_names.len() < super::monitoring::ALERT_NAMES_MAX => {
+            alert_names.push(USER_REPORTS.to_string());
+            alert_names.len() - 1
+        }
+        None => {
+            let max = super::monitoring::ALERT_NAMES_MAX;
+            let message = format!(
+                "no room for the alert `{USER_REPORTS}`: the topology already names {max} alerts"
+            );
+            return Err(src.invalid("user_reports", &d.node, message));
+        }
+    };
+    let clients = (0..nodes.roles.len() as u32)
+        .filter(|&n| matches!(nodes.roles[n as usize], Role::Clients(_)))
+        .collect();
+    Ok(SupportSpec {
+        clients,
+        every,
+        share_ppm: (d.share * 1_000_000.0).round() as u32,
+        report_after: d.report_after.0,
+        pager,
+        alert: 1 << bit,
+    })
 }
 
 /// An on-call schedule (one rotation layer, PagerDuty's names): `users` (responder nodes) take
@@ -101,6 +178,8 @@ pub struct ResponderDef {
 #[derive(Clone, Debug)]
 pub struct PagingInfo {
     pub node: u32,
+    /// The support desk's node and set-up, if there is one.
+    pub support: Option<(u32, SupportSpec)>,
     pub spec: PagingSpec,
     /// Each responder's node and times to acknowledge (by day, at night).
     pub responders: Vec<(u32, Delay, Option<Delay>)>,
@@ -121,21 +200,7 @@ pub(super) fn resolve_section(
 fn resolve(src: &Source, d: &PagingDef, nodes: &mut NodeTable) -> Result<PagingInfo, InputError> {
     let node = nodes.node(src, "paging", &d.node)?;
     nodes.assign(src, node, Role::PagerDuty, "paging")?;
-    let mut responders = Vec::new();
-    for (k, r) in d.responders.iter().enumerate() {
-        let n = nodes.node(src, "responders", &r.node)?;
-        nodes.assign(src, n, Role::Responder(k), "responders")?;
-        for (what, d) in [
-            ("acknowledge", Some(r.acknowledge)),
-            ("at_night", r.at_night),
-        ] {
-            if let Some((field, value, why)) = d.and_then(|d| d.invalid()) {
-                let message = format!("{why} (`{what}` of `{}`)", r.node);
-                return Err(src.invalid_duration(&[field], value, message));
-            }
-        }
-        responders.push((n, r.acknowledge, r.at_night));
-    }
+    let responders = responders(src, &d.responders, nodes)?;
     let schedules = schedules(src, &d.schedules, &responders, nodes)?;
     let named: Vec<&str> = d.schedules.iter().map(|x| x.name.as_str()).collect();
     let rules = rules(src, &d.escalation_policy.rules, &responders, &named, nodes)?;
@@ -157,14 +222,16 @@ fn resolve(src: &Source, d: &PagingDef, nodes: &mut NodeTable) -> Result<PagingI
         }
         t => t.map(|t| t.0),
     };
-    let automation = match &d.automation {
-        Some(a) => {
+    let automation = d
+        .automation
+        .as_ref()
+        .map(|a| {
             let n = nodes.node(src, "automation", a)?;
-            nodes.assign(src, n, Role::Automation, "automation")?;
-            Some(n)
-        }
-        None => None,
-    };
+            nodes
+                .assign(src, n, Role::Automation, "automation")
+                .map(|()| n)
+        })
+        .transpose()?;
     let spec = PagingSpec {
         rules,
         schedules,
@@ -185,10 +252,35 @@ fn resolve(src: &Source, d: &PagingDef, nodes: &mut NodeTable) -> Result<PagingI
     };
     Ok(PagingInfo {
         node,
+        support: None,
         spec,
         responders,
         night,
     })
+}
+
+/// The responders: each node gets its role, each delay is checked.
+fn responders(
+    src: &Source,
+    defs: &[ResponderDef],
+    nodes: &mut NodeTable,
+) -> Result<Vec<(u32, Delay, Option<Delay>)>, InputError> {
+    let mut out = Vec::new();
+    for (k, r) in defs.iter().enumerate() {
+        let n = nodes.node(src, "responders", &r.node)?;
+        nodes.assign(src, n, Role::Responder(k), "responders")?;
+        for (what, d) in [
+            ("acknowledge", Some(r.acknowledge)),
+            ("at_night", r.at_night),
+        ] {
+            if let Some((field, value, why)) = d.and_then(|d| d.invalid()) {
+                let message = format!("{why} (`{what}` of `{}`)", r.node);
+                return Err(src.invalid_duration(&[field], value, message));
+            }
+        }
+        out.push((n, r.acknowledge, r.at_night));
+    }
+    Ok(out)
 }
 
 /// The schedules: unique names that are not node names, at least one user each (responders),

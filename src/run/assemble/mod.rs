@@ -213,5 +213,6 @@ fn place_process(
         Role::Responder(k) => paging::place_responder(topo, s.scenario, k),
         Role::Automation => paging::place_automation(topo),
         Role::StatusPage => paging::place_status_page(topo),
+        Role::SupportDesk => paging::place_support_desk(topo),
     }
 }

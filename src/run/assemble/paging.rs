@@ -12,6 +12,7 @@ use crate::ops::alertmanager::Alertmanager;
 use crate::ops::paging::{Automation, PagerDuty, Responder, ResponderSpec};
 use crate::ops::runbook::Runner;
 use crate::ops::status_page::StatusPage;
+use crate::ops::support::SupportDesk;
 use crate::run::world::{NodeProcess, Process};
 use std::sync::Arc;
 
@@ -46,6 +47,16 @@ pub(super) fn place_responder(topo: &Topology, scenario: &Scenario, k: usize) ->
 /// The paging service's automation.
 pub(super) fn place_automation(topo: &Topology) -> Process {
     Process::Automation(Automation::new(runner(topo, true)))
+}
+
+/// The support desk.
+pub(super) fn place_support_desk(topo: &Topology) -> Process {
+    let (_, spec) = topo
+        .paging
+        .as_ref()
+        .and_then(|p| p.support.clone())
+        .expect("a SupportDesk role implies its section");
+    Process::SupportDesk(SupportDesk::new(Arc::new(spec)))
 }
 
 /// The status page.
@@ -120,5 +131,18 @@ impl NodeProcess for Automation {
 impl NodeProcess for StatusPage {
     fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut impl Context) {
         StatusPage::on_message(self, from, msg, ctx)
+    }
+}
+
+/// The support desk starts reading when its node starts; a restart starts its window over.
+impl NodeProcess for SupportDesk {
+    fn start(&mut self, _phase: u64, _restart: bool, ctx: &mut impl Context) {
+        SupportDesk::start(self, ctx)
+    }
+    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut impl Context) {
+        SupportDesk::on_message(self, from, msg, ctx)
+    }
+    fn on_timer(&mut self, timer: Timer, ctx: &mut impl Context) {
+        SupportDesk::on_timer(self, timer, ctx)
     }
 }
