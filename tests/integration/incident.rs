@@ -327,18 +327,7 @@ fn junit_has_a_failing_case_for_each_missed_response_target() {
 #[test]
 fn with_monitoring_dark_only_user_reports_start_the_incident() {
     let topo = topology("ftm-games", &[]);
-    let dark = r#"Fault(at: "1m", kind: NodeCrash("prom-usw2")),
-        Fault(at: "1m", kind: NodeCrash("prom-euw1")),
-        Fault(at: "10m", kind: RegionLoss("us-east-1")),"#;
-    let s = shipped(
-        &topo,
-        "region-loss",
-        &[
-            (r#"Fault(at: "10m", kind: RegionLoss("us-east-1")),"#, dark),
-            ("duration: \"30m\"", "duration: \"45m\""),
-            super::support::NO_RESPONSE_TARGETS,
-        ],
-    );
+    let s = shipped(&topo, "monitoring-dark", &[]);
     let r = run(&topo, &s);
     assert!(
         !r.timeline.iter().any(|e| e.kind == "alert"),

@@ -9,6 +9,7 @@ const PINNED: &[(&str, &str, u64)] = &[
     ("cdn-origin-loss", "2614d6460183a652", 11_448_914),
     ("chain-halt", "ee32bd27656696e7", 11_638_749),
     ("cloud-provider-outage", "e1b4da4ed85fa960", 11_734_113),
+    ("monitoring-dark", "07dbde92783b03ff", 15_744_592),
     ("redis-region-loss", "3c5da08a815ca16a", 5_015_608),
     ("redis-zone-loss", "9fbf5a324c1133a6", 11_247_279),
     ("region-loss", "caaad229e097e3e6", 10_543_420),
