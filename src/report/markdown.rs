@@ -177,17 +177,17 @@ pub fn response_rows(s: &ScenarioReport) -> Vec<ResponseRow> {
         return Vec::new();
     }
     let targets = s.response_targets.by_step();
-    let percentiles = s.response.by_step();
+    let percentiles = s.response.steps.by_step();
     let at = |x: Option<f64>| x.map_or_else(|| "never".to_string(), since);
     let mut rows = Vec::new();
     for (k, name) in RESPONSE_STEPS.iter().enumerate() {
-        let values: Vec<Option<f64>> = s.per_run.iter().map(|r| r.response.by_step()[k]).collect();
+        let values: Vec<Option<f64>> = s.per_run.iter().map(|r| *r.response.by_step()[k]).collect();
         if values.iter().all(Option::is_none) && targets[k].is_none() {
             continue;
         }
         let (plan, verdict, met) = match targets[k] {
             None => ("—".to_string(), String::new(), true),
-            Some(by) => step_verdict(&values, by),
+            Some(by) => step_verdict(&values, *by),
         };
         rows.push(ResponseRow {
             step: name.replace('_', " "),

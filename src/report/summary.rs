@@ -368,18 +368,59 @@ pub struct RunService {
     pub losses: Vec<LossReport>,
 }
 
+/// One value per step of the incident response, in [`RESPONSE_STEPS`] order, named as in the
+/// JSON: the figures of one run, their percentiles over the runs, or the targets.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct ResponseSteps<T> {
+    pub alert_s: T,
+    pub page_s: T,
+    pub acknowledge_s: T,
+    pub status_page_s: T,
+    pub failover_s: T,
+    pub restored_s: T,
+    pub all_clear_s: T,
+}
+
+impl<T> ResponseSteps<T> {
+    /// From values in [`RESPONSE_STEPS`] order.
+    fn from_steps(steps: [T; 7]) -> Self {
+        let [
+            alert_s,
+            page_s,
+            acknowledge_s,
+            status_page_s,
+            failover_s,
+            restored_s,
+            all_clear_s,
+        ] = steps;
+        ResponseSteps {
+            alert_s,
+            page_s,
+            acknowledge_s,
+            status_page_s,
+            failover_s,
+            restored_s,
+            all_clear_s,
+        }
+    }
+
+    /// The values in [`RESPONSE_STEPS`] order.
+    pub fn by_step(&self) -> [&T; 7] {
+        [
+            &self.alert_s,
+            &self.page_s,
+            &self.acknowledge_s,
+            &self.status_page_s,
+            &self.failover_s,
+            &self.restored_s,
+            &self.all_clear_s,
+        ]
+    }
+}
+
 /// When the incident response reached each step of the plan in one run, in seconds after the
 /// first fault (T+). `null`: never (or no fault).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
-pub struct ResponseTimes {
-    pub alert_s: Option<f64>,
-    pub page_s: Option<f64>,
-    pub acknowledge_s: Option<f64>,
-    pub status_page_s: Option<f64>,
-    pub failover_s: Option<f64>,
-    pub restored_s: Option<f64>,
-    pub all_clear_s: Option<f64>,
-}
+pub type ResponseTimes = ResponseSteps<Option<f64>>;
 
 /// Which response step: reads its instant off a run's milestones.
 type Milestone = fn(&Response) -> Option<SimTime>;
@@ -405,54 +446,14 @@ impl ResponseTimes {
     fn of(r: &RunResult) -> ResponseTimes {
         ResponseTimes::from_steps(STEP_READINGS.map(|(_, m)| secs(t_plus(r, m))))
     }
-
-    /// From figures in [`RESPONSE_STEPS`] order.
-    fn from_steps(steps: [Option<f64>; 7]) -> ResponseTimes {
-        let [
-            alert_s,
-            page_s,
-            acknowledge_s,
-            status_page_s,
-            failover_s,
-            restored_s,
-            all_clear_s,
-        ] = steps;
-        ResponseTimes {
-            alert_s,
-            page_s,
-            acknowledge_s,
-            status_page_s,
-            failover_s,
-            restored_s,
-            all_clear_s,
-        }
-    }
-
-    /// The figures in [`RESPONSE_STEPS`] order.
-    pub fn by_step(&self) -> [Option<f64>; 7] {
-        [
-            self.alert_s,
-            self.page_s,
-            self.acknowledge_s,
-            self.status_page_s,
-            self.failover_s,
-            self.restored_s,
-            self.all_clear_s,
-        ]
-    }
 }
 
 /// The incident response over the runs, T+ the first fault; a run that never reached a step
 /// counts as worse than any that did.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ResponsePercentiles {
-    pub alert_s: Percentiles,
-    pub page_s: Percentiles,
-    pub acknowledge_s: Percentiles,
-    pub status_page_s: Percentiles,
-    pub failover_s: Percentiles,
-    pub restored_s: Percentiles,
-    pub all_clear_s: Percentiles,
+    #[serde(flatten)]
+    pub steps: ResponseSteps<Percentiles>,
     /// Over the runs, the longest time the status page showed a failing service as
     /// operational (`null` percentiles without a status page).
     pub silent_s: Percentiles,
@@ -464,43 +465,15 @@ impl ResponsePercentiles {
             let v: Vec<Option<SimDuration>> = runs.iter().map(|r| t_plus(r, f)).collect();
             Percentiles::of(&v)
         };
-        let [
-            alert_s,
-            page_s,
-            acknowledge_s,
-            status_page_s,
-            failover_s,
-            restored_s,
-            all_clear_s,
-        ] = STEP_READINGS.map(|(_, m)| step(m));
         let silent: Vec<Option<SimDuration>> = runs
             .iter()
             .filter(|r| !r.silent.is_empty())
             .map(|r| r.silent.iter().max().copied())
             .collect();
         ResponsePercentiles {
-            alert_s,
-            page_s,
-            acknowledge_s,
-            status_page_s,
-            failover_s,
-            restored_s,
-            all_clear_s,
+            steps: ResponseSteps::from_steps(STEP_READINGS.map(|(_, m)| step(m))),
             silent_s: Percentiles::of(&silent),
         }
-    }
-
-    /// The percentiles in [`RESPONSE_STEPS`] order.
-    pub fn by_step(&self) -> [&Percentiles; 7] {
-        [
-            &self.alert_s,
-            &self.page_s,
-            &self.acknowledge_s,
-            &self.status_page_s,
-            &self.failover_s,
-            &self.restored_s,
-            &self.all_clear_s,
-        ]
     }
 }
 

@@ -86,7 +86,7 @@ fn response_row(out: &mut String, s: &ScenarioReport) {
         }
     };
     let targets = s.response_targets.by_step();
-    let measured = s.response.by_step();
+    let measured = s.response.steps.by_step();
     let mut cells = Vec::new();
     let mut plan = Vec::new();
     for (k, name) in RESPONSE_STEPS.iter().enumerate() {
@@ -97,7 +97,7 @@ fn response_row(out: &mut String, s: &ScenarioReport) {
         let name = name.replace('_', " ");
         cells.push(format!("{name} {}", step(measured[k])));
         if let Some(by) = targets[k] {
-            plan.push(format!("{name} {}", t(Some(by))));
+            plan.push(format!("{name} {}", t(Some(*by))));
         }
     }
     let _ = writeln!(

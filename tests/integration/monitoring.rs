@@ -436,7 +436,7 @@ fn the_response_is_measured_t_plus_the_fault_per_run_and_over_runs() {
     }
     // Acknowledged T+45 s plus alice's delay: median 1 m, p95 4 m (she is slower than the
     // 5 m escalation delay in under 3 % of runs).
-    let ack = &report.response.acknowledge_s;
+    let ack = &report.response.steps.acknowledge_s;
     let (p50, p95) = (ack.p50.unwrap() - 45.0, ack.p95.unwrap() - 45.0);
     assert!((50.0..72.0).contains(&p50), "median {p50}: {ack:?}");
     assert!((190.0..300.0).contains(&p95), "p95 {p95}: {ack:?}");
