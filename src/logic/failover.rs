@@ -365,7 +365,7 @@ impl Monitor {
         };
         ctx.note(Note::ManualFailover {
             candidate: cluster.members[chosen],
-            behind: self.primary_lsn.saturating_sub(lsn),
+            behind: Some(self.primary_lsn.saturating_sub(lsn)),
         });
         self.round = None;
         self.promote(&policy, chosen, lsn, ctx);
@@ -773,7 +773,7 @@ mod tests {
             ctx.notes,
             vec![Note::ManualFailover {
                 candidate: C,
-                behind: 1
+                behind: Some(1)
             }],
             "C (8) over B (6); the old primary reported 9"
         );

@@ -129,14 +129,28 @@ pub enum StepOutcome {
     Unchecked,
 }
 
+/// What set the restore procedure looking for a corruption.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Detection {
+    /// Its scheduled integrity check.
+    Schedule,
+    /// Users' errors, past `user_report_after` (the procedure's own watch).
+    Users,
+    /// A runbook step started it (`Restore`): the on-call team, paged.
+    Runbook,
+}
+
 /// Why a failover controller refused a manual failover.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ManualRefusal {
     /// The cluster has a healthy leader (Patroni: a failover needs it gone; a switchover would
     /// be asked for instead).
     LeaderHealthy,
-    /// None of the candidates is alive.
+    /// None of the candidates is alive (Sentinel: `-NOGOODSLAVE No suitable replica to
+    /// promote`).
     NoLiveCandidate,
+    /// A failover is already under way (Sentinel: `-INPROG Failover already in progress`).
+    InProgress,
 }
 
 /// A set of alert names (by their index in the topology's list of alert names, at most 64),
@@ -508,10 +522,23 @@ pub enum Msg {
         leader: bool,
     },
     /// `patronictl failover --candidate …`: promote the most advanced live member of
-    /// `candidates` by hand, accepting what it lacks.
+    /// `candidates` by hand, accepting what it lacks. To a sentinel, `SENTINEL FAILOVER`
+    /// (`candidates` empty: the sentinel chooses).
     ManualFailover {
         candidates: MemberSet,
     },
+    /// Route 53 Application Recovery Controller: set the routing control of DNS endpoint
+    /// `endpoint` (its index among the GSLB's endpoints) `On` or `Off`.
+    RoutingControl {
+        endpoint: u16,
+        on: bool,
+    },
+    /// The blockchain features' maintenance flag, set or cleared by hand.
+    MaintenanceFlag {
+        on: bool,
+    },
+    /// Start the restore procedure (the runbook found a corruption to repair).
+    RestoreStart,
     /// Set a status-page component's state.
     StatusPost {
         component: u16,
@@ -658,8 +685,8 @@ pub enum Note {
     /// A bad transaction (a logical corruption of `ppm` parts per million of the rows) was
     /// committed at `lsn`; it replicates like any other.
     CorruptionInjected { lsn: Lsn, ppm: u32 },
-    /// The runbook found the corruption: by an integrity check, or from user errors.
-    CorruptionDetected { lsn: Lsn, by_users: bool },
+    /// The restore procedure found the corruption (`by`: what set it looking).
+    CorruptionDetected { lsn: Lsn, by: Detection },
     /// A restore began: backup `id` from store `source`, replayed up to `target`.
     RestoreStarted {
         source: NodeId,
@@ -711,8 +738,12 @@ pub enum Note {
     /// A runbook's check of a cluster: it has a leader (`leader`), or not.
     ClusterChecked { leader: bool },
     /// The controller promoted `candidate` by hand, `behind` writes behind the last position
-    /// the old primary reported: the writes at risk, as the operator was told.
-    ManualFailover { candidate: NodeId, behind: u64 },
+    /// the old primary reported: the writes at risk, as the operator was told (`None`: the
+    /// controller does not know, as a sentinel does not).
+    ManualFailover {
+        candidate: NodeId,
+        behind: Option<u64>,
+    },
     /// The controller refused a manual failover.
     ManualFailoverRefused { reason: ManualRefusal },
     /// The status page shows `component` as `state`.
@@ -722,6 +753,12 @@ pub enum Note {
     },
     /// The status page's incident moved to `stage`.
     StatusUpdated { stage: IncidentStage },
+    /// A routing control of the GSLB turned `on` or off for DNS endpoint `endpoint`.
+    RoutingControlSet { endpoint: NodeId, on: bool },
+    /// An RPC balancer's maintenance flag was set (`on`) or cleared by hand.
+    MaintenanceFlagSet { on: bool },
+    /// A post on a public channel other than the status page (social media), at `stage`.
+    Posted { channel: u16, stage: IncidentStage },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -5,6 +5,9 @@
 //!   region and answers each client's query with the first healthy endpoint in that client's
 //!   preference order (all unhealthy: the first preference, as Route 53 fails open).
 //!   Clients cache the answer for the record's TTL; that is their problem, not the GSLB's.
+//!   An operator can turn an endpoint's Route 53 ARC routing control `Off`: its routing
+//!   control health check then fails, so the endpoint is answered as unhealthy whatever its
+//!   own check says (and, as for any record, served again if every record is unhealthy).
 //! - [`LoadBalancer`]: an ALB in one region. Round-robin over healthy app servers; answers
 //!   the GSLB's probe only while it has a healthy target (Route 53 "evaluate target health").
 //! - [`AppServer`]: forwards writes to the database node its HAProxy-style role check
@@ -19,13 +22,17 @@ pub struct Gslb {
     checker: HealthChecker,
     /// Preference order (indices into the checker's targets) per client node id.
     preferences: Vec<Vec<usize>>,
+    /// Each endpoint's routing control is `Off` (Route 53 ARC): drained by an operator.
+    off: Vec<bool>,
 }
 
 impl Gslb {
     pub fn new(checker: HealthChecker, preferences: Vec<Vec<usize>>) -> Self {
+        let off = vec![false; checker.targets().len()];
         Gslb {
             checker,
             preferences,
+            off,
         }
     }
 
@@ -49,7 +56,7 @@ impl Gslb {
         };
         let pick = prefs
             .iter()
-            .find(|&&i| self.checker.is_healthy(i))
+            .find(|&&i| self.checker.is_healthy(i) && !self.off[i])
             .unwrap_or(&prefs[0]);
         targets[*pick]
     }
@@ -61,6 +68,18 @@ impl Gslb {
                 ctx.send(from, Msg::Resolved { cache, endpoint });
             }
             Msg::ProbeReply { round, primary } => self.checker.on_reply(from, round, primary),
+            // `aws route53-recovery-cluster update-routing-control-state`: the state lives in
+            // the ARC cluster, apart from the endpoints, and takes effect at the next answer.
+            Msg::RoutingControl { endpoint, on } => {
+                let k = endpoint as usize;
+                if let Some(off) = self.off.get_mut(k)
+                    && *off == on
+                {
+                    *off = !on;
+                    let endpoint = self.checker.targets()[k];
+                    ctx.note(Note::RoutingControlSet { endpoint, on });
+                }
+            }
             _ => {}
         }
     }
@@ -518,6 +537,8 @@ mod tests {
     // ---- GSLB ----
 
     const ENDPOINTS: [NodeId; 3] = [100, 101, 102];
+    /// An operator's runbook runner.
+    const RUNBOOK: NodeId = 90;
 
     fn gslb() -> Gslb {
         let prefs = vec![vec![0, 1, 2], vec![1, 2, 0], vec![]];
@@ -550,6 +571,37 @@ mod tests {
         assert_eq!([0, 1].map(|c| resolve(&mut g, &mut ctx, c)), [101, 101]);
         round(&mut g, &mut ctx, 2, &[(100, false), (102, false)]);
         assert_eq!([0, 1].map(|c| resolve(&mut g, &mut ctx, c)), [100, 102]);
+    }
+
+    /// Route 53 ARC: an endpoint whose routing control is Off is answered as unhealthy; On
+    /// again, it is answered as before; every endpoint Off, the first preference (fail open).
+    #[test]
+    fn gslb_skips_an_endpoint_whose_routing_control_is_off() {
+        let mut ctx = Recorder::new(GSLB);
+        let mut g = gslb();
+        let off = |endpoint| Msg::RoutingControl {
+            endpoint,
+            on: false,
+        };
+        g.on_message(RUNBOOK, off(0), &mut ctx);
+        g.on_message(RUNBOOK, off(0), &mut ctx); // already off: nothing new
+        let noted = Note::RoutingControlSet {
+            endpoint: 100,
+            on: false,
+        };
+        assert_eq!(ctx.notes, vec![noted]);
+        assert_eq!([0, 1].map(|c| resolve(&mut g, &mut ctx, c)), [101, 101]);
+        g.on_message(RUNBOOK, off(1), &mut ctx);
+        g.on_message(RUNBOOK, off(2), &mut ctx);
+        assert_eq!([0, 1].map(|c| resolve(&mut g, &mut ctx, c)), [100, 101]);
+        let on = Msg::RoutingControl {
+            endpoint: 2,
+            on: true,
+        };
+        g.on_message(RUNBOOK, on, &mut ctx);
+        assert_eq!([0, 1].map(|c| resolve(&mut g, &mut ctx, c)), [102, 102]);
+        g.on_message(RUNBOOK, off(7), &mut ctx); // no such endpoint: ignored
+        assert_eq!(ctx.notes.len(), 4);
     }
 
     #[test]

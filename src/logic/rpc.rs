@@ -10,7 +10,9 @@
 //! with the lowest smoothed latency (an EWMA of the calls it has timed). It also watches the
 //! chain: when the highest head any provider reported has not advanced for `halt_after`, it
 //! switches the platform's blockchain features to **maintenance mode** — calls are refused at
-//! once instead of hanging — and switches back when the head moves again.
+//! once instead of hanging — and switches back when the head moves again. An operator can
+//! also set the maintenance flag by hand (a feature flag, kept in configuration: a restarted
+//! balancer reads it again); while set, the features are off whatever the chain does.
 
 use super::health_check::{HealthChecker, answer_probe};
 use super::{Context, Msg, NO_NODE, NodeId, Note, OpRef, Outcome, Route, Timer};
@@ -112,6 +114,8 @@ pub struct RpcBalancer {
     head: u64,
     head_moved_at: SimTime,
     maintenance: bool,
+    /// The maintenance flag set by hand.
+    flag: bool,
 }
 
 impl RpcBalancer {
@@ -125,11 +129,12 @@ impl RpcBalancer {
             head: 0,
             head_moved_at: SimTime::ZERO,
             maintenance: false,
+            flag: false,
         }
     }
 
     pub fn in_maintenance(&self) -> bool {
-        self.maintenance
+        self.maintenance || self.flag
     }
 
     pub fn start(&mut self, index: u64, ctx: &mut impl Context) {
@@ -187,6 +192,10 @@ impl RpcBalancer {
             Msg::Request { op, route } => self.on_call(op, route, ctx),
             Msg::RpcResult { op, ok, head } => self.on_result(from, op, ok, head, ctx),
             Msg::HeadReply { head } => self.saw_head(head, ctx),
+            Msg::MaintenanceFlag { on } if on != self.flag => {
+                self.flag = on;
+                ctx.note(Note::MaintenanceFlagSet { on });
+            }
             Msg::ProbeReply { round, primary } => self.checker.on_reply(from, round, primary),
             Msg::Probe { round } => answer_probe(ctx, from, round, false),
             _ => {}
@@ -203,7 +212,11 @@ impl RpcBalancer {
             },
         };
         // Maintenance mode: blockchain features are off; say so at once.
-        let provider = if self.maintenance { None } else { self.pick() };
+        let provider = if self.in_maintenance() {
+            None
+        } else {
+            self.pick()
+        };
         let Some(p) = provider else {
             back(ctx, op, route, Outcome::Refused);
             return;
@@ -389,6 +402,27 @@ mod tests {
         // P2 (50 ms) is now faster than P1 (300 ms).
         request(&mut b, &mut ctx, 3);
         assert_eq!(ctx.take_sent(), vec![(P2, Msg::RpcCall { op: op(3) })]);
+    }
+
+    /// The maintenance flag set by hand refuses calls at once while the chain moves, outlives
+    /// a restart of the balancer (it is configuration), and cleared lets calls through.
+    #[test]
+    fn the_maintenance_flag_set_by_hand_refuses_calls_until_cleared() {
+        let mut b = balancer();
+        let mut ctx = Recorder::new(ME);
+        b.start(0, &mut ctx);
+        ctx.timers.clear();
+        b.on_message(APP, Msg::MaintenanceFlag { on: true }, &mut ctx);
+        assert!(b.in_maintenance());
+        assert_eq!(ctx.notes, vec![Note::MaintenanceFlagSet { on: true }]);
+        b.crash();
+        b.on_message(P1, Msg::HeadReply { head: 9 }, &mut ctx);
+        request(&mut b, &mut ctx, 1);
+        assert_eq!(ctx.take_sent(), vec![reply_to_app(1, Outcome::Refused)]);
+        b.on_message(APP, Msg::MaintenanceFlag { on: false }, &mut ctx);
+        assert!(!b.in_maintenance());
+        request(&mut b, &mut ctx, 2);
+        assert_eq!(ctx.take_sent(), vec![(P1, Msg::RpcCall { op: op(2) })]);
     }
 
     #[test]

@@ -57,11 +57,16 @@
 //!   member that answers again after more than `down_after` of silence, and the former master,
 //!   are therefore told whom to follow once; a restarted replica would otherwise follow nobody.
 //! - No TILT mode, replica priorities, `parallel-syncs` or scripts.
+//!
+//! **By hand.** An operator may ask whether the master is down (`SENTINEL master`: its
+//! `s_down` flag, [`Msg::ClusterQuery`]) and force a failover (`SENTINEL FAILOVER`,
+//! [`Msg::ManualFailover`]): no agreement, no election, the usual choice of replica. This
+//! is how a team promotes a Redis replica when too few sentinels survive to reach quorum.
 
 pub use super::FailoverAbort;
 use super::periodic::Phase;
 use super::replication::ClusterSpec;
-use super::{Context, Epoch, Lsn, MemberSet, Msg, NO_NODE, NodeId, Note, Timer};
+use super::{Context, Epoch, Lsn, ManualRefusal, MemberSet, Msg, NO_NODE, NodeId, Note, Timer};
 use crate::sim::time::{SimDuration, SimTime};
 use rand::RngExt;
 use std::sync::Arc;
@@ -144,6 +149,9 @@ struct Failover {
     /// When the current stage gives up or decides.
     deadline: SimTime,
     stage: Stage,
+    /// Asked for by hand (`SENTINEL FAILOVER`): no election, and the promotion is an
+    /// operator's.
+    forced: bool,
 }
 
 #[derive(Debug)]
@@ -330,6 +338,12 @@ impl Sentinel {
             Msg::SentinelNewMaster { epoch, master } => {
                 self.on_new_master(from, epoch, master, ctx)
             }
+            // `SENTINEL master <name>`: an operator reads the flags; no `s_down`, a master.
+            Msg::ClusterQuery { token } => {
+                let leader = !self.sdown;
+                ctx.send(from, Msg::ClusterState { token, leader });
+            }
+            Msg::ManualFailover { .. } => self.forced_failover(ctx),
             _ => {}
         }
     }
@@ -572,6 +586,7 @@ impl Sentinel {
             epoch,
             deadline,
             stage: Stage::Election,
+            forced: false,
         });
         ctx.set_timer(
             deadline.saturating_since(ctx.now()),
@@ -603,21 +618,63 @@ impl Sentinel {
         }
     }
 
+    /// `SENTINEL FAILOVER <master>` (`sentinel.c`, `sentinelCommand`): refused with a failover
+    /// already in progress (`-INPROG`) or no replica fit to promote (`-NOGOODSLAVE`); otherwise
+    /// a failover starts at once in a new epoch with this sentinel as its own leader, asking
+    /// no one for votes (`SRI_FORCE_FAILOVER` lets `sentinelFailoverWaitStart` go on
+    /// unelected), and proceeds as an elected leader's: the replica with the highest offset
+    /// among those that answered recently is promoted, and the other sentinels adopt the new
+    /// configuration for its newer epoch. Whether the master is down is not asked: that is
+    /// the operator's call.
+    fn forced_failover(&mut self, ctx: &mut impl Context) {
+        let refused = |reason| Note::ManualFailoverRefused { reason };
+        if self.failover.is_some() {
+            ctx.note(refused(ManualRefusal::InProgress));
+            return;
+        }
+        if self.fit_replicas(ctx.now()) == 0 {
+            ctx.note(refused(ManualRefusal::NoLiveCandidate));
+            return;
+        }
+        self.current_epoch += 1;
+        let epoch = self.current_epoch;
+        self.leader = self.me();
+        self.leader_epoch = epoch;
+        let start = Self::desynced_now(ctx);
+        self.hold_failover_until(start + self.spec.failover_timeout.saturating_mul(2), ctx);
+        self.failover = Some(Failover {
+            epoch,
+            deadline: ctx.now(),
+            stage: Stage::Election,
+            forced: true,
+        });
+        ctx.note(Note::SentinelTryFailover { epoch });
+        self.elected(ctx);
+    }
+
+    /// The replicas that answered a recent ping: those a failover may promote.
+    fn fit_replicas(&self, now: SimTime) -> MemberSet {
+        let validity = self.validity();
+        let mut fit: MemberSet = 0;
+        for (m, v) in self.members.iter().enumerate() {
+            if m != self.master && now.saturating_since(v.last_reply) <= validity {
+                fit |= 1 << m;
+            }
+        }
+        fit
+    }
+
     /// The leader asks the replicas that answered a recent ping for their offsets.
     fn elected(&mut self, ctx: &mut impl Context) {
         let now = ctx.now();
-        let validity = self.validity();
-        let mut asked: MemberSet = 0;
-        for (m, v) in self.members.iter().enumerate() {
-            if m != self.master && now.saturating_since(v.last_reply) <= validity {
-                asked |= 1 << m;
-            }
-        }
+        let asked = self.fit_replicas(now);
         let Some(f) = &mut self.failover else {
             return;
         };
         let epoch = f.epoch;
-        ctx.note(Note::SentinelElected { epoch });
+        if !f.forced {
+            ctx.note(Note::SentinelElected { epoch });
+        }
         if asked == 0 {
             self.abort(FailoverAbort::NoGoodReplica, ctx);
             return;
@@ -707,8 +764,18 @@ impl Sentinel {
             return;
         };
         let replicas = answered & !(1 << chosen);
+        let forced = f.forced;
+        if forced {
+            // The sentinel does not know how far the old master got: nothing to tell.
+            let candidate = self.node(chosen);
+            ctx.note(Note::ManualFailover {
+                candidate,
+                behind: None,
+            });
+        }
         ctx.send(self.node(chosen), Msg::Promote { epoch, replicas });
         self.failover = Some(Failover {
+            forced,
             epoch,
             deadline: ctx.now() + self.spec.failover_timeout,
             stage: Stage::Promotion {
@@ -2329,5 +2396,82 @@ mod tests {
         );
         assert_eq!(net.messages(is_follow), vec![(S0, B, follow(3, C))]);
         assert_eq!(net.sentinel(S0).current_master(), C);
+    }
+
+    /// Alone (its two peers silent, no quorum), S0 sees the master down; an operator runs
+    /// `SENTINEL FAILOVER`: the replica with the highest offset is promoted in a new epoch,
+    /// with no vote asked, and the promotion is noted as made by hand.
+    #[test]
+    fn sentinel_failover_by_hand_promotes_without_quorum() {
+        let (mut s, mut ctx) = started(spec(&[S0, S1, S2], 2), 0);
+        run(&mut s, &mut ctx, secs(8), master_dies_after_1s);
+        assert!(s.is_subjectively_down() && !s.is_objectively_down());
+        recv(&mut s, &mut ctx, S3, Msg::ClusterQuery { token: 4 });
+        let state = Msg::ClusterState {
+            token: 4,
+            leader: false,
+        };
+        assert_eq!(ctx.sent.last(), Some(&(S3, state)));
+        ctx.sent.clear();
+        ctx.notes.clear();
+        recv(&mut s, &mut ctx, S3, Msg::ManualFailover { candidates: 0 });
+        let asked: Vec<_> = ctx.take_sent();
+        assert_eq!(
+            asked,
+            vec![
+                (B, Msg::LsnQuery { round: 2 }),
+                (C, Msg::LsnQuery { round: 2 })
+            ],
+            "no votes asked of the other sentinels"
+        );
+        assert_eq!(s.failover_epoch(), Some(2));
+        recv(&mut s, &mut ctx, B, lsn(2, 40, 1));
+        recv(&mut s, &mut ctx, C, lsn(2, 55, 1));
+        let promote = Msg::Promote {
+            epoch: 2,
+            replicas: 1 << 1,
+        };
+        assert_eq!(ctx.take_sent(), vec![(C, promote)]);
+        assert_eq!(
+            ctx.notes,
+            vec![
+                Note::SentinelTryFailover { epoch: 2 },
+                Note::ManualFailover {
+                    candidate: C,
+                    behind: None
+                }
+            ]
+        );
+        // A second request while this one runs: -INPROG.
+        ctx.notes.clear();
+        recv(&mut s, &mut ctx, S3, Msg::ManualFailover { candidates: 0 });
+        let refused = Note::ManualFailoverRefused {
+            reason: ManualRefusal::InProgress,
+        };
+        assert_eq!(ctx.notes, vec![refused]);
+        assert!(ctx.sent.is_empty());
+    }
+
+    /// With no replica answering, `SENTINEL FAILOVER` is refused (-NOGOODSLAVE); with the
+    /// master healthy the sentinel says so to `SENTINEL master`.
+    #[test]
+    fn sentinel_failover_by_hand_needs_a_replica_that_answers() {
+        let (mut s, mut ctx) = started(spec(&[S0, S1, S2], 2), 0);
+        run(&mut s, &mut ctx, secs(3), |n, _| Some(n == A));
+        recv(&mut s, &mut ctx, S3, Msg::ClusterQuery { token: 1 });
+        let healthy = Msg::ClusterState {
+            token: 1,
+            leader: true,
+        };
+        assert_eq!(ctx.take_sent(), vec![(S3, healthy)]);
+        let only_master = |n: NodeId, _| (n == A).then_some(true);
+        run(&mut s, &mut ctx, secs(30), only_master);
+        ctx.sent.clear();
+        recv(&mut s, &mut ctx, S3, Msg::ManualFailover { candidates: 0 });
+        let refused = Note::ManualFailoverRefused {
+            reason: ManualRefusal::NoLiveCandidate,
+        };
+        assert_eq!(ctx.notes.last(), Some(&refused));
+        assert!(ctx.sent.is_empty() && s.failover_epoch().is_none());
     }
 }

@@ -332,17 +332,16 @@ impl Responder {
     /// A page starts the reaction (a second page for the same incident meanwhile does not
     /// restart it); its end acknowledges. An incident assigned to them starts its runbooks;
     /// one closed starts their all-clear steps.
-    pub fn on_message(&mut self, _from: NodeId, msg: Msg, ctx: &mut impl Context) {
+    pub fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut impl Context) {
         match msg {
-            Msg::Page { incident } if !self.reacting.contains(&incident) => {
-                self.reacting.push(incident);
-                let after = self.spec.delay_at(ctx.now()).sample(ctx.rng());
-                ctx.set_timer(after, Timer::Respond { incident });
+            Msg::Page { incident } => {
+                if !self.reacting.contains(&incident) {
+                    self.reacting.push(incident);
+                    let after = self.spec.delay_at(ctx.now()).sample(ctx.rng());
+                    ctx.set_timer(after, Timer::Respond { incident });
+                }
             }
-            Msg::Assigned { incident, alerts } => self.runbooks.start(incident, alerts, ctx),
-            Msg::IncidentClosed { incident } => self.runbooks.resolved(incident, ctx),
-            Msg::ClusterState { .. } => self.runbooks.on_message(msg, ctx),
-            _ => {}
+            _ => self.runbooks.on_message(from, msg, ctx),
         }
     }
 
@@ -377,13 +376,8 @@ impl Automation {
         Automation { runbooks }
     }
 
-    pub fn on_message(&mut self, _from: NodeId, msg: Msg, ctx: &mut impl Context) {
-        match msg {
-            Msg::Assigned { incident, alerts } => self.runbooks.start(incident, alerts, ctx),
-            Msg::IncidentClosed { incident } => self.runbooks.resolved(incident, ctx),
-            Msg::ClusterState { .. } => self.runbooks.on_message(msg, ctx),
-            _ => {}
-        }
+    pub fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut impl Context) {
+        self.runbooks.on_message(from, msg, ctx);
     }
 
     pub fn on_timer(&mut self, timer: Timer, ctx: &mut impl Context) {
@@ -600,7 +594,7 @@ mod tests {
             night: (h(22), h(7)),
             starts_at: h(starts_at_h),
         };
-        Responder::new(spec, PD, Runner::new(Arc::new(Vec::new()), false))
+        Responder::new(spec, PD, Runner::new(Arc::default(), false))
     }
 
     #[test]

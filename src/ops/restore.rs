@@ -6,7 +6,10 @@
 //! 1. **Notice.** A scheduled integrity check (`pg_amcheck`, application checksums) finds the
 //!    damage; or users hit errors, and once the first error is `user_report_after` old (tickets,
 //!    triage) the team runs the integrity check by hand. Metrics are scraped every
-//!    `scrape_every`, so a report is noticed at the next scrape.
+//!    `scrape_every`, so a report is noticed at the next scrape. In a topology with an
+//!    operations team the users' reports go through the support desk and paging instead
+//!    (`user_report_after` unset): a runbook step starts the procedure
+//!    ([`Msg::RestoreStart`]), which runs the integrity check by hand from there.
 //! 2. **Stop the bleeding.** Writes are frozen (maintenance) so nothing more lands on bad data.
 //! 3. **Choose.** List the backups of every store, in preference order, and take the newest
 //!    backup taken before the bad transaction. With continuous WAL archiving (point-in-time
@@ -24,7 +27,7 @@
 pub use crate::logic::RestoreStep as Step;
 use crate::logic::backup::{Cron, wal_id};
 use crate::logic::log::Log;
-use crate::logic::{Context, Epoch, Lsn, MemberSet, Msg, NO_NODE, NodeId, Note, Timer};
+use crate::logic::{Context, Detection, Epoch, Lsn, MemberSet, Msg, NO_NODE, NodeId, Note, Timer};
 use crate::sim::time::{SimDuration, SimTime};
 use std::sync::Arc;
 
@@ -45,7 +48,8 @@ pub struct RecoverySpec {
     pub chunk: u64,
     pub integrity_check: Cron,
     pub scrape_every: SimDuration,
-    pub user_report_after: SimDuration,
+    /// `None`: users' reports reach the team another way (paging, and a runbook's `Restore`).
+    pub user_report_after: Option<SimDuration>,
     pub provision: SimDuration,
     pub redeploy: SimDuration,
     pub verify: SimDuration,
@@ -58,7 +62,7 @@ pub struct RecoverySpec {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Stage {
     Watching,
-    Investigating { by_users: bool },
+    Investigating { by: Detection },
     Listing,
     Provisioning,
     Fetching { wal: bool, chunk: u32, of: u32 },
@@ -130,7 +134,9 @@ impl RecoveryRunbook {
         let now = ctx.now();
         let next = self.spec.integrity_check.next_at(now);
         ctx.set_timer(next.saturating_since(now), Timer::IntegrityCheck);
-        ctx.set_timer(self.spec.scrape_every, Timer::ErrorScrape);
+        if self.spec.user_report_after.is_some() {
+            ctx.set_timer(self.spec.scrape_every, Timer::ErrorScrape);
+        }
     }
 
     fn reset(&mut self) {
@@ -170,11 +176,10 @@ impl RecoveryRunbook {
             }
             Timer::ErrorScrape => {
                 ctx.set_timer(self.spec.scrape_every, Timer::ErrorScrape);
+                let after = self.spec.user_report_after.unwrap_or(SimDuration::MAX);
                 if self.stage == Stage::Watching {
-                    if self.first_error != SimTime::MAX
-                        && now >= self.first_error + self.spec.user_report_after
-                    {
-                        self.detect(true, ctx);
+                    if self.first_error != SimTime::MAX && now >= self.first_error + after {
+                        self.detect(Detection::Users, ctx);
                     } else {
                         self.to_members(Msg::IntegrityQuery { full: false }, ctx);
                     }
@@ -185,10 +190,10 @@ impl RecoveryRunbook {
         }
     }
 
-    fn detect(&mut self, by_users: bool, ctx: &mut impl Context) {
-        self.stage = Stage::Investigating { by_users };
-        if by_users {
-            // Users complain: run the integrity check by hand to find the extent.
+    fn detect(&mut self, by: Detection, ctx: &mut impl Context) {
+        self.stage = Stage::Investigating { by };
+        if by != Detection::Schedule {
+            // Users complain, or the on-call asks: run the integrity check by hand.
             self.to_members(Msg::IntegrityQuery { full: true }, ctx);
         }
         self.arm(self.spec.answer_timeout, ctx);
@@ -196,7 +201,7 @@ impl RecoveryRunbook {
 
     fn step_due(&mut self, ctx: &mut impl Context) {
         match self.stage {
-            Stage::Investigating { by_users } => self.start_listing(by_users, ctx),
+            Stage::Investigating { by } => self.start_listing(by, ctx),
             Stage::Listing => self.choose(ctx),
             Stage::Provisioning => {
                 self.provisioned = true;
@@ -225,7 +230,7 @@ impl RecoveryRunbook {
     }
 
     /// The investigation is over: with damage found, freeze writes and list the backups.
-    fn start_listing(&mut self, by_users: bool, ctx: &mut impl Context) {
+    fn start_listing(&mut self, by: Detection, ctx: &mut impl Context) {
         if self.bad_lsn == 0 {
             // The errors were not a corruption the check can see: back to watching.
             self.reset();
@@ -233,7 +238,7 @@ impl RecoveryRunbook {
         }
         ctx.note(Note::CorruptionDetected {
             lsn: self.bad_lsn,
-            by_users,
+            by,
         });
         self.to_members(Msg::Freeze { on: true }, ctx);
         self.stage = Stage::Listing;
@@ -388,6 +393,10 @@ impl RecoveryRunbook {
 
     pub fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut impl Context) {
         match msg {
+            // A runbook step: look now (a procedure already under way goes on).
+            Msg::RestoreStart if self.stage == Stage::Watching => {
+                self.detect(Detection::Runbook, ctx)
+            }
             Msg::IntegrityReport {
                 bad_lsn,
                 epoch,
@@ -453,7 +462,7 @@ impl RecoveryRunbook {
                 self.bad_lsn.min(bad_lsn)
             };
             if self.stage == Stage::Watching {
-                self.detect(false, ctx);
+                self.detect(Detection::Schedule, ctx);
             }
         }
     }
@@ -564,6 +573,8 @@ mod tests {
     const S2: NodeId = 12;
     /// The stores, in preference order.
     const VAULT: NodeId = 50;
+    /// An on-call engineer's runbook runner.
+    const RUNNER: NodeId = 60;
     const COLD: NodeId = 51;
     const DS: u8 = 3;
     const CHUNK: u64 = 1000;
@@ -593,7 +604,7 @@ mod tests {
                 phase: d(3000),
             },
             scrape_every: d(60),
-            user_report_after: d(900),
+            user_report_after: Some(d(900)),
             provision: d(240),
             redeploy: d(180),
             verify: d(120),
@@ -687,11 +698,40 @@ mod tests {
             ctx.notes,
             vec![Note::CorruptionDetected {
                 lsn: BAD,
-                by_users: false
+                by: Detection::Schedule
             }]
         );
         ctx.notes.clear();
         ctx.sent.clear();
+    }
+
+    /// Started by a runbook (users' reports paged elsewhere): no error scrape of its own;
+    /// `RestoreStart` runs the integrity check by hand, and damage found is declared as the
+    /// runbook's finding. A second start while it works changes nothing.
+    #[test]
+    fn a_runbook_starts_the_procedure_which_then_checks_by_hand() {
+        let mut rb = RecoveryRunbook::new(Arc::new(RecoverySpec {
+            user_report_after: None,
+            ..spec(false, None)
+        }));
+        let mut ctx = Recorder::new(ME);
+        rb.start(&mut ctx);
+        assert_eq!(ctx.timers, vec![(secs(3000), Timer::IntegrityCheck)]);
+        ctx.timers.clear();
+        ctx.at(secs(1200));
+        rb.on_message(RUNNER, Msg::RestoreStart, &mut ctx);
+        let full = Msg::IntegrityQuery { full: true };
+        assert_eq!(ctx.take_sent(), vec![(P, full), (S1, full), (S2, full)]);
+        rb.on_message(RUNNER, Msg::RestoreStart, &mut ctx);
+        assert!(ctx.sent.is_empty(), "already investigating");
+        report(&mut rb, &mut ctx, P, BAD, 2, true, secs(1000));
+        step(&mut rb, &mut ctx);
+        let found = Note::CorruptionDetected {
+            lsn: BAD,
+            by: Detection::Runbook,
+        };
+        assert_eq!(ctx.notes, vec![found]);
+        assert!(sent_to(&ctx, P).contains(&Msg::Freeze { on: true }));
     }
 
     /// `source` lists `backups` as `(id, lsn, full)` and how far its WAL archive reaches.
@@ -775,7 +815,7 @@ mod tests {
             ctx.notes,
             vec![Note::CorruptionDetected {
                 lsn: BAD,
-                by_users: false
+                by: Detection::Schedule
             }]
         );
         let freeze = Msg::Freeze { on: true };
@@ -858,7 +898,7 @@ mod tests {
             ctx.notes,
             vec![Note::CorruptionDetected {
                 lsn: BAD,
-                by_users: true
+                by: Detection::Users
             }]
         );
         assert!(ctx.sent.contains(&(P, Msg::Freeze { on: true })));
@@ -1409,7 +1449,7 @@ mod tests {
             ctx.notes,
             vec![Note::CorruptionDetected {
                 lsn: 150,
-                by_users: false
+                by: Detection::Schedule
             }]
         );
         listing(

@@ -6,8 +6,16 @@
 //! then, if it has a condition, checks it (`patronictl list` against the failover controller,
 //! answered or not within [`CHECK_TIMEOUT`]) and acts only if it holds. Actions are messages
 //! to the machines and the status page: look at the cluster (verify the automatic failover),
-//! promote a standby by hand, set a status-page component, post an incident update. The
-//! `on_resolve` steps run once the paging service resolves the incident (the all-clear).
+//! promote a standby by hand (`patronictl failover`, `SENTINEL FAILOVER`), turn a DNS
+//! routing control off or on, set the blockchain features' maintenance flag, start a
+//! restore, set a status-page component, post an incident update there or on a social
+//! channel. The `on_resolve` steps run once the paging service resolves the incident (the
+//! all-clear).
+//!
+//! A check or a command goes to a *group* of nodes: a Patroni cluster's DCS is one node, a
+//! Redis master set's sentinels are several (a client configured with every sentinel's
+//! address asks them all and takes the first answer); a command that follows a check goes to
+//! the node that answered it.
 //!
 //! The same runbook is run by a person ([`crate::ops::paging::Responder`]) after they
 //! acknowledge, or by an automation the paging service starts at once (PagerDuty's
@@ -15,12 +23,13 @@
 //! fault compare on the same scenario.
 //!
 //! It owns the steps' order, timing and checks. It does not own what an action does on the
-//! machines (`logic::failover`, `ops::status_page`) nor who is paged (`ops::paging`).
+//! machines (`logic::failover`, `logic::sentinel`, `logic::routing`, `logic::rpc`,
+//! `ops::restore`, `ops::status_page`) nor who is paged (`ops::paging`).
 
 use super::delay::Delay;
 use crate::logic::{
-    AlertSet, ComponentState, Context, IncidentStage, MemberSet, Msg, NodeId, Note, StepOutcome,
-    Timer,
+    AlertSet, ComponentState, Context, IncidentStage, MemberSet, Msg, NO_NODE, NodeId, Note,
+    StepOutcome, Timer,
 };
 use crate::sim::time::SimDuration;
 use std::sync::Arc;
@@ -28,17 +37,20 @@ use std::sync::Arc;
 /// How long an operator waits on a check (`patronictl list`) before giving up on it.
 pub const CHECK_TIMEOUT: SimDuration = SimDuration::from_secs(30);
 
-/// What a step's check asks of a failover controller.
+/// A group of nodes steps address, by its index in [`Runbooks::groups`].
+pub type Group = u16;
+
+/// What a step's check asks of a failover controller (a group: the DCS, or the sentinels).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Condition {
     /// The cluster has no healthy leader.
-    NoLeader { controller: NodeId },
+    NoLeader { controller: Group },
     /// The cluster has a healthy leader.
-    Leader { controller: NodeId },
+    Leader { controller: Group },
 }
 
 impl Condition {
-    fn controller(self) -> NodeId {
+    fn controller(self) -> Group {
         match self {
             Condition::NoLeader { controller } | Condition::Leader { controller } => controller,
         }
@@ -56,12 +68,28 @@ impl Condition {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
     /// Look at the cluster: noted as the failover verified (a leader) or not.
-    CheckCluster { controller: NodeId },
-    /// `patronictl failover`: promote the most advanced live one of `candidates` by hand.
+    CheckCluster { controller: Group },
+    /// `patronictl failover`: promote the most advanced live one of `candidates` by hand;
+    /// `SENTINEL FAILOVER` to a sentinel (`candidates` empty). Sent to the controller that
+    /// answered the step's check.
     Failover {
-        controller: NodeId,
+        controller: Group,
         candidates: MemberSet,
     },
+    /// Route 53 ARC `update-routing-control-state`: turn DNS endpoint `endpoint`'s routing
+    /// control `On` or `Off` (an `Off` endpoint is answered as unhealthy).
+    RoutingControl {
+        dns: NodeId,
+        endpoint: u16,
+        on: bool,
+    },
+    /// Set (or clear) the blockchain features' maintenance flag on every balancer of `rpc`.
+    Maintenance { balancers: Group, on: bool },
+    /// Start the restore procedure of a datastore (its recovery node).
+    Restore { recovery: NodeId },
+    /// Post the incident's `stage` on public channel `channel` (social media): no node of
+    /// the topology carries it, the post is made when the step is done.
+    Post { channel: u16, stage: IncidentStage },
     /// Set a status-page component.
     Status {
         page: NodeId,
@@ -73,10 +101,13 @@ pub enum Action {
 }
 
 impl Action {
-    /// The check this action makes itself, if any.
-    fn check(self) -> Option<NodeId> {
+    /// The check this action makes itself, if any: a command to a controller first finds one
+    /// that answers.
+    fn check(self) -> Option<Group> {
         match self {
-            Action::CheckCluster { controller } => Some(controller),
+            Action::CheckCluster { controller } | Action::Failover { controller, .. } => {
+                Some(controller)
+            }
             _ => None,
         }
     }
@@ -97,6 +128,14 @@ pub struct RunbookSpec {
     pub on: AlertSet,
     pub steps: Vec<Step>,
     pub on_resolve: Vec<Step>,
+}
+
+/// A topology's runbooks and the node groups their steps address.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Runbooks {
+    pub books: Vec<RunbookSpec>,
+    /// Each group's nodes, in the order they are tried.
+    pub groups: Vec<Vec<NodeId>>,
 }
 
 /// Where a run stands.
@@ -122,20 +161,22 @@ struct Run {
     token: u32,
     /// The incident resolved while the steps were still running.
     resolved: bool,
+    /// The node that answered the current step's check (where its command goes).
+    answered_by: NodeId,
 }
 
 /// Runs runbooks for incidents, one run per (incident, runbook); `automated` picks the steps'
 /// automated delays.
 #[derive(Clone, Debug)]
 pub struct Runner {
-    books: Arc<Vec<RunbookSpec>>,
+    books: Arc<Runbooks>,
     automated: bool,
     runs: Vec<Run>,
     next_token: u32,
 }
 
 impl Runner {
-    pub fn new(books: Arc<Vec<RunbookSpec>>, automated: bool) -> Self {
+    pub fn new(books: Arc<Runbooks>, automated: bool) -> Self {
         Runner {
             books,
             automated,
@@ -147,7 +188,7 @@ impl Runner {
     /// Starts every runbook for these alerts not yet run for `incident`.
     pub fn start(&mut self, incident: u32, alerts: AlertSet, ctx: &mut impl Context) {
         let books = Arc::clone(&self.books);
-        for (b, book) in books.iter().enumerate() {
+        for (b, book) in books.books.iter().enumerate() {
             let book_id = b as u16;
             let known = self
                 .runs
@@ -167,6 +208,7 @@ impl Runner {
                 phase: Phase::Doing,
                 token: 0,
                 resolved: false,
+                answered_by: NO_NODE,
             });
             self.begin(self.runs.len() - 1, ctx);
         }
@@ -187,14 +229,25 @@ impl Runner {
         }
     }
 
-    pub fn on_message(&mut self, msg: Msg, ctx: &mut impl Context) {
-        if let Msg::ClusterState { token, leader } = msg
-            && let Some(k) = self
-                .runs
-                .iter()
-                .position(|r| r.phase == Phase::Checking && r.token == token)
-        {
-            self.act(k, Some(leader), ctx);
+    /// An incident assigned starts its runbooks, one closed their all-clear steps; the first
+    /// answer to a step's check ends the wait (later ones, from the group's other nodes, find
+    /// the step moved on).
+    pub fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut impl Context) {
+        match msg {
+            Msg::Assigned { incident, alerts } => self.start(incident, alerts, ctx),
+            Msg::IncidentClosed { incident } => self.resolved(incident, ctx),
+            Msg::ClusterState { token, leader } => {
+                let Some(k) = self
+                    .runs
+                    .iter()
+                    .position(|r| r.phase == Phase::Checking && r.token == token)
+                else {
+                    return;
+                };
+                self.runs[k].answered_by = from;
+                self.act(k, Some(leader), ctx);
+            }
+            _ => {}
         }
     }
 
@@ -223,7 +276,7 @@ impl Runner {
     /// The current step of run `k`, if it has one.
     fn step(&self, k: usize) -> Option<Step> {
         let r = &self.runs[k];
-        let book = &self.books[r.book as usize];
+        let book = &self.books.books[r.book as usize];
         let n = book.steps.len();
         if r.step < n {
             Some(book.steps[r.step])
@@ -235,7 +288,7 @@ impl Runner {
     /// Starts run `k`'s current step: its time begins; past the main steps, the run waits
     /// for the incident to resolve before the all-clear steps.
     fn begin(&mut self, k: usize, ctx: &mut impl Context) {
-        let book = &self.books[self.runs[k].book as usize];
+        let book = &self.books.books[self.runs[k].book as usize];
         let main = book.steps.len();
         let r = self.runs[k];
         if r.step == main && !r.resolved && !book.on_resolve.is_empty() {
@@ -262,8 +315,11 @@ impl Runner {
         match asks {
             Some(controller) => {
                 self.wait(k, Phase::Checking, CHECK_TIMEOUT, ctx);
+                self.runs[k].answered_by = NO_NODE;
                 let token = self.runs[k].token;
-                ctx.send(controller, Msg::ClusterQuery { token });
+                for &node in &self.books.groups[controller as usize] {
+                    ctx.send(node, Msg::ClusterQuery { token });
+                }
             }
             None => self.act(k, None, ctx),
         }
@@ -278,7 +334,8 @@ impl Runner {
             (true, None, _) => StepOutcome::Unchecked,
             (_, Some(l), Some(c)) if !c.holds(l) => StepOutcome::Skipped,
             _ => {
-                perform(step.action, leader, ctx);
+                let at = self.runs[k].answered_by;
+                perform(step.action, leader, at, &self.books.groups, ctx);
                 StepOutcome::Done
             }
         };
@@ -304,16 +361,33 @@ impl Runner {
     }
 }
 
-/// Carries out an action (`leader`: what the step's check found, if it made one).
-fn perform(action: Action, leader: Option<bool>, ctx: &mut impl Context) {
+/// Carries out an action (`leader`: what the step's check found, if it made one; `at`: the
+/// controller that answered it).
+fn perform(
+    action: Action,
+    leader: Option<bool>,
+    at: NodeId,
+    groups: &[Vec<NodeId>],
+    ctx: &mut impl Context,
+) {
     match action {
         Action::CheckCluster { .. } => ctx.note(Note::ClusterChecked {
             leader: leader.unwrap_or(false),
         }),
-        Action::Failover {
-            controller,
-            candidates,
-        } => ctx.send(controller, Msg::ManualFailover { candidates }),
+        Action::Failover { candidates, .. } => {
+            debug_assert_ne!(at, NO_NODE, "a failover is sent only after an answer");
+            ctx.send(at, Msg::ManualFailover { candidates })
+        }
+        Action::RoutingControl { dns, endpoint, on } => {
+            ctx.send(dns, Msg::RoutingControl { endpoint, on })
+        }
+        Action::Maintenance { balancers, on } => {
+            for &b in &groups[balancers as usize] {
+                ctx.send(b, Msg::MaintenanceFlag { on });
+            }
+        }
+        Action::Restore { recovery } => ctx.send(recovery, Msg::RestoreStart),
+        Action::Post { channel, stage } => ctx.note(Note::Posted { channel, stage }),
         Action::Status {
             page,
             component,
@@ -348,15 +422,15 @@ mod tests {
 
     /// Failover runbook: verify (60 s), promote by hand if still no leader (120 s), post a
     /// major outage (30 s); after the incident resolves, post resolved (10 s).
-    fn books() -> Arc<Vec<RunbookSpec>> {
-        let no_leader = Some(Condition::NoLeader { controller: DCS });
-        Arc::new(vec![RunbookSpec {
+    fn books() -> Arc<Runbooks> {
+        let no_leader = Some(Condition::NoLeader { controller: 0 });
+        let books = vec![RunbookSpec {
             on: 0b10,
             steps: vec![
-                step(Action::CheckCluster { controller: DCS }, 60, None),
+                step(Action::CheckCluster { controller: 0 }, 60, None),
                 step(
                     Action::Failover {
-                        controller: DCS,
+                        controller: 0,
                         candidates: 0b1000,
                     },
                     120,
@@ -380,7 +454,11 @@ mod tests {
                 10,
                 None,
             )],
-        }])
+        }];
+        Arc::new(Runbooks {
+            books,
+            groups: vec![vec![DCS]],
+        })
     }
 
     /// Fires the timer set last (the current wait; earlier ones are superseded); answers any
@@ -389,19 +467,19 @@ mod tests {
         let (at, timer) = ctx.timers.pop().expect("a timer");
         ctx.at(at);
         r.on_timer(timer, ctx);
-        let queries: Vec<u32> = ctx
+        let queries: Vec<(NodeId, u32)> = ctx
             .sent
             .iter()
             .filter_map(|m| match m.1 {
-                Msg::ClusterQuery { token } => Some(token),
+                Msg::ClusterQuery { token } => Some((m.0, token)),
                 _ => None,
             })
             .collect();
         ctx.sent
             .retain(|m| !matches!(m.1, Msg::ClusterQuery { .. }));
         if let Some(leader) = leader {
-            for token in queries {
-                r.on_message(Msg::ClusterState { token, leader }, ctx);
+            for (to, token) in queries {
+                r.on_message(to, Msg::ClusterState { token, leader }, ctx);
             }
         }
     }
@@ -511,5 +589,106 @@ mod tests {
         r.crash();
         advance(&mut r, &mut ctx, Some(false));
         assert!(ctx.sent.is_empty() && outcomes(&ctx).is_empty());
+    }
+
+    const S1: NodeId = 21;
+    const S2: NodeId = 22;
+    const RPC_A: NodeId = 40;
+    const RPC_B: NodeId = 41;
+    const GSLB: NodeId = 50;
+    const DBA: NodeId = 60;
+
+    /// A Redis runbook over two sentinels (group 0) and two RPC balancers (group 1).
+    fn redis_books() -> Arc<Runbooks> {
+        let no_leader = Some(Condition::NoLeader { controller: 0 });
+        let failover = Action::Failover {
+            controller: 0,
+            candidates: 0,
+        };
+        let steps = vec![
+            step(failover, 60, no_leader),
+            step(
+                Action::Maintenance {
+                    balancers: 1,
+                    on: true,
+                },
+                10,
+                None,
+            ),
+            step(
+                Action::RoutingControl {
+                    dns: GSLB,
+                    endpoint: 2,
+                    on: false,
+                },
+                10,
+                None,
+            ),
+            step(Action::Restore { recovery: DBA }, 10, None),
+            step(
+                Action::Post {
+                    channel: 1,
+                    stage: IncidentStage::Identified,
+                },
+                10,
+                None,
+            ),
+        ];
+        Arc::new(Runbooks {
+            books: vec![RunbookSpec {
+                on: 0b1,
+                steps,
+                on_resolve: Vec::new(),
+            }],
+            groups: vec![vec![S1, S2], vec![RPC_A, RPC_B]],
+        })
+    }
+
+    /// A check goes to every sentinel; the first answer decides and the command goes to the
+    /// one that gave it (a later answer changes nothing). Group commands reach every member.
+    #[test]
+    fn the_first_sentinel_to_answer_gets_the_command() {
+        let mut r = Runner::new(redis_books(), false);
+        let mut ctx = Recorder::new(ME);
+        r.start(1, 0b1, &mut ctx);
+        let (at, timer) = ctx.timers.pop().expect("the first step's time");
+        ctx.at(at);
+        r.on_timer(timer, &mut ctx);
+        let query = Msg::ClusterQuery { token: 2 };
+        assert_eq!(ctx.take_sent(), vec![(S1, query), (S2, query)]);
+        let state = Msg::ClusterState {
+            token: 2,
+            leader: false,
+        };
+        r.on_message(S2, state, &mut ctx);
+        r.on_message(S1, state, &mut ctx);
+        let failover = Msg::ManualFailover { candidates: 0 };
+        assert_eq!(ctx.take_sent(), vec![(S2, failover)]);
+        for _ in 0..4 {
+            let (at, timer) = ctx.timers.pop().expect("the next step's time");
+            ctx.at(at);
+            r.on_timer(timer, &mut ctx);
+        }
+        let flag = Msg::MaintenanceFlag { on: true };
+        let off = Msg::RoutingControl {
+            endpoint: 2,
+            on: false,
+        };
+        assert_eq!(
+            ctx.take_sent(),
+            vec![
+                (RPC_A, flag),
+                (RPC_B, flag),
+                (GSLB, off),
+                (DBA, Msg::RestoreStart)
+            ]
+        );
+        let posted = Note::Posted {
+            channel: 1,
+            stage: IncidentStage::Identified,
+        };
+        assert!(ctx.notes.contains(&posted), "{:?}", ctx.notes);
+        assert_eq!(outcomes(&ctx), vec![StepOutcome::Done; 5]);
+        assert_eq!(ctx.now, SimTime::from_secs(100));
     }
 }

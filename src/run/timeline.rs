@@ -91,7 +91,7 @@ pub struct NoteReader<'a> {
     /// Per monitoring server: its node, its name and its alerts' names by rule index.
     alerts: Vec<(NodeId, String, Vec<String>)>,
     /// The runbooks (their names and steps in words) and the status page's components.
-    runbooks: RunbooksInfo,
+    runbooks: Option<&'a RunbooksInfo>,
     components: Vec<String>,
 }
 
@@ -101,14 +101,14 @@ impl<'a> NoteReader<'a> {
             name,
             backups: BTreeMap::new(),
             alerts: Vec::new(),
-            runbooks: RunbooksInfo::default(),
+            runbooks: None,
             components: Vec::new(),
         }
     }
 
     /// Names the runbooks' steps and the status page's components (the services).
-    pub fn with_runbooks(mut self, runbooks: &RunbooksInfo, services: Vec<String>) -> Self {
-        self.runbooks = runbooks.clone();
+    pub fn with_runbooks(mut self, runbooks: &'a RunbooksInfo, services: Vec<String>) -> Self {
+        self.runbooks = Some(runbooks);
         self.components = services;
         self
     }
@@ -118,8 +118,7 @@ impl<'a> NoteReader<'a> {
         let who = (self.name)(node);
         let book = |k: u16| {
             self.runbooks
-                .names
-                .get(k as usize)
+                .and_then(|r| r.names.get(k as usize))
                 .cloned()
                 .unwrap_or_default()
         };
@@ -136,7 +135,9 @@ impl<'a> NoteReader<'a> {
                 step,
                 outcome,
             } => {
-                let words = self.runbooks.step_words.get(runbook as usize);
+                let words = self
+                    .runbooks
+                    .and_then(|r| r.step_words.get(runbook as usize));
                 let step = words
                     .and_then(|w| w.get(step as usize))
                     .cloned()
@@ -183,9 +184,14 @@ impl<'a> NoteReader<'a> {
         let line = match note {
             Note::ManualFailover { candidate, behind } => {
                 let to = (self.name)(candidate);
-                let what = format!(
-                    "{who} promoted {to} by hand, accepting the risk: it was {behind} writes behind the old primary's last position the controller had heard of (more if the old primary went on without it)"
-                );
+                let what = match behind {
+                    Some(behind) => format!(
+                        "{who} promoted {to} by hand, accepting the risk: it was {behind} writes behind the old primary's last position the controller had heard of (more if the old primary went on without it)"
+                    ),
+                    None => format!(
+                        "{who} promoted {to} by hand (SENTINEL FAILOVER), accepting the risk: the writes the old master had not yet shipped to it are lost"
+                    ),
+                };
                 ("manual_failover", None, what)
             }
             Note::ManualFailoverRefused { reason } => {
@@ -194,6 +200,7 @@ impl<'a> NoteReader<'a> {
                         "the cluster has a healthy leader"
                     }
                     crate::logic::ManualRefusal::NoLiveCandidate => "no candidate is alive",
+                    crate::logic::ManualRefusal::InProgress => "a failover is already in progress",
                 };
                 (
                     "manual_failover_refused",
@@ -211,6 +218,41 @@ impl<'a> NoteReader<'a> {
             Note::StatusUpdated { stage } => {
                 let what = format!("status page incident update: {}", stage_words(stage));
                 ("status_update", None, what)
+            }
+            other => return self.describe_by_hand(node, other),
+        };
+        Some(line)
+    }
+
+    /// Notes of what operators did by hand to routing, features and public channels.
+    fn describe_by_hand(&self, node: NodeId, note: Note) -> Option<Line> {
+        let who = (self.name)(node);
+        let line = match note {
+            Note::RoutingControlSet { endpoint, on } => {
+                let to = (self.name)(endpoint);
+                let what = if on {
+                    format!("{who}: routing control of {to} turned On: answered again when healthy")
+                } else {
+                    format!("{who}: routing control of {to} turned Off: no longer answered")
+                };
+                ("routing_control", None, what)
+            }
+            Note::MaintenanceFlagSet { on } => {
+                let what = if on {
+                    format!("{who}: maintenance flag set by hand: blockchain calls refused")
+                } else {
+                    format!("{who}: maintenance flag cleared by hand")
+                };
+                ("maintenance_flag", None, what)
+            }
+            Note::Posted { channel, stage } => {
+                let channel = self
+                    .runbooks
+                    .and_then(|r| r.channels.get(channel as usize))
+                    .cloned()
+                    .unwrap_or_default();
+                let what = format!("{who} posted '{}' on {channel}", stage_words(stage));
+                ("public_post", None, what)
             }
             _ => return None,
         };
@@ -350,16 +392,16 @@ impl<'a> NoteReader<'a> {
                     ppm as f64 / 10_000.0
                 ),
             ),
-            Note::CorruptionDetected { lsn, by_users } => (
+            Note::CorruptionDetected { lsn, by } => (
                 "detected",
                 None,
                 format!(
                     "{} found the corruption (from LSN {lsn}) {}; writes frozen",
                     name(node),
-                    if by_users {
-                        "after user reports"
-                    } else {
-                        "by a scheduled integrity check"
+                    match by {
+                        crate::logic::Detection::Users => "after user reports",
+                        crate::logic::Detection::Schedule => "by a scheduled integrity check",
+                        crate::logic::Detection::Runbook => "when a runbook started the restore",
                     }
                 ),
             ),

@@ -208,9 +208,44 @@ fn bad_runbooks_are_refused_with_their_place_in_the_file() {
             "this node is not a member of `postgres`",
         ),
         (
+            "when: Some(NoLeader(\"postgres\")), takes: LogNormal(median: \"3m\"",
+            "when: Some(NoLeader(\"redis\")), takes: LogNormal(median: \"3m\"",
+            "both must name the same datastore",
+        ),
+        (
+            "candidates: [\"pg-west\", \"pg-b\", \"pg-c\"]",
+            "candidates: []",
+            "name at least one candidate",
+        ),
+        (
             "Step(do: CheckCluster(\"postgres\")",
-            "Step(do: CheckCluster(\"redis\")",
-            "no failover controller a runbook can ask",
+            "Step(do: CheckCluster(\"cache\")",
+            "no such datastore",
+        ),
+        (
+            "Step(do: Update(Monitoring),",
+            "Step(do: RoutingControl(endpoint: \"pg-a\", state: Off),",
+            "not one of the DNS endpoints",
+        ),
+        (
+            "Step(do: Update(Monitoring),",
+            "Step(do: Maintenance(rpc: \"solana\", on: true),",
+            "no such blockchain RPC",
+        ),
+        (
+            "Step(do: Update(Monitoring),",
+            "Step(do: Restore(\"postgres\"),",
+            "leave `user_report_after` out",
+        ),
+        (
+            "Step(do: Update(Monitoring),",
+            "Step(do: Restore(\"redis\"),",
+            "no `recovery` in its `backup`",
+        ),
+        (
+            "Step(do: Update(Monitoring),",
+            "Step(do: Failover(datastore: \"redis\", candidates: [\"redis-usw2\"]),",
+            "`SENTINEL FAILOVER` takes no candidate",
         ),
         (
             "Status(component: \"accounts\", state: MajorOutage)",

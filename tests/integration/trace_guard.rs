@@ -6,21 +6,21 @@ use crate::support::*;
 
 /// `(scenario, trace hash, events)` with the scenario's own seed and one run.
 const PINNED: &[(&str, &str, u64)] = &[
-    ("cdn-origin-loss", "2614d6460183a652", 11_448_914),
+    ("cdn-origin-loss", "b4f03ce7c3477507", 11_448_914),
     ("chain-halt", "ee32bd27656696e7", 11_638_749),
-    ("cloud-provider-outage", "e1b4da4ed85fa960", 11_734_113),
-    ("monitoring-dark", "07dbde92783b03ff", 15_744_592),
-    ("redis-region-loss", "3c5da08a815ca16a", 5_015_608),
-    ("redis-zone-loss", "9fbf5a324c1133a6", 11_247_279),
-    ("region-loss", "caaad229e097e3e6", 10_543_420),
-    ("region-loss-at-night", "1bb17d76367f3a4d", 10_764_552),
-    ("region-partition", "728f4bc79afe51e6", 11_412_756),
+    ("cloud-provider-outage", "05aa6120f3cff3ef", 11_734_113),
+    ("monitoring-dark", "0b0f4ad9da68c5e9", 15_744_592),
+    ("redis-region-loss", "510ed592d521770e", 5_015_608),
+    ("redis-zone-loss", "212cbd5e7183972e", 11_247_279),
+    ("region-loss", "c70f100306bbb58c", 10_543_420),
+    ("region-loss-at-night", "fdf53f443cb65ceb", 10_764_552),
+    ("region-partition", "edac25cf838ce189", 11_412_756),
     ("rpc-latency-spike", "7bb267fa226aabef", 11_607_590),
     ("rpc-provider-outage", "b59f5660a4102b74", 11_606_151),
     ("rw1", "53dbbd4dff9f74bc", 19_714_294),
-    ("table-corruption", "87672dde3517324f", 6_044_834),
-    ("us-west-2-loss", "5c6a7ad73a6bb232", 11_043_750),
-    ("zone-loss", "add88866f085b19b", 11_062_332),
+    ("table-corruption", "b88345a10b91ca4e", 6_044_834),
+    ("us-west-2-loss", "6823d6359f0e59ec", 11_043_750),
+    ("zone-loss", "0f0303a934a7cbe2", 11_062_332),
 ];
 
 #[test]

@@ -581,7 +581,9 @@ fn backups(topo: &Topology, span: &Span) -> Vec<Item> {
                 let until = span.horizon[r.node as usize];
                 let check = r.integrity_check;
                 events += firings(check.phase, check.every, until);
-                events += firings(r.metrics_scrape, r.metrics_scrape, until);
+                if r.user_report_after.is_some() {
+                    events += firings(r.metrics_scrape, r.metrics_scrape, until);
+                }
             }
             Some(Item {
                 what: format!("the backup schedules and restore runbook of `{}`", d.name),

@@ -84,8 +84,11 @@ pub struct RecoveryDef {
     /// How often error metrics are scraped.
     #[serde(default = "default_scrape")]
     pub metrics_scrape: Dur,
-    /// From the first user-visible error to the team acting on user reports.
-    pub user_report_after: Dur,
+    /// From the first user-visible error to the team acting on user reports. Leave it out
+    /// when a runbook starts the restore (users' reports then page through
+    /// `paging.user_reports`); without either, only the scheduled check notices.
+    #[serde(default)]
+    pub user_report_after: Option<Dur>,
     /// Getting an instance to restore onto.
     pub provision: Dur,
     /// Redeploying configuration and code from version control.
@@ -125,7 +128,7 @@ pub struct RecoveryInfo {
     pub node: u32,
     pub integrity_check: Cron,
     pub metrics_scrape: SimDuration,
-    pub user_report_after: SimDuration,
+    pub user_report_after: Option<SimDuration>,
     pub provision: SimDuration,
     pub redeploy: SimDuration,
     pub verify: SimDuration,
@@ -305,7 +308,7 @@ fn resolve_recovery(
             r.metrics_scrape,
             "the metrics scrape interval",
         )?,
-        user_report_after: r.user_report_after.0,
+        user_report_after: r.user_report_after.map(|d| d.0),
         provision: r.provision.0,
         redeploy: r.redeploy.0,
         verify: r.verify.0,

@@ -172,6 +172,8 @@ struct Machines<'a> {
     datastores: &'a [DatastoreInfo],
     monitors: &'a [MonitorInfo],
     services: &'a [ServiceInfo],
+    dns: Option<&'a DnsInfo>,
+    rpcs: &'a [RpcInfo],
 }
 
 /// Resolves the operations sections after the machines', in this order: the monitoring
@@ -203,6 +205,8 @@ fn operations(
         datastores: machines.datastores,
         monitors: machines.monitors,
         services: machines.services,
+        dns: machines.dns,
+        rpcs: machines.rpcs,
     };
     let page = f.status_page.as_ref();
     let runbooks = runbooks::resolve(src, page, &f.runbooks, &scope, nodes)?;
@@ -372,11 +376,8 @@ impl<'a> Builder<'a> {
         let datastores = datastore::resolve(src, &f.datastores, &earlier, &mut nodes)?;
         let apps = app::resolve(src, &f.apps, &datastores, &mut nodes)?;
         let load_balancers = load_balancer::resolve(src, &f.load_balancers, &mut nodes)?;
-        let dns = f
-            .dns
-            .as_ref()
-            .map(|d| dns::resolve(src, d, &mut nodes))
-            .transpose()?;
+        let dns = f.dns.as_ref();
+        let dns = dns.map(|d| dns::resolve(src, d, &mut nodes)).transpose()?;
         let clients = client::resolve(src, &f.clients, &datastores, dns.as_ref(), &mut nodes)?;
         let cdns = cdn::resolve(src, &f.cdns, &mut nodes)?;
         let rpcs = rpc::resolve(src, &f.rpc, &mut nodes)?;
@@ -393,6 +394,8 @@ impl<'a> Builder<'a> {
             datastores: &datastores,
             monitors: &monitors,
             services: &services,
+            dns: dns.as_ref(),
+            rpcs: &rpcs,
         };
         let ops = operations(src, &f, &places, &mut nodes, &machines)?;
         let mut topology = Topology {

@@ -12,6 +12,8 @@
 //!             Step(do: Failover(datastore: "postgres", candidates: ["pg-west"]),
 //!                  when: Some(NoLeader("postgres")), takes: Fixed("3m")),
 //!             Step(do: Status(component: "accounts", state: MajorOutage), takes: Fixed("1m")),
+//!             Step(do: RoutingControl(endpoint: "alb-us-east-1", state: Off), takes: Fixed("2m")),
+//!             Step(do: Post(channel: "twitter", stage: Identified), takes: Fixed("2m")),
 //!         ],
 //!         on_resolve: [Step(do: Update(Resolved), takes: Fixed("5m"))],
 //!     ),
@@ -22,15 +24,18 @@
 //! (`ops::runbook`) nor what the page shows (`ops::status_page`).
 
 use super::datastore::DatastoreInfo;
+use super::dns::DnsInfo;
 use super::monitor::MonitorInfo;
 use super::nodes::{NodeTable, Role};
+use super::rpc::RpcInfo;
 use super::service::ServiceInfo;
 use crate::logic::{AlertSet, ComponentState, IncidentStage, MemberSet};
 use crate::model::error::{InputError, Source};
 use crate::ops::delay::Delay;
-use crate::ops::runbook::{Action, Condition, RunbookSpec, Step};
+use crate::ops::runbook::{Action, Condition, Group, RunbookSpec, Runbooks, Step};
 use crate::sim::time::SimDuration;
 use serde::Deserialize;
+use std::sync::Arc;
 
 /// At most this many steps in all runbooks: each run keeps one cursor, but a file must not be
 /// able to describe unbounded work.
@@ -80,9 +85,11 @@ pub struct StepDef {
 pub enum ActionDef {
     /// Look at the datastore's cluster: is there a leader? (verifies the automatic failover)
     CheckCluster(String),
-    /// Promote the most advanced live one of `candidates` (member nodes) by hand.
+    /// Promote the most advanced live one of `candidates` (member nodes) by hand
+    /// (`patronictl failover`); for sentinels, `SENTINEL FAILOVER` with no candidates.
     Failover {
         datastore: String,
+        #[serde(default)]
         candidates: Vec<String>,
     },
     /// Set a status-page component (a service) to a state.
@@ -92,6 +99,28 @@ pub enum ActionDef {
     },
     /// Post an incident update to the status page.
     Update(IncidentStage),
+    /// Route 53 ARC: turn the routing control of a DNS endpoint (a load balancer the GSLB
+    /// answers with) `On` or `Off`.
+    RoutingControl {
+        endpoint: String,
+        state: RoutingControlState,
+    },
+    /// Set (`true`) or clear the maintenance flag of a blockchain RPC's balancers.
+    Maintenance { rpc: String, on: bool },
+    /// Start the restore procedure of a datastore (its backups' `recovery`).
+    Restore(String),
+    /// Post the incident's stage on a public channel other than the status page.
+    Post {
+        channel: String,
+        stage: IncidentStage,
+    },
+}
+
+/// A routing control's state, as Route 53 ARC names it.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+pub enum RoutingControlState {
+    On,
+    Off,
 }
 
 /// A condition as written.
@@ -110,7 +139,10 @@ pub struct RunbooksInfo {
     pub status_page: Option<u32>,
     /// Runbook names, by index (the timeline's words).
     pub names: Vec<String>,
-    pub specs: Vec<RunbookSpec>,
+    /// The runbooks and the node groups they address, shared by every runner.
+    pub runbooks: Arc<Runbooks>,
+    /// Public channels posted to, by index (the timeline's words).
+    pub channels: Vec<String>,
     /// Each runbook's steps as words, `steps` then `on_resolve` (the timeline's words).
     pub step_words: Vec<Vec<String>>,
 }
@@ -121,6 +153,8 @@ pub(super) struct Scope<'a> {
     pub datastores: &'a [DatastoreInfo],
     pub monitors: &'a [MonitorInfo],
     pub services: &'a [ServiceInfo],
+    pub dns: Option<&'a DnsInfo>,
+    pub rpcs: &'a [RpcInfo],
 }
 
 /// Resolves the status page (its node gets the `StatusPage` role) and the runbooks.
@@ -148,33 +182,42 @@ pub(super) fn resolve(
             format!("the runbooks have {total} steps, more than the limit of {RUNBOOK_STEPS_MAX}");
         return Err(src.invalid("runbooks", "", message));
     }
-    let mut out = RunbooksInfo {
-        status_page,
-        ..RunbooksInfo::default()
+    let mut resolver = StepResolver {
+        src,
+        scope,
+        nodes,
+        page: status_page,
+        groups: Vec::new(),
+        channels: Vec::new(),
     };
+    let mut books = Vec::new();
+    let mut names = Vec::new();
+    let mut step_words = Vec::new();
     for (k, d) in defs.iter().enumerate() {
         if defs[..k].iter().any(|e| e.name == d.name) {
             return Err(src.invalid("Runbook", &d.name, "this runbook name is used twice"));
         }
         let on = alerts(src, d, scope.alert_names)?;
-        let resolver = StepResolver {
-            src,
-            scope,
-            nodes,
-            page: status_page,
-        };
         let steps = resolver.steps(&d.steps)?;
         let on_resolve = resolver.steps(&d.on_resolve)?;
-        let words = d.steps.iter().chain(&d.on_resolve).map(words).collect();
-        out.names.push(d.name.clone());
-        out.step_words.push(words);
-        out.specs.push(RunbookSpec {
+        names.push(d.name.clone());
+        step_words.push(d.steps.iter().chain(&d.on_resolve).map(words).collect());
+        books.push(RunbookSpec {
             on,
             steps,
             on_resolve,
         });
     }
-    Ok(out)
+    Ok(RunbooksInfo {
+        status_page,
+        names,
+        runbooks: Arc::new(Runbooks {
+            books,
+            groups: resolver.groups,
+        }),
+        channels: resolver.channels,
+        step_words,
+    })
 }
 
 /// The runbook's alerts as a set: each must be an alert some monitoring server raises.
@@ -196,20 +239,23 @@ fn alerts(src: &Source, d: &RunbookDef, names: &[String]) -> Result<AlertSet, In
     Ok(set)
 }
 
-/// Resolves steps' names against the topology.
+/// Resolves steps' names against the topology, collecting the node groups and channels they
+/// name.
 struct StepResolver<'a> {
     src: &'a Source,
     scope: &'a Scope<'a>,
     nodes: &'a NodeTable,
     page: Option<u32>,
+    groups: Vec<Vec<u32>>,
+    channels: Vec<String>,
 }
 
 impl StepResolver<'_> {
-    fn steps(&self, defs: &[StepDef]) -> Result<Vec<Step>, InputError> {
+    fn steps(&mut self, defs: &[StepDef]) -> Result<Vec<Step>, InputError> {
         defs.iter().map(|d| self.step(d)).collect()
     }
 
-    fn step(&self, d: &StepDef) -> Result<Step, InputError> {
+    fn step(&mut self, d: &StepDef) -> Result<Step, InputError> {
         for (what, delay) in [("takes", d.takes), ("automated", d.automated)] {
             if let Some((field, value, why)) = delay.invalid() {
                 let message = format!("{why} (`{what}` of a runbook step)");
@@ -225,15 +271,38 @@ impl StepResolver<'_> {
                 controller: self.controller(s)?,
             }),
         };
+        let action = self.action(&d.action)?;
+        self.same_cluster(d)?;
         Ok(Step {
-            action: self.action(&d.action)?,
+            action,
             takes: d.takes,
             automated: d.automated,
             when,
         })
     }
 
-    fn action(&self, d: &ActionDef) -> Result<Action, InputError> {
+    /// A command to a controller goes to the one that answered the step's check: the check
+    /// must be about the same datastore.
+    fn same_cluster(&self, d: &StepDef) -> Result<(), InputError> {
+        let commanded = match &d.action {
+            ActionDef::CheckCluster(s) => s,
+            ActionDef::Failover { datastore, .. } => datastore,
+            _ => return Ok(()),
+        };
+        let checked = match &d.when {
+            Some(ConditionDef::NoLeader(s) | ConditionDef::Leader(s)) => s,
+            None => return Ok(()),
+        };
+        if checked == commanded {
+            return Ok(());
+        }
+        let message = format!(
+            "this step acts on `{commanded}` but its `when` checks `{checked}`: a command goes to the controller that answered the check, so both must name the same datastore"
+        );
+        Err(self.src.invalid("when", checked, message))
+    }
+
+    fn action(&mut self, d: &ActionDef) -> Result<Action, InputError> {
         Ok(match d {
             ActionDef::CheckCluster(s) => Action::CheckCluster {
                 controller: self.controller(s)?,
@@ -243,7 +312,7 @@ impl StepResolver<'_> {
                 candidates,
             } => Action::Failover {
                 controller: self.controller(datastore)?,
-                candidates: self.members(datastore, candidates)?,
+                candidates: self.candidates(datastore, candidates)?,
             },
             ActionDef::Status { component, state } => Action::Status {
                 page: self.page("Status")?,
@@ -254,7 +323,32 @@ impl StepResolver<'_> {
                 page: self.page("Update")?,
                 stage: *stage,
             },
+            ActionDef::RoutingControl { endpoint, state } => {
+                self.routing_control(endpoint, *state)?
+            }
+            ActionDef::Maintenance { rpc, on } => Action::Maintenance {
+                balancers: self.balancers(rpc)?,
+                on: *on,
+            },
+            ActionDef::Restore(datastore) => Action::Restore {
+                recovery: self.recovery(datastore)?,
+            },
+            ActionDef::Post { channel, stage } => Action::Post {
+                channel: self.channel(channel)?,
+                stage: *stage,
+            },
         })
+    }
+
+    /// The group of `nodes`, added unless an equal one exists.
+    fn group(&mut self, nodes: Vec<u32>) -> Group {
+        match self.groups.iter().position(|g| *g == nodes) {
+            Some(k) => k as Group,
+            None => {
+                self.groups.push(nodes);
+                (self.groups.len() - 1) as Group
+            }
+        }
     }
 
     fn datastore(&self, name: &str) -> Result<&DatastoreInfo, InputError> {
@@ -265,22 +359,38 @@ impl StepResolver<'_> {
             .ok_or_else(|| self.src.invalid("datastore", name, "no such datastore"))
     }
 
-    /// The node of the datastore's failover controller (Patroni-style only: sentinels take no
-    /// manual commands here yet).
-    fn controller(&self, name: &str) -> Result<u32, InputError> {
+    /// The group a runbook asks about the datastore's cluster: Patroni's DCS (the failover
+    /// controller's node), or every sentinel of a Redis master set.
+    fn controller(&mut self, name: &str) -> Result<Group, InputError> {
         let d = self.datastore(name)?;
-        match d.controller {
-            Some(c) => Ok(self.scope.monitors[c].node),
-            None => Err(self.src.invalid(
-                "datastore",
-                name,
-                "this datastore has no failover controller a runbook can ask (only Patroni-style `failover` is supported in runbooks)",
-            )),
-        }
+        let nodes = match (&d.controller, &d.sentinel) {
+            (Some(c), _) => vec![self.scope.monitors[*c].node],
+            (None, Some(s)) => s.nodes.clone(),
+            (None, None) => {
+                return Err(self.src.invalid(
+                    "datastore",
+                    name,
+                    "this datastore fails over by neither a failover controller nor sentinels: there is nothing for a runbook to ask or command",
+                ));
+            }
+        };
+        Ok(self.group(nodes))
     }
 
-    fn members(&self, datastore: &str, names: &[String]) -> Result<MemberSet, InputError> {
+    /// The candidates of a manual failover: members of a Patroni cluster (at least one);
+    /// none for sentinels, which choose the replica themselves.
+    fn candidates(&self, datastore: &str, names: &[String]) -> Result<MemberSet, InputError> {
         let d = self.datastore(datastore)?;
+        if d.controller.is_none() {
+            return match names.first() {
+                None => Ok(0),
+                Some(n) => Err(self.src.invalid(
+                    "candidates",
+                    n,
+                    format!("`{datastore}` fails over by sentinels, and `SENTINEL FAILOVER` takes no candidate (the sentinel chooses the replica): leave `candidates` out"),
+                )),
+            };
+        }
         if names.is_empty() {
             return Err(self
                 .src
@@ -296,6 +406,83 @@ impl StepResolver<'_> {
             set |= 1 << m;
         }
         Ok(set)
+    }
+
+    fn routing_control(
+        &self,
+        endpoint: &str,
+        state: RoutingControlState,
+    ) -> Result<Action, InputError> {
+        let Some(dns) = self.scope.dns else {
+            return Err(self.src.invalid(
+                "RoutingControl",
+                endpoint,
+                "a routing control needs a `dns` section (the GSLB whose endpoint it controls)",
+            ));
+        };
+        let node = self.nodes.node(self.src, "endpoint", endpoint)?;
+        let k = dns
+            .endpoints
+            .iter()
+            .position(|&e| e == node)
+            .ok_or_else(|| {
+                self.src.invalid(
+                    "endpoint",
+                    endpoint,
+                    "this node is not one of the DNS endpoints",
+                )
+            })?;
+        Ok(Action::RoutingControl {
+            dns: dns.node,
+            endpoint: k as u16,
+            on: state == RoutingControlState::On,
+        })
+    }
+
+    fn balancers(&mut self, rpc: &str) -> Result<Group, InputError> {
+        let r = self.scope.rpcs.iter().find(|r| r.name == rpc);
+        let r = r.ok_or_else(|| self.src.invalid("rpc", rpc, "no such blockchain RPC"))?;
+        let nodes = r.balancers.clone();
+        Ok(self.group(nodes))
+    }
+
+    /// The recovery node of a datastore, whose users' reports must then come through paging.
+    fn recovery(&self, name: &str) -> Result<u32, InputError> {
+        let k = self.scope.datastores.iter().position(|d| d.name == name);
+        let k = k.ok_or_else(|| self.src.invalid("Restore", name, "no such datastore"))?;
+        let d = &self.scope.datastores[k];
+        let recovery = d.backup.as_ref().and_then(|b| b.recovery.as_ref());
+        let r = recovery.ok_or_else(|| {
+            self.src.invalid(
+                "Restore",
+                name,
+                "this datastore has no `recovery` in its `backup` to start",
+            )
+        })?;
+        if r.user_report_after.is_some() {
+            let message = format!(
+                "a runbook starts the restore of `{name}`, so users' reports reach the team through `paging.user_reports` and paging: leave `user_report_after` out of its `recovery`"
+            );
+            return Err(self.src.invalid("user_report_after", name, message));
+        }
+        Ok(r.node)
+    }
+
+    fn channel(&mut self, name: &str) -> Result<u16, InputError> {
+        if name.is_empty() || name.len() > 64 {
+            return Err(self.src.invalid(
+                "channel",
+                name,
+                "a channel is named by 1 to 64 characters",
+            ));
+        }
+        Ok(match self.channels.iter().position(|c| c == name) {
+            Some(k) => k as u16,
+            None => {
+                self.channels.push(name.to_string());
+                (self.channels.len() - 1) as u16
+            }
+        })
     }
 
     fn component(&self, name: &str) -> Result<u16, InputError> {
@@ -335,6 +522,19 @@ fn words(d: &StepDef) -> String {
             )
         }
         ActionDef::Update(stage) => format!("post '{}' to the status page", stage_words(*stage)),
+        ActionDef::RoutingControl { endpoint, state } => {
+            let state = match state {
+                RoutingControlState::On => "on",
+                RoutingControlState::Off => "off",
+            };
+            format!("turn the DNS routing control of {endpoint} {state}")
+        }
+        ActionDef::Maintenance { rpc, on: true } => format!("put {rpc} in maintenance mode"),
+        ActionDef::Maintenance { rpc, on: false } => format!("take {rpc} out of maintenance mode"),
+        ActionDef::Restore(d) => format!("start the restore of {d}"),
+        ActionDef::Post { channel, stage } => {
+            format!("post '{}' on {channel}", stage_words(*stage))
+        }
     };
     match &d.when {
         Some(ConditionDef::NoLeader(s)) => format!("{what} (if {s} has no leader)"),

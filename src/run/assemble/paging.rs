@@ -66,7 +66,7 @@ pub(super) fn place_status_page(topo: &Topology) -> Process {
 
 /// The topology's runbooks, followed by a person or (`automated`) by the automation.
 fn runner(topo: &Topology, automated: bool) -> Runner {
-    Runner::new(Arc::new(topo.runbooks.specs.clone()), automated)
+    Runner::new(Arc::clone(&topo.runbooks.runbooks), automated)
 }
 
 /// Alertmanager, grouping alerts for the paging service.
