@@ -12,10 +12,12 @@
 //! channel. The `on_resolve` steps run once the paging service resolves the incident (the
 //! all-clear).
 //!
-//! A check or a command goes to a *group* of nodes: a Patroni cluster's DCS is one node, a
-//! Redis master set's sentinels are several (a client configured with every sentinel's
-//! address asks them all and takes the first answer); a command that follows a check goes to
-//! the node that answered it.
+//! A check goes to a *group* of nodes: a Patroni cluster's DCS is one node, a Redis master
+//! set's sentinels are several. The operator asks every one (`SENTINEL master` on each) and
+//! waits for all of them, or [`CHECK_TIMEOUT`] for those that do not answer: the cluster has
+//! a leader if any that answered says so (a lone sentinel cut off from a healthy master must
+//! not trigger a failover). A command that follows the check goes to the first node that
+//! answered it.
 //!
 //! The same runbook is run by a person ([`crate::ops::paging::Responder`]) after they
 //! acknowledge, or by an automation the paging service starts at once (PagerDuty's
@@ -122,6 +124,13 @@ pub struct Step {
     pub when: Option<Condition>,
 }
 
+impl Step {
+    /// The group the step's check asks: its condition's, or its action's own.
+    fn asks(self) -> Option<Group> {
+        self.when.map(Condition::controller).or(self.action.check())
+    }
+}
+
 /// A runbook: the alerts it is for, its steps, and the steps of the all-clear.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunbookSpec {
@@ -161,8 +170,11 @@ struct Run {
     token: u32,
     /// The incident resolved while the steps were still running.
     resolved: bool,
-    /// The node that answered the current step's check (where its command goes).
+    /// The first node that answered the current step's check (where its command goes).
     answered_by: NodeId,
+    /// The group's nodes (by position) that answered it, and whether any saw a leader.
+    answered: u64,
+    leader_seen: bool,
 }
 
 /// Runs runbooks for incidents, one run per (incident, runbook); `automated` picks the steps'
@@ -209,6 +221,8 @@ impl Runner {
                 token: 0,
                 resolved: false,
                 answered_by: NO_NODE,
+                answered: 0,
+                leader_seen: false,
             });
             self.begin(self.runs.len() - 1, ctx);
         }
@@ -229,25 +243,46 @@ impl Runner {
         }
     }
 
-    /// An incident assigned starts its runbooks, one closed their all-clear steps; the first
-    /// answer to a step's check ends the wait (later ones, from the group's other nodes, find
-    /// the step moved on).
+    /// An incident assigned starts its runbooks, one closed their all-clear steps; answers to
+    /// a step's check are gathered until every node of the group answered.
     pub fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut impl Context) {
         match msg {
             Msg::Assigned { incident, alerts } => self.start(incident, alerts, ctx),
             Msg::IncidentClosed { incident } => self.resolved(incident, ctx),
-            Msg::ClusterState { token, leader } => {
-                let Some(k) = self
-                    .runs
-                    .iter()
-                    .position(|r| r.phase == Phase::Checking && r.token == token)
-                else {
-                    return;
-                };
-                self.runs[k].answered_by = from;
-                self.act(k, Some(leader), ctx);
-            }
+            Msg::ClusterState { token, leader } => self.on_answer(from, token, leader, ctx),
             _ => {}
+        }
+    }
+
+    fn on_answer(&mut self, from: NodeId, token: u32, leader: bool, ctx: &mut impl Context) {
+        let Some(k) = self
+            .runs
+            .iter()
+            .position(|r| r.phase == Phase::Checking && r.token == token)
+        else {
+            return;
+        };
+        let Some(group) = self.step(k).and_then(Step::asks) else {
+            return;
+        };
+        let nodes = &self.books.groups[group as usize];
+        let Some(i) = nodes.iter().position(|&n| n == from) else {
+            return;
+        };
+        let all = if nodes.len() == 64 {
+            u64::MAX
+        } else {
+            (1 << nodes.len()) - 1
+        };
+        let r = &mut self.runs[k];
+        if r.answered == 0 {
+            r.answered_by = from;
+        }
+        r.answered |= 1 << i;
+        r.leader_seen |= leader;
+        if r.answered == all {
+            let seen = r.leader_seen;
+            self.act(k, Some(seen), ctx);
         }
     }
 
@@ -261,7 +296,12 @@ impl Runner {
         };
         match r.phase {
             Phase::Doing => self.check(k, ctx),
-            Phase::Checking => self.act(k, None, ctx),
+            Phase::Checking => {
+                // Given up on the silent ones: what those that answered said, if any did.
+                let r = self.runs[k];
+                let seen = (r.answered != 0).then_some(r.leader_seen);
+                self.act(k, seen, ctx);
+            }
             Phase::Waiting | Phase::Finished => {}
         }
     }
@@ -311,12 +351,14 @@ impl Runner {
     /// The step's time is up: check its condition (or what it looks at), or act at once.
     fn check(&mut self, k: usize, ctx: &mut impl Context) {
         let Some(step) = self.step(k) else { return };
-        let asks = step.when.map(Condition::controller).or(step.action.check());
-        match asks {
+        match step.asks() {
             Some(controller) => {
                 self.wait(k, Phase::Checking, CHECK_TIMEOUT, ctx);
-                self.runs[k].answered_by = NO_NODE;
-                let token = self.runs[k].token;
+                let r = &mut self.runs[k];
+                r.answered_by = NO_NODE;
+                r.answered = 0;
+                r.leader_seen = false;
+                let token = r.token;
                 for &node in &self.books.groups[controller as usize] {
                     ctx.send(node, Msg::ClusterQuery { token });
                 }
@@ -329,7 +371,7 @@ impl Runner {
     /// acts if its condition holds, notes the outcome, and begins the next step.
     fn act(&mut self, k: usize, leader: Option<bool>, ctx: &mut impl Context) {
         let Some(step) = self.step(k) else { return };
-        let asked = step.when.is_some() || step.action.check().is_some();
+        let asked = step.asks().is_some();
         let outcome = match (asked, leader, step.when) {
             (true, None, _) => StepOutcome::Unchecked,
             (_, Some(l), Some(c)) if !c.holds(l) => StepOutcome::Skipped,
@@ -644,8 +686,8 @@ mod tests {
         })
     }
 
-    /// A check goes to every sentinel; the first answer decides and the command goes to the
-    /// one that gave it (a later answer changes nothing). Group commands reach every member.
+    /// A check goes to every sentinel and waits for all; the command goes to the first that
+    /// answered. Group commands reach every member.
     #[test]
     fn the_first_sentinel_to_answer_gets_the_command() {
         let mut r = Runner::new(redis_books(), false);
@@ -661,6 +703,7 @@ mod tests {
             leader: false,
         };
         r.on_message(S2, state, &mut ctx);
+        assert!(ctx.sent.is_empty(), "S1 has not answered yet");
         r.on_message(S1, state, &mut ctx);
         let failover = Msg::ManualFailover { candidates: 0 };
         assert_eq!(ctx.take_sent(), vec![(S2, failover)]);
@@ -690,5 +733,41 @@ mod tests {
         assert!(ctx.notes.contains(&posted), "{:?}", ctx.notes);
         assert_eq!(outcomes(&ctx), vec![StepOutcome::Done; 5]);
         assert_eq!(ctx.now, SimTime::from_secs(100));
+    }
+
+    /// One sentinel still sees the master (a partition cut the other off): the cluster has a
+    /// leader, and no failover is forced. One silent sentinel: the check waits for it until
+    /// the timeout, then goes by the answer it has.
+    #[test]
+    fn a_sentinel_that_sees_the_master_holds_the_failover_back() {
+        let books = redis_books();
+        for (answers, expect) in [
+            (vec![(S1, true), (S2, false)], StepOutcome::Skipped),
+            (vec![(S2, false)], StepOutcome::Done),
+        ] {
+            let mut r = Runner::new(Arc::clone(&books), false);
+            let mut ctx = Recorder::new(ME);
+            r.start(1, 0b1, &mut ctx);
+            let (at, timer) = ctx.timers.pop().expect("the first step's time");
+            ctx.at(at);
+            r.on_timer(timer, &mut ctx);
+            ctx.sent.clear();
+            for (from, leader) in answers {
+                r.on_message(from, Msg::ClusterState { token: 2, leader }, &mut ctx);
+            }
+            if expect == StepOutcome::Done {
+                assert!(outcomes(&ctx).is_empty(), "still waiting for S1");
+                let (at, timer) = ctx.timers.pop().expect("the check's timeout");
+                assert_eq!(at, SimTime::from_secs(60) + CHECK_TIMEOUT);
+                ctx.at(at);
+                r.on_timer(timer, &mut ctx);
+            }
+            assert_eq!(outcomes(&ctx), vec![expect]);
+            let forced = ctx
+                .sent
+                .iter()
+                .any(|m| matches!(m.1, Msg::ManualFailover { .. }));
+            assert_eq!(forced, expect == StepOutcome::Done);
+        }
     }
 }

@@ -41,6 +41,9 @@ use std::sync::Arc;
 /// able to describe unbounded work.
 pub const RUNBOOK_STEPS_MAX: usize = 1_000;
 
+/// At most this many nodes in a group a step checks or commands (sentinels, balancers).
+pub const GROUP_NODES_MAX: usize = 64;
+
 /// The status page, hosted on a node of its own (a provider apart from the service's clouds).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename = "StatusPage")]
@@ -340,15 +343,23 @@ impl StepResolver<'_> {
         })
     }
 
-    /// The group of `nodes`, added unless an equal one exists.
-    fn group(&mut self, nodes: Vec<u32>) -> Group {
-        match self.groups.iter().position(|g| *g == nodes) {
+    /// The group of `nodes`, added unless an equal one exists. A check gathers its group's
+    /// answers in a 64-bit set.
+    fn group(&mut self, near: &str, name: &str, nodes: Vec<u32>) -> Result<Group, InputError> {
+        if nodes.len() > GROUP_NODES_MAX {
+            let message = format!(
+                "a runbook step addresses at most {GROUP_NODES_MAX} nodes at once, and this has {}",
+                nodes.len()
+            );
+            return Err(self.src.invalid(near, name, message));
+        }
+        Ok(match self.groups.iter().position(|g| *g == nodes) {
             Some(k) => k as Group,
             None => {
                 self.groups.push(nodes);
                 (self.groups.len() - 1) as Group
             }
-        }
+        })
     }
 
     fn datastore(&self, name: &str) -> Result<&DatastoreInfo, InputError> {
@@ -374,7 +385,7 @@ impl StepResolver<'_> {
                 ));
             }
         };
-        Ok(self.group(nodes))
+        self.group("datastore", name, nodes)
     }
 
     /// The candidates of a manual failover: members of a Patroni cluster (at least one);
@@ -443,7 +454,7 @@ impl StepResolver<'_> {
         let r = self.scope.rpcs.iter().find(|r| r.name == rpc);
         let r = r.ok_or_else(|| self.src.invalid("rpc", rpc, "no such blockchain RPC"))?;
         let nodes = r.balancers.clone();
-        Ok(self.group(nodes))
+        self.group("rpc", rpc, nodes)
     }
 
     /// The recovery node of a datastore, whose users' reports must then come through paging.
