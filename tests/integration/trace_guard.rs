@@ -6,21 +6,21 @@ use crate::support::*;
 
 /// `(scenario, trace hash, events)` with the scenario's own seed and one run.
 const PINNED: &[(&str, &str, u64)] = &[
-    ("cdn-origin-loss", "2614d6460183a652", 11_448_914),
-    ("chain-halt", "ee32bd27656696e7", 11_638_749),
-    ("cloud-provider-outage", "e1b4da4ed85fa960", 11_734_113),
-    ("monitoring-dark", "07dbde92783b03ff", 15_744_592),
-    ("redis-region-loss", "3c5da08a815ca16a", 5_015_608),
-    ("redis-zone-loss", "9fbf5a324c1133a6", 11_247_279),
-    ("region-loss", "caaad229e097e3e6", 10_543_420),
-    ("region-loss-at-night", "1bb17d76367f3a4d", 10_764_552),
-    ("region-partition", "728f4bc79afe51e6", 11_412_756),
-    ("rpc-latency-spike", "7bb267fa226aabef", 11_607_590),
-    ("rpc-provider-outage", "b59f5660a4102b74", 11_606_151),
+    ("cdn-origin-loss", "bada26aff476fd8b", 11_448_914),
+    ("chain-halt", "df8a4f750e4b0ae4", 11_638_749),
+    ("cloud-provider-outage", "eb510d5d6765d1aa", 11_734_113),
+    ("monitoring-dark", "c7c27e35502e1c4d", 15_744_592),
+    ("redis-region-loss", "1028784afd18b961", 5_015_608),
+    ("redis-zone-loss", "9e31defb04ecda9b", 11_247_279),
+    ("region-loss", "09167b0f27d99be8", 10_543_420),
+    ("region-loss-at-night", "ecd050e9ba3b6a39", 10_764_552),
+    ("region-partition", "f8bb9bd2fef4a654", 11_412_756),
+    ("rpc-latency-spike", "6ae7ea0e67ac4455", 11_607_590),
+    ("rpc-provider-outage", "f8ecbdf7976e81a0", 11_606_151),
     ("rw1", "53dbbd4dff9f74bc", 19_714_294),
-    ("table-corruption", "87672dde3517324f", 6_044_834),
-    ("us-west-2-loss", "5c6a7ad73a6bb232", 11_043_750),
-    ("zone-loss", "add88866f085b19b", 11_062_332),
+    ("table-corruption", "2cde66ee139c70cb", 6_044_834),
+    ("us-west-2-loss", "270e3d80ace3a1a0", 11_043_750),
+    ("zone-loss", "11b903866a5ebe32", 11_062_332),
 ];
 
 #[test]
