@@ -96,6 +96,10 @@ pub struct BackupAgent {
     wal_archived: Lsn,
     /// Backups sent and not yet answered, with their kind.
     outstanding: Vec<(u32, BackupKind, SimTime)>,
+    /// When the store last confirmed one of this agent's backups complete: what its
+    /// exporter's backup age is measured from. Kept across a restart, as pgBackRest keeps its
+    /// backup list in the repository (`pgbackrest info` reads it there).
+    completed_at: Option<SimTime>,
 }
 
 impl BackupAgent {
@@ -107,7 +111,17 @@ impl BackupAgent {
             last_snapshot: None,
             wal_archived: 0,
             outstanding: Vec::new(),
+            completed_at: None,
         }
+    }
+
+    /// The backup age this member's exporter reports at `now`: pgbackrest_exporter's
+    /// `pgbackrest_backup_since_last_completion_seconds`, the time since the last backup (any
+    /// kind) completed. `None` (no series) before the first one completes: the exporter
+    /// derives it from the newest backup `pgbackrest info` lists, and a stanza with no valid
+    /// backup lists none.
+    pub fn since_last_completion(&self, now: SimTime) -> Option<SimDuration> {
+        self.completed_at.map(|t| now.saturating_since(t))
     }
 
     /// Arms the schedules (also after a restart: timers of the old incarnation are gone).
@@ -261,7 +275,9 @@ impl BackupAgent {
             && let Some(i) = self.outstanding.iter().position(|o| o.0 == id)
         {
             self.outstanding.remove(i);
-            if !ok {
+            if ok {
+                self.completed_at = Some(ctx.now());
+            } else {
                 ctx.note(Note::BackupFailed { id });
             }
         }
@@ -672,6 +688,48 @@ mod tests {
             m,
             Msg::BackupPut { lsn: 30, upload, .. } if *upload == 20 * 1024
         )));
+    }
+
+    #[test]
+    fn the_backup_age_counts_from_the_last_confirmed_backup_and_survives_a_restart() {
+        let mut agent = BackupAgent::new(plan(), 0);
+        let mut ctx = Recorder::new(AGENT);
+        agent.start(&mut ctx);
+        let age = |a: &BackupAgent, at: u64| a.since_last_completion(secs(at));
+        assert_eq!(age(&agent, 100), None, "no backup yet: no series");
+        let due = Timer::BackupDue {
+            kind: BackupKind::Snapshot,
+        };
+        ctx.at(secs(1800));
+        agent.on_timer(due, &log(10), Some(10), &mut ctx);
+        let first = backup_id(0, 0, 1);
+        ctx.at(secs(1810));
+        agent.on_message(
+            Msg::BackupStored {
+                id: first,
+                ok: false,
+            },
+            &mut ctx,
+        );
+        assert_eq!(
+            age(&agent, 1900),
+            None,
+            "a refused backup is not a completion"
+        );
+        ctx.at(secs(1800 + 6 * 3600));
+        agent.on_timer(due, &log(20), Some(20), &mut ctx);
+        ctx.at(secs(1830 + 6 * 3600));
+        let second = backup_id(0, 0, 2);
+        agent.on_message(
+            Msg::BackupStored {
+                id: second,
+                ok: true,
+            },
+            &mut ctx,
+        );
+        agent.start(&mut ctx);
+        let later = 1830 + 6 * 3600 + 100;
+        assert_eq!(age(&agent, later), Some(SimDuration::from_secs(100)));
     }
 
     /// The agent's snapshot up to LSN 8 (taken at 30 min), delivered to a store: uploading.

@@ -161,6 +161,9 @@ pub type AlertSet = u64;
 pub type NodeId = u32;
 /// Marks "no node" in compact messages.
 pub const NO_NODE: NodeId = u32::MAX;
+/// Marks a gauge an exporter does not expose in a [`Msg::ScrapeReply`] (Prometheus then has
+/// no series for it, which no rule counts).
+pub const NO_SERIES: u32 = u32::MAX;
 /// A log sequence number: position of an entry in a database log, from 1.
 pub type Lsn = u64;
 /// A failover generation. Epoch 1 belongs to the topology's initial primary.
@@ -471,12 +474,19 @@ pub enum Msg {
         round: u32,
     },
     /// The exporter's answer: the node is up, whether it is a datastore's primary, and (for a
-    /// load balancer) its response counters so far, all and errors.
+    /// load balancer) its response counters so far, all and errors. A datastore member adds
+    /// its replication lag (postgres_exporter's `pg_replication_lag`) and the age of the last
+    /// backup its agent completed (pgbackrest_exporter's
+    /// `pgbackrest_backup_since_last_completion_seconds`), in milliseconds; [`NO_SERIES`]
+    /// where the exporter has no such series (not a member, nothing replayed since the last
+    /// start, no backup completed yet).
     ScrapeReply {
         round: u32,
         primary: bool,
         responses: u64,
         errors: u64,
+        replication_lag_ms: u32,
+        backup_age_ms: u32,
     },
     // ---- paging ----
     /// A monitoring server's alert `rule` fired (`firing`) or resolved: an event for the

@@ -131,6 +131,12 @@ pub struct Replica {
     first_error: SimTime,
     /// Writes refused for maintenance (a restore in progress).
     frozen: bool,
+    /// When this member, as a replica, last replayed entries from its primary's stream (or
+    /// installed a catch-up or a restore): what its exporter's replication lag is measured
+    /// from. `None` since it started, crashed or stepped down, until it replays again, as
+    /// `pg_last_xact_replay_timestamp()` is NULL on a server that has replayed nothing since it
+    /// started.
+    replayed_at: Option<SimTime>,
     // Observations for the checkers.
     spans: Vec<CommitSpan>,
 }
@@ -153,6 +159,7 @@ impl Replica {
             bad: Vec::new(),
             first_error: SimTime::MAX,
             frozen: false,
+            replayed_at: None,
             spans: Vec::new(),
         }
     }
@@ -206,6 +213,22 @@ impl Replica {
     pub fn is_primary(&self) -> bool {
         matches!(self.role, Role::Primary(_))
     }
+
+    /// The replication lag this member's exporter reports at `now`, postgres_exporter's
+    /// `pg_replication_lag` (its default query: `CASE WHEN NOT pg_is_in_recovery() THEN 0
+    /// ELSE GREATEST(0, now() - pg_last_xact_replay_timestamp()) END`): zero on a primary, on
+    /// a replica the time since it last replayed its primary's entries; `None` (no series,
+    /// the query's NULL) on a replica that has replayed nothing since it started. Entries
+    /// here carry no commit timestamp, so the replay instant stands for the replayed entry's
+    /// commit time: the two differ by one trip over the link (plus the batching wait in
+    /// asynchronous mode), far below any lag threshold. Like the real metric, it grows on a
+    /// current replica of a primary that writes nothing.
+    pub fn replication_lag(&self, now: SimTime) -> Option<SimDuration> {
+        match self.role {
+            Role::Primary(_) => Some(SimDuration::ZERO),
+            Role::Replica { .. } => self.replayed_at.map(|t| now.saturating_since(t)),
+        }
+    }
     pub fn commit_spans(&self) -> &[CommitSpan] {
         &self.spans
     }
@@ -233,6 +256,7 @@ impl Replica {
             primary: NO_NODE,
             catching_up: false,
         };
+        self.replayed_at = None;
         self.arm_heartbeat(ctx, true);
     }
 
@@ -242,6 +266,7 @@ impl Replica {
             primary: NO_NODE,
             catching_up: false,
         };
+        self.replayed_at = None;
     }
 
     /// On restart the phase is relative to now, as a restarted agent's loop would be.
@@ -291,6 +316,7 @@ impl Replica {
                 primary: NO_NODE,
                 catching_up: false,
             };
+            self.replayed_at = None;
             ctx.note(Note::Demoted { epoch, reason });
         }
     }
@@ -453,6 +479,7 @@ impl Replica {
                 primary: NO_NODE,
                 catching_up: false,
             };
+            self.replayed_at = Some(ctx.now());
             ctx.send(from, Msg::RestoreInstalled { epoch });
         }
     }
@@ -586,6 +613,7 @@ impl Replica {
                 ctx.send(from, Msg::Rejoin { lsn: have });
                 return;
             }
+            self.replayed_at = Some(ctx.now());
             ctx.send(from, Msg::ReplicateAck { epoch, lsn: last });
         }
     }
@@ -748,6 +776,7 @@ impl Replica {
                 });
             }
             self.log = std::mem::take(&mut self.incoming);
+            self.replayed_at = Some(ctx.now());
             ctx.send(
                 from,
                 Msg::ReplicateAck {
@@ -1159,6 +1188,29 @@ mod tests {
     }
 
     // ---- the replica side ----
+
+    #[test]
+    fn a_replica_reports_its_lag_from_its_last_replay_and_none_after_a_crash() {
+        let (mut r, mut ctx) = standby(asynchronous(SimDuration::from_secs(1)), 1);
+        let lag = |r: &Replica, at: u64| r.replication_lag(ms(at)).map(|d| d.0 / 1_000_000);
+        assert_eq!(lag(&r, 50), None, "nothing replayed since it started");
+        ctx.at(ms(100));
+        let ship = |first, last| Msg::Ship {
+            epoch: 1,
+            first,
+            last,
+        };
+        r.on_message(P, ship(1, 3), &mut ctx);
+        assert_eq!(lag(&r, 400), Some(300));
+        // A batch after a gap is not replayed (the replica asks to rejoin): the lag grows.
+        ctx.at(ms(1_100));
+        r.on_message(P, ship(6, 8), &mut ctx);
+        assert_eq!(lag(&r, 1_500), Some(1_400));
+        r.crash();
+        assert_eq!(lag(&r, 1_600), None, "volatile: gone with the process");
+        let (p, _) = primary(asynchronous(SimDuration::from_secs(1)));
+        assert_eq!(lag(&p, 9_000), Some(0), "a primary reports 0");
+    }
 
     #[test]
     fn a_replica_applies_entries_in_order_and_acks_them() {

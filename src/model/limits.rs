@@ -28,6 +28,11 @@ pub const SCRAPE_TARGETS_MAX: usize = 100_000;
 /// Targets named by alerting rules, over all rules of all servers: each evaluation reads
 /// each of them once, so this bounds both a server's memory and the work of one evaluation.
 pub const RULE_TARGETS_MAX: usize = 100_000;
+/// Counter samples kept by all monitoring servers for their baseline rules (each target a
+/// baseline rule names keeps `baseline / scrape_interval + 2` of 24 bytes): 2 million is
+/// 48 MB, room for a 1-day baseline over 300 load balancers scraped every 15 s (5,762
+/// samples each).
+pub const BASELINE_SAMPLES_MAX: u64 = 2_000_000;
 /// Default memory budget of one run (a scenario's `memory_budget` changes it): 4 GiB. The
 /// reference machine has 24 GiB and 2 cores, so a batch runs 2 runs at a time. The budget
 /// counts what the run holds (client histories by length, the event queue, notes), and a

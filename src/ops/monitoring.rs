@@ -26,8 +26,9 @@
 //! answers (the world answers `Scrape` for every node that is up) nor what an alert sets in
 //! motion (paging, runbooks: later modules of `ops/`).
 
-use crate::logic::{AlertSet, Context, Msg, NodeId, Note, Timer};
+use crate::logic::{AlertSet, Context, Msg, NO_SERIES, NodeId, Note, Timer};
 use crate::sim::time::{SimDuration, SimTime};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 /// What an alerting rule's expression tests, over the server's targets (by index).
@@ -48,6 +49,71 @@ pub enum AlertExpr {
     /// in parts per million. No responses in the window: the ratio has no value and does not
     /// hold. A counter lower than before was reset (a restart): its increase is its value.
     ErrorRatioAbove { targets: Vec<usize>, ratio_ppm: u32 },
+    /// `max(pg_replication_lag) > above` over a datastore's members (redis_exporter's
+    /// `redis_master_last_io_seconds_ago` plays the part for Redis): some member that
+    /// answered is further behind its primary than `above`. A primary reports 0; a member
+    /// that did not answer, or has replayed nothing since it started, has no series.
+    ReplicationLagAbove {
+        targets: Vec<usize>,
+        above: SimDuration,
+    },
+    /// `min(pgbackrest_backup_since_last_completion_seconds) > above` over a datastore's
+    /// members: the newest backup any of them reports completed is older than `above`.
+    /// Members with no series (no backup completed yet, or no answer) are left out; with
+    /// none left the minimum is empty and the rule does not hold.
+    BackupAgeAbove {
+        targets: Vec<usize>,
+        above: SimDuration,
+    },
+    /// `sum(irate(haproxy_backend_http_responses_total[…])) < per_s` over these targets (load
+    /// balancers): the traffic-drop alert. Each target's rate is its counter's increase
+    /// between its last two samples over the time between them (Prometheus' `irate`, a reset
+    /// read as for the error ratio). No responses at all is a rate of 0, which holds; a sum
+    /// over no target with two samples is empty, which does not. `per_s_milli` is in
+    /// thousandths of a response per second.
+    RequestRateBelow {
+        targets: Vec<usize>,
+        per_s_milli: u64,
+    },
+    /// The error ratio between the last two scrapes is more than `points_ppm` (parts per
+    /// million, `0.01` = one point) above the ratio this server measured over the `baseline`
+    /// window that ends where the last interval starts: `sum(increase(errors[1m])) /
+    /// sum(increase(responses[1m])) > sum(increase(errors[1h] offset 1m)) /
+    /// sum(increase(responses[1h] offset 1m)) + 0.01` for a 1-minute scrape interval and a
+    /// 1-hour baseline. Only targets whose history covers the whole window count, on both
+    /// sides; with none (the server has not scraped that long since it started) or no
+    /// responses on either side, it has no value and does not hold.
+    ErrorRatioAboveBaseline {
+        targets: Vec<usize>,
+        points_ppm: u32,
+        baseline: SimDuration,
+    },
+}
+
+impl AlertExpr {
+    /// The targets (by index) the expression is over.
+    pub fn targets(&self) -> &[usize] {
+        match self {
+            AlertExpr::AnyDown(t) | AlertExpr::AllDown(t) | AlertExpr::NoPrimary(t) => t,
+            AlertExpr::ErrorRatioAbove { targets, .. }
+            | AlertExpr::ReplicationLagAbove { targets, .. }
+            | AlertExpr::BackupAgeAbove { targets, .. }
+            | AlertExpr::RequestRateBelow { targets, .. }
+            | AlertExpr::ErrorRatioAboveBaseline { targets, .. } => targets,
+        }
+    }
+
+    /// How many samples of each of its targets the expression needs kept to look back over
+    /// its window, scraped every `scrape_interval` (0: only the last two). A window of `k`
+    /// intervals needs the sample at its start, `k` more to its end, and the one after.
+    pub fn history_len(&self, scrape_interval: SimDuration) -> u64 {
+        match self {
+            AlertExpr::ErrorRatioAboveBaseline { baseline, .. } => {
+                baseline.0.div_ceil(scrape_interval.0.max(1)) + 2
+            }
+            _ => 0,
+        }
+    }
 }
 
 /// One alerting rule, with Prometheus' `for` and `keep_firing_for`.
@@ -91,6 +157,15 @@ enum AlertState {
     },
 }
 
+/// One scrape's response counters, stamped with the scrape's start (as Prometheus stamps
+/// the samples of a scrape).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Sample {
+    at: SimTime,
+    responses: u64,
+    errors: u64,
+}
+
 /// A Prometheus server: scrape loop, latest `up` per target, alert states.
 #[derive(Clone, Debug)]
 pub struct Prometheus {
@@ -101,9 +176,21 @@ pub struct Prometheus {
     up: Vec<Option<bool>>,
     /// Whether each target said it was a primary in its latest answer.
     primary: Vec<bool>,
-    /// Each target's response counters `(responses, errors)` in its last two answers
-    /// (`[previous, latest]`), for rates; `None` where a scrape failed.
-    counters: Vec<[Option<(u64, u64)>; 2]>,
+    /// Each target's response counters in its last two answers (`[previous, latest]`), for
+    /// rates; `None` where a scrape failed.
+    counters: Vec<[Option<Sample>; 2]>,
+    /// Each target's latest replication lag and backup age, in milliseconds (`None`: no
+    /// series, including after a failed scrape, which makes the series stale).
+    replication_lag_ms: Vec<Option<u32>>,
+    backup_age_ms: Vec<Option<u32>>,
+    /// The counter samples of the targets a baseline rule looks back over, oldest first, at
+    /// most `history_len` each (empty for the other targets): the server's own TSDB, bounded
+    /// by the longest baseline window (`None` for the other targets). A failed scrape adds
+    /// none.
+    history: Vec<Option<VecDeque<Sample>>>,
+    history_len: usize,
+    /// When the current round started: the timestamp of its samples.
+    round_at: SimTime,
     /// Whether each target answered the current round.
     answered: Vec<bool>,
     round: u32,
@@ -125,11 +212,27 @@ impl Prometheus {
             .collect();
         by_node.sort_unstable();
         let n = spec.targets.len();
+        let mut history_len = 0;
+        let mut history = vec![None; n];
+        for rule in &spec.rules {
+            let len = rule.expr.history_len(spec.scrape_interval);
+            if len > 0 {
+                history_len = history_len.max(len as usize);
+                for &i in rule.expr.targets() {
+                    history[i] = Some(VecDeque::new());
+                }
+            }
+        }
         Prometheus {
             by_node,
             up: vec![None; n],
             primary: vec![false; n],
             counters: vec![[None; 2]; n],
+            replication_lag_ms: vec![None; n],
+            backup_age_ms: vec![None; n],
+            history,
+            history_len,
+            round_at: SimTime::ZERO,
             answered: vec![false; n],
             round: 0,
             sent: vec![None; spec.rules.len()],
@@ -143,7 +246,13 @@ impl Prometheus {
     /// evaluation one `evaluation_interval` later.
     pub fn start(&mut self, ctx: &mut impl Context) {
         self.up.fill(None);
+        self.primary.fill(false);
         self.counters.fill([None; 2]);
+        self.replication_lag_ms.fill(None);
+        self.backup_age_ms.fill(None);
+        for h in self.history.iter_mut().flatten() {
+            h.clear();
+        }
         self.alerts.fill(AlertState::Inactive);
         self.sent.fill(None);
         self.scrape(ctx);
@@ -160,6 +269,8 @@ impl Prometheus {
                         self.up[i] = Some(false);
                         self.primary[i] = false;
                         self.counters[i] = [self.counters[i][1], None];
+                        self.replication_lag_ms[i] = None;
+                        self.backup_age_ms[i] = None;
                     }
                 }
             }
@@ -177,6 +288,8 @@ impl Prometheus {
             primary,
             responses,
             errors,
+            replication_lag_ms,
+            backup_age_ms,
         } = msg
         else {
             return;
@@ -184,18 +297,34 @@ impl Prometheus {
         if round != self.round || !self.open {
             return; // an answer after its round's timeout: that scrape already failed
         }
-        if let Ok(k) = self.by_node.binary_search_by_key(&from, |t| t.0) {
-            let i = self.by_node[k].1;
-            self.answered[i] = true;
-            self.up[i] = Some(true);
-            self.primary[i] = primary;
-            self.counters[i] = [self.counters[i][1], Some((responses, errors))];
+        let Ok(k) = self.by_node.binary_search_by_key(&from, |t| t.0) else {
+            return;
+        };
+        let i = self.by_node[k].1;
+        self.answered[i] = true;
+        self.up[i] = Some(true);
+        self.primary[i] = primary;
+        let sample = Sample {
+            at: self.round_at,
+            responses,
+            errors,
+        };
+        self.counters[i] = [self.counters[i][1], Some(sample)];
+        self.replication_lag_ms[i] =
+            (replication_lag_ms != NO_SERIES).then_some(replication_lag_ms);
+        self.backup_age_ms[i] = (backup_age_ms != NO_SERIES).then_some(backup_age_ms);
+        if let Some(h) = &mut self.history[i] {
+            if h.len() == self.history_len {
+                h.pop_front();
+            }
+            h.push_back(sample);
         }
     }
 
     /// Starts a scrape round: every target is asked, the timeout and the next round are set.
     fn scrape(&mut self, ctx: &mut impl Context) {
         self.round += 1;
+        self.round_at = ctx.now();
         self.open = true;
         self.answered.fill(false);
         for &target in &self.spec.targets {
@@ -218,13 +347,7 @@ impl Prometheus {
                     && ts.iter().all(|&i| self.up[i] != Some(true))
             }
             AlertExpr::ErrorRatioAbove { targets, ratio_ppm } => {
-                let (mut responses, mut errors) = (0u64, 0u64);
-                for &i in targets {
-                    if let [Some(before), Some(now)] = self.counters[i] {
-                        responses += increase(before.0, now.0);
-                        errors += increase(before.1, now.1);
-                    }
-                }
+                let (responses, errors) = self.last_increase(targets);
                 responses > 0
                     && u128::from(errors) * 1_000_000
                         > u128::from(responses) * u128::from(*ratio_ppm)
@@ -235,7 +358,81 @@ impl Prometheus {
                         .iter()
                         .any(|&i| self.up[i] == Some(true) && self.primary[i])
             }
+            AlertExpr::ReplicationLagAbove { targets, above } => targets
+                .iter()
+                .filter_map(|&i| self.replication_lag_ms[i])
+                .any(|lag| ms(lag) > *above),
+            AlertExpr::BackupAgeAbove { targets, above } => targets
+                .iter()
+                .filter_map(|&i| self.backup_age_ms[i])
+                .min()
+                .is_some_and(|age| ms(age) > *above),
+            AlertExpr::RequestRateBelow {
+                targets,
+                per_s_milli,
+            } => self
+                .request_rate_per_s(targets)
+                .is_some_and(|rate| rate * 1000.0 < *per_s_milli as f64),
+            AlertExpr::ErrorRatioAboveBaseline {
+                targets,
+                points_ppm,
+                baseline,
+            } => self.above_baseline(targets, *points_ppm, *baseline),
         }
+    }
+
+    /// `(responses, errors)` summed over the targets' increases between their last two
+    /// samples (targets without two samples left out).
+    fn last_increase(&self, targets: &[usize]) -> (u64, u64) {
+        let (mut responses, mut errors) = (0u64, 0u64);
+        for &i in targets {
+            if let [Some(before), Some(now)] = self.counters[i] {
+                responses += increase(before.responses, now.responses);
+                errors += increase(before.errors, now.errors);
+            }
+        }
+        (responses, errors)
+    }
+
+    /// `sum(irate(responses))`: per target, the increase between its last two samples over
+    /// the time between them. `None` when no target has two samples (an empty sum).
+    fn request_rate_per_s(&self, targets: &[usize]) -> Option<f64> {
+        let mut sum = None;
+        for &i in targets {
+            if let [Some(before), Some(now)] = self.counters[i] {
+                let elapsed = now.at.saturating_since(before.at).as_secs_f64();
+                if elapsed > 0.0 {
+                    let rate = increase(before.responses, now.responses) as f64 / elapsed;
+                    sum = Some(sum.unwrap_or(0.0) + rate);
+                }
+            }
+        }
+        sum
+    }
+
+    /// Whether the error ratio of the last interval is more than `points_ppm` above the
+    /// baseline: the ratio over `baseline` up to the interval's start, over the targets whose
+    /// history covers that window (see [`AlertExpr::ErrorRatioAboveBaseline`]).
+    fn above_baseline(&self, targets: &[usize], points_ppm: u32, baseline: SimDuration) -> bool {
+        let (mut now_r, mut now_e, mut base_r, mut base_e) = (0u128, 0u128, 0u128, 0u128);
+        for &i in targets {
+            let [Some(before), Some(now)] = self.counters[i] else {
+                continue;
+            };
+            let Some(h) = &self.history[i] else { continue };
+            let Some((r, e)) = window_increase(h, before.at, baseline) else {
+                continue;
+            };
+            now_r += u128::from(increase(before.responses, now.responses));
+            now_e += u128::from(increase(before.errors, now.errors));
+            base_r += u128::from(r);
+            base_e += u128::from(e);
+        }
+        // now_e / now_r > base_e / base_r + points, all sides multiplied out.
+        now_r > 0
+            && base_r > 0
+            && now_e * base_r * 1_000_000
+                > (base_e * 1_000_000 + u128::from(points_ppm) * base_r) * now_r
     }
 
     /// One evaluation of every rule, in rule order.
@@ -286,6 +483,29 @@ impl Prometheus {
 /// A counter's increase between two samples; lower than before means it was reset.
 fn increase(before: u64, now: u64) -> u64 {
     if now >= before { now - before } else { now }
+}
+
+/// Milliseconds as a duration.
+fn ms(v: u32) -> SimDuration {
+    SimDuration::from_millis(u64::from(v))
+}
+
+/// `(responses, errors)` increases over the window of length `window` ending at the sample
+/// stamped `end`: from the last sample at or before the window's start to that one, summed
+/// pair by pair so that a reset in between counts as for [`increase`] (Prometheus'
+/// `increase` adds the value before a reset the same way). `None` when the history does not
+/// reach back to the window's start, or lacks the sample at `end`.
+fn window_increase(h: &VecDeque<Sample>, end: SimTime, window: SimDuration) -> Option<(u64, u64)> {
+    let start = end.0.checked_sub(window.0)?;
+    let first = h.iter().rposition(|s| s.at.0 <= start)?;
+    let last = h.iter().rposition(|s| s.at == end)?;
+    let (mut responses, mut errors) = (0u64, 0u64);
+    for k in first..last {
+        let (a, b) = (h[k], h[k + 1]);
+        responses += increase(a.responses, b.responses);
+        errors += increase(a.errors, b.errors);
+    }
+    Some((responses, errors))
 }
 
 /// An alert's next state after one evaluation at `now` (`rules/alerting.go`, `Eval`).
@@ -364,6 +584,8 @@ mod tests {
                     primary: n == 2,
                     responses: 0,
                     errors: 0,
+                    replication_lag_ms: NO_SERIES,
+                    backup_age_ms: NO_SERIES,
                 },
                 ctx,
             );
@@ -378,6 +600,8 @@ mod tests {
             primary: false,
             responses: 0,
             errors: 0,
+            replication_lag_ms: NO_SERIES,
+            backup_age_ms: NO_SERIES,
         }
     }
 
@@ -529,6 +753,8 @@ mod tests {
                     primary,
                     responses,
                     errors,
+                    replication_lag_ms: NO_SERIES,
+                    backup_age_ms: NO_SERIES,
                 };
                 p.on_message(n, msg, &mut ctx);
             }
@@ -615,5 +841,259 @@ mod tests {
             alerts: 1,
         };
         assert_eq!(to_pager(&mut ctx), vec![resolved]);
+    }
+
+    /// What one target's exporter answers in [`scrape_all`]: every gauge absent unless set.
+    #[derive(Clone, Copy)]
+    struct Exposed {
+        node: NodeId,
+        responses: u64,
+        errors: u64,
+        lag_ms: u32,
+        backup_age_ms: u32,
+    }
+
+    fn exposed(node: NodeId) -> Exposed {
+        Exposed {
+            node,
+            responses: 0,
+            errors: 0,
+            lag_ms: NO_SERIES,
+            backup_age_ms: NO_SERIES,
+        }
+    }
+
+    /// A scrape round at `t` answered by `answers` (the others time out), then an evaluation
+    /// at `t + 15`; its notes.
+    fn scrape_all(
+        p: &mut Prometheus,
+        ctx: &mut Recorder,
+        t: u64,
+        answers: &[Exposed],
+    ) -> Vec<Note> {
+        ctx.at(s(t));
+        p.on_timer(Timer::ScrapeDue, ctx);
+        let Some(&(_, Msg::Scrape { round })) = ctx.sent.last() else {
+            panic!("a scrape round sends scrapes: {:?}", ctx.sent);
+        };
+        for a in answers {
+            let msg = Msg::ScrapeReply {
+                round,
+                primary: false,
+                responses: a.responses,
+                errors: a.errors,
+                replication_lag_ms: a.lag_ms,
+                backup_age_ms: a.backup_age_ms,
+            };
+            p.on_message(a.node, msg, ctx);
+        }
+        ctx.at(s(t + 10));
+        p.on_timer(Timer::ScrapeDeadline { round }, ctx);
+        evaluate(p, ctx, t + 15)
+    }
+
+    fn lagging(node: NodeId, lag_ms: u32) -> Exposed {
+        Exposed {
+            lag_ms,
+            ..exposed(node)
+        }
+    }
+
+    #[test]
+    fn the_lag_rule_fires_on_one_standby_behind_and_stays_silent_while_all_are_current() {
+        // Targets are nodes 3, 1, 2: a datastore's three members, alert above 30 s.
+        let expr = AlertExpr::ReplicationLagAbove {
+            targets: vec![0, 1, 2],
+            above: SimDuration::from_secs(30),
+        };
+        let mut p = Prometheus::new(spec(vec![rule(expr, 0, 0)]));
+        let mut ctx = Recorder::new(ME);
+        let current = [lagging(3, 0), lagging(1, 800), lagging(2, 30_000)];
+        assert!(
+            scrape_all(&mut p, &mut ctx, 0, &current).is_empty(),
+            "30 s is not above 30 s"
+        );
+        // Node 2 replayed nothing since it restarted: no series, whatever the others say.
+        let restarted = [lagging(3, 0), lagging(1, 900), exposed(2)];
+        assert!(scrape_all(&mut p, &mut ctx, 15, &restarted).is_empty());
+        let behind = [lagging(3, 0), lagging(1, 30_001), exposed(2)];
+        assert_eq!(
+            scrape_all(&mut p, &mut ctx, 30, &behind),
+            vec![Note::AlertFiring { rule: 0 }]
+        );
+        // Node 1 stops answering: its series goes stale, and no other member lags.
+        assert_eq!(
+            scrape_all(&mut p, &mut ctx, 45, &[lagging(3, 0), lagging(2, 100)]),
+            vec![Note::AlertResolved { rule: 0 }]
+        );
+    }
+
+    #[test]
+    fn the_backup_age_rule_reads_the_newest_backup_and_has_no_value_before_the_first() {
+        let expr = AlertExpr::BackupAgeAbove {
+            targets: vec![0, 1],
+            above: SimDuration::from_secs(7 * 3600),
+        };
+        let mut p = Prometheus::new(spec(vec![rule(expr, 0, 0)]));
+        let mut ctx = Recorder::new(ME);
+        let aged = |node, age_s: u32| Exposed {
+            backup_age_ms: age_s * 1000,
+            ..exposed(node)
+        };
+        assert!(
+            scrape_all(&mut p, &mut ctx, 0, &[exposed(3), exposed(1)]).is_empty(),
+            "no backup completed yet: no series"
+        );
+        // The former primary's last backup is 9 h old, the new primary's 1 h: the newest counts.
+        let both = [aged(3, 9 * 3600), aged(1, 3600)];
+        assert!(scrape_all(&mut p, &mut ctx, 15, &both).is_empty());
+        let stale = [aged(3, 9 * 3600), aged(1, 7 * 3600 + 1)];
+        assert_eq!(
+            scrape_all(&mut p, &mut ctx, 30, &stale),
+            vec![Note::AlertFiring { rule: 0 }]
+        );
+        let fresh = [aged(3, 9 * 3600), aged(1, 20)];
+        assert_eq!(
+            scrape_all(&mut p, &mut ctx, 45, &fresh),
+            vec![Note::AlertResolved { rule: 0 }]
+        );
+    }
+
+    fn counted(node: NodeId, responses: u64, errors: u64) -> Exposed {
+        Exposed {
+            responses,
+            errors,
+            ..exposed(node)
+        }
+    }
+
+    #[test]
+    fn the_request_rate_is_the_sum_of_per_second_increases_and_zero_traffic_holds() {
+        // Load balancers at nodes 3 and 1; alert below 10 responses a second.
+        let expr = AlertExpr::RequestRateBelow {
+            targets: vec![0, 1],
+            per_s_milli: 10_000,
+        };
+        let mut p = Prometheus::new(spec(vec![rule(expr, 0, 0)]));
+        let mut ctx = Recorder::new(ME);
+        let mut at = |p: &mut Prometheus, t, a, b| {
+            scrape_all(p, &mut ctx, t, &[counted(3, a, 0), counted(1, b, 0)])
+        };
+        assert!(at(&mut p, 0, 0, 0).is_empty(), "one sample: no rate");
+        assert!(
+            at(&mut p, 15, 75, 75).is_empty(),
+            "5 + 5 a second: 10 is not below 10"
+        );
+        assert_eq!(
+            at(&mut p, 30, 149, 150),
+            vec![Note::AlertFiring { rule: 0 }],
+            "74 + 75 in 15 s"
+        );
+        assert!(at(&mut p, 45, 149, 150).is_empty(), "no traffic: 0, firing");
+        // Node 3 restarted: its counter starts over, 300 is its whole increase.
+        assert_eq!(
+            at(&mut p, 60, 300, 150),
+            vec![Note::AlertResolved { rule: 0 }]
+        );
+        assert!(
+            scrape_all(&mut p, &mut ctx, 75, &[]).is_empty(),
+            "both silent: an empty sum"
+        );
+        assert!(
+            scrape_all(&mut p, &mut ctx, 90, &[counted(3, 300, 0)]).is_empty(),
+            "one sample since the gap: still no rate"
+        );
+    }
+
+    /// A baseline rule over nodes 3 and 1 (load balancers): more than 1 point above the
+    /// last minute, scraped every 15 s.
+    fn baseline_server() -> Prometheus {
+        let expr = AlertExpr::ErrorRatioAboveBaseline {
+            targets: vec![0, 1],
+            points_ppm: 10_000,
+            baseline: SimDuration::from_secs(60),
+        };
+        Prometheus::new(spec(vec![rule(expr, 0, 0)]))
+    }
+
+    /// Scrapes at 15 s steps from `t`, each adding `per_scrape` responses with `errors` of
+    /// them errors to both balancers; the notes of each evaluation, and where the counters
+    /// ended.
+    fn steady(
+        p: &mut Prometheus,
+        ctx: &mut Recorder,
+        from: (u64, u64, u64),
+        scrapes: u64,
+        per_scrape: (u64, u64),
+    ) -> (Vec<Vec<Note>>, (u64, u64, u64)) {
+        let (mut t, mut r, mut e) = from;
+        let mut notes = Vec::new();
+        for _ in 0..scrapes {
+            notes.push(scrape_all(p, ctx, t, &[counted(3, r, e), counted(1, r, e)]));
+            t += 15;
+            r += per_scrape.0;
+            e += per_scrape.1;
+        }
+        (notes, (t, r, e))
+    }
+
+    #[test]
+    fn the_baseline_rule_is_silent_at_the_baseline_and_without_history() {
+        let mut p = baseline_server();
+        let mut ctx = Recorder::new(ME);
+        // 5 % errors throughout: never above 5 % + 1 point, and for the first minute the
+        // history does not cover the window at all.
+        let (notes, _) = steady(&mut p, &mut ctx, (0, 0, 0), 20, (1000, 50));
+        assert!(notes.iter().all(Vec::is_empty), "{notes:?}");
+        // A rise of 0.9 point stays within it.
+        let mut p = baseline_server();
+        let (_, end) = steady(&mut p, &mut ctx, (0, 0, 0), 8, (1000, 50));
+        let (notes, _) = steady(&mut p, &mut ctx, end, 1, (1000, 59));
+        assert!(notes.iter().all(Vec::is_empty), "{notes:?}");
+        // Errors jump before the server has a minute of history: no baseline, no alert.
+        let mut p = baseline_server();
+        let (_, end) = steady(&mut p, &mut ctx, (0, 0, 0), 3, (1000, 50));
+        let (notes, _) = steady(&mut p, &mut ctx, end, 2, (1000, 500));
+        assert!(notes.iter().all(Vec::is_empty), "{notes:?}");
+    }
+
+    #[test]
+    fn the_baseline_rule_fires_when_errors_rise_more_than_its_points_and_a_restart_forgets() {
+        let mut p = baseline_server();
+        let mut ctx = Recorder::new(ME);
+        let (_, end) = steady(&mut p, &mut ctx, (0, 0, 0), 8, (1000, 50));
+        // 5 % → 6.1 %: 1.1 points above the last minute's 5 %.
+        let (notes, end) = steady(&mut p, &mut ctx, end, 1, (1000, 61));
+        assert!(notes[0].is_empty(), "the rise is not scraped yet");
+        let (notes, end) = steady(&mut p, &mut ctx, end, 1, (1000, 61));
+        assert_eq!(notes[0], vec![Note::AlertFiring { rule: 0 }]);
+        // The server crashes and restarts: its history is gone, so no baseline for a minute.
+        ctx.at(s(end.0));
+        p.start(&mut ctx);
+        let (notes, _) = steady(&mut p, &mut ctx, end, 4, (1000, 200));
+        assert!(notes.iter().all(Vec::is_empty), "{notes:?}");
+    }
+
+    #[test]
+    fn a_window_increase_spans_resets_and_needs_a_sample_at_its_start() {
+        let h: VecDeque<Sample> = [(0, 100, 10), (15, 200, 20), (30, 50, 5), (45, 150, 15)]
+            .into_iter()
+            .map(|(t, responses, errors)| Sample {
+                at: s(t),
+                responses,
+                errors,
+            })
+            .collect();
+        let w = SimDuration::from_secs(30);
+        // 15 → 45: +50 after the reset at 30 (its value), +100: 150, errors 5 + 10.
+        assert_eq!(window_increase(&h, s(45), w), Some((150, 15)));
+        assert_eq!(window_increase(&h, s(30), w), Some((150, 15)), "0 → 30");
+        assert_eq!(
+            window_increase(&h, s(15), w),
+            None,
+            "no sample 15 s before 0"
+        );
+        let h: VecDeque<Sample> = h.into_iter().skip(1).collect();
+        assert_eq!(window_increase(&h, s(45), SimDuration::from_secs(45)), None);
     }
 }

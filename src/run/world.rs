@@ -16,7 +16,7 @@ use crate::logic::routing::{AppServer, Gslb, LoadBalancer};
 use crate::logic::rpc::{RpcBalancer, RpcProvider};
 use crate::logic::sentinel::Sentinel;
 use crate::logic::site::StaticSite;
-use crate::logic::{Context, Lsn, Msg, NodeId, Note, Timer};
+use crate::logic::{Context, Lsn, Msg, NO_SERIES, NodeId, Note, Timer};
 use crate::measure::client::ClientPopulation;
 use crate::measure::history::OpRecord;
 use crate::measure::lag::LagMarks;
@@ -184,6 +184,32 @@ pub struct GameDayWorld {
 }
 
 impl GameDayWorld {
+    /// What node `i`'s exporter answers to scrape `round` at `now`: `up` by answering at all,
+    /// a member's role, replication lag and backup age, a load balancer's counters.
+    fn exposition(&self, i: usize, round: u32, now: SimTime) -> Msg {
+        let ms = |d: Option<SimDuration>| {
+            d.map_or(NO_SERIES, |d| {
+                u32::try_from(d.0 / 1_000_000).unwrap_or(NO_SERIES - 1)
+            })
+        };
+        let (primary, (responses, errors), lag) = match &self.processes[i] {
+            Process::Replica(r) => (r.is_primary(), (0, 0), r.replication_lag(now)),
+            Process::LoadBalancer(lb) => (false, lb.counters(), None),
+            _ => (false, (0, 0), None),
+        };
+        let backup = self.agents[i]
+            .as_ref()
+            .and_then(|a| a.since_last_completion(now));
+        Msg::ScrapeReply {
+            round,
+            primary,
+            responses,
+            errors,
+            replication_lag_ms: ms(lag),
+            backup_age_ms: ms(backup),
+        }
+    }
+
     /// Notes a database member's log position after it handled something.
     #[inline]
     fn mark_lag(&mut self, i: usize, now: SimTime) {
@@ -258,26 +284,16 @@ impl World for GameDayWorld {
     #[inline]
     fn on_message(&mut self, node: NodeIndex, from: NodeIndex, msg: Msg, k: &mut Ctx<'_, Self>) {
         let i = node as usize;
+        // Every node runs an exporter: it answers a monitoring server's scrape while it is up.
+        if let Msg::Scrape { round } = msg {
+            let reply = self.exposition(i, round, k.now());
+            k.send(from, reply);
+            return;
+        }
         let mut ctx = NodeCtx {
             k,
             rng: &mut self.rngs[i],
         };
-        // Every node runs an exporter: it answers a monitoring server's scrape while it is up.
-        if let Msg::Scrape { round } = msg {
-            let (primary, (responses, errors)) = match &self.processes[i] {
-                Process::Replica(r) => (r.is_primary(), (0, 0)),
-                Process::LoadBalancer(lb) => (false, lb.counters()),
-                _ => (false, (0, 0)),
-            };
-            let reply = Msg::ScrapeReply {
-                round,
-                primary,
-                responses,
-                errors,
-            };
-            ctx.send(from, reply);
-            return;
-        }
         // A replica's backup agent shares its node and hears the store's answers.
         match (&mut self.processes[i], &mut self.agents[i]) {
             (Process::Replica(_), Some(agent)) if matches!(msg, Msg::BackupStored { .. }) => {

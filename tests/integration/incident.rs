@@ -193,76 +193,79 @@ fn losing_the_dcs_region_leaves_the_runbook_unable_to_check_or_fail_over() {
     assert!(r.t0.unwrap() < SimTime::from_secs(3600));
 }
 
+/// Edits of the reference topology's runbooks, each refused with this message.
+const BAD_RUNBOOKS: &[(&str, &str, &str)] = &[
+    (
+        "on: [\"UsEast1InstanceDown\",",
+        "on: [\"NoSuchAlert\",",
+        "no monitoring server has an alert of this name",
+    ),
+    (
+        "candidates: [\"pg-west\",",
+        "candidates: [\"redis-usw2\",",
+        "this node is not a member of `postgres`",
+    ),
+    (
+        "when: Some(NoLeader(\"postgres\")), takes: LogNormal(median: \"3m\"",
+        "when: Some(NoLeader(\"redis\")), takes: LogNormal(median: \"3m\"",
+        "both must name the same datastore",
+    ),
+    (
+        "candidates: [\"pg-west\", \"pg-b\", \"pg-c\"]",
+        "candidates: []",
+        "name at least one candidate",
+    ),
+    (
+        "Step(do: CheckCluster(\"postgres\")",
+        "Step(do: CheckCluster(\"cache\")",
+        "no such datastore",
+    ),
+    (
+        "Step(do: Update(Monitoring),",
+        "Step(do: RoutingControl(endpoint: \"pg-a\", state: Off),",
+        "not one of the DNS endpoints",
+    ),
+    (
+        "Step(do: Update(Monitoring),",
+        "Step(do: Maintenance(rpc: \"solana\", on: true),",
+        "no such blockchain RPC",
+    ),
+    (
+        "Step(do: Update(Monitoring),",
+        "Step(do: Restore(\"postgres\"),",
+        "leave `user_report_after` out",
+    ),
+    (
+        "Step(do: Update(Monitoring),",
+        "Step(do: Restore(\"redis\"),",
+        "no `recovery` in its `backup`",
+    ),
+    (
+        "Step(do: Update(Monitoring),",
+        "Step(do: Failover(datastore: \"redis\", candidates: [\"redis-usw2\"]),",
+        "`SENTINEL FAILOVER` takes no candidate",
+    ),
+    (
+        "Status(component: \"accounts\", state: MajorOutage)",
+        "Status(component: \"billing\", state: MajorOutage)",
+        "no such service",
+    ),
+    (
+        "status_page: Some(StatusPage(node: \"statuspage-api\")),",
+        "",
+        "posting needs a `status_page`",
+    ),
+    (
+        "takes: Fixed(\"30s\"),",
+        "takes: Uniform(low: \"2m\", high: \"1m\"),",
+        "`low` is above `high`",
+    ),
+];
+
 #[test]
 fn bad_runbooks_are_refused_with_their_place_in_the_file() {
     let text = read("topologies/ftm-games.ron");
-    for (from, to, what) in [
-        (
-            "on: [\"UsEast1InstanceDown\",",
-            "on: [\"NoSuchAlert\",",
-            "no monitoring server has an alert of this name",
-        ),
-        (
-            "candidates: [\"pg-west\",",
-            "candidates: [\"redis-usw2\",",
-            "this node is not a member of `postgres`",
-        ),
-        (
-            "when: Some(NoLeader(\"postgres\")), takes: LogNormal(median: \"3m\"",
-            "when: Some(NoLeader(\"redis\")), takes: LogNormal(median: \"3m\"",
-            "both must name the same datastore",
-        ),
-        (
-            "candidates: [\"pg-west\", \"pg-b\", \"pg-c\"]",
-            "candidates: []",
-            "name at least one candidate",
-        ),
-        (
-            "Step(do: CheckCluster(\"postgres\")",
-            "Step(do: CheckCluster(\"cache\")",
-            "no such datastore",
-        ),
-        (
-            "Step(do: Update(Monitoring),",
-            "Step(do: RoutingControl(endpoint: \"pg-a\", state: Off),",
-            "not one of the DNS endpoints",
-        ),
-        (
-            "Step(do: Update(Monitoring),",
-            "Step(do: Maintenance(rpc: \"solana\", on: true),",
-            "no such blockchain RPC",
-        ),
-        (
-            "Step(do: Update(Monitoring),",
-            "Step(do: Restore(\"postgres\"),",
-            "leave `user_report_after` out",
-        ),
-        (
-            "Step(do: Update(Monitoring),",
-            "Step(do: Restore(\"redis\"),",
-            "no `recovery` in its `backup`",
-        ),
-        (
-            "Step(do: Update(Monitoring),",
-            "Step(do: Failover(datastore: \"redis\", candidates: [\"redis-usw2\"]),",
-            "`SENTINEL FAILOVER` takes no candidate",
-        ),
-        (
-            "Status(component: \"accounts\", state: MajorOutage)",
-            "Status(component: \"billing\", state: MajorOutage)",
-            "no such service",
-        ),
-        (
-            "status_page: Some(StatusPage(node: \"statuspage-api\")),",
-            "",
-            "posting needs a `status_page`",
-        ),
-        (
-            "takes: Fixed(\"30s\"),",
-            "takes: Uniform(low: \"2m\", high: \"1m\"),",
-            "`low` is above `high`",
-        ),
-    ] {
+    for &(from, to, what) in BAD_RUNBOOKS {
         let p = temp_file(
             "runbooks",
             &format!("{:08x}.ron", gameday::sim::rng::stable_hash(to)),

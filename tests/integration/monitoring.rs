@@ -591,3 +591,215 @@ fn a_schedule_pages_whoever_is_on_call_when_the_incident_opens() {
         assert!(err.contains(what), "{what}: {err}");
     }
 }
+
+/// ftm-games's machines with one Prometheus server (`prom-metrics`, in us-west-2b) scraping
+/// every server of both providers with the measured-metric rules, and snapshots every 5 min
+/// of a 1 GiB database so that backups complete within a short run (no archive in it).
+fn metered_text() -> String {
+    let section = r#"    monitoring: [
+        Prometheus(
+            name: "prom-metrics", node: "prom-metrics", scrape: [Provider("aws"), Provider("gcp")],
+            scrape_interval: "15s", evaluation_interval: "15s",
+            rules: [
+                Rule(alert: "RedisLag", expr: ReplicationLag(datastore: "redis", above: "30s"), for: "30s"),
+                Rule(alert: "PostgresBackupStale", expr: BackupAge(datastore: "postgres", above: "7m")),
+                Rule(alert: "EastTrafficDrop", expr: RequestRate(place: Region("us-east-1"), below_per_s: 1.0), for: "1m"),
+                Rule(alert: "EastErrorsUp", expr: ErrorRatioAboveBaseline(place: Region("us-east-1"), points: 0.05, baseline: "2m")),
+            ],
+        ),
+    ],
+    clients: ["#;
+    edit(
+        &machines_only_text(),
+        &[
+            (
+                "        Node(name: \"pg-a\", zone: \"us-east-1a\"),",
+                "        Node(name: \"pg-a\", zone: \"us-east-1a\"),\n        Node(name: \"prom-metrics\", zone: \"us-west-2b\"),",
+            ),
+            ("data_size: \"60GiB\"", "data_size: \"1GiB\""),
+            (
+                "snapshots: Some((store: \"backup-vault\", every: \"6h\", at: \"30m\"))",
+                "snapshots: Some((store: \"backup-vault\", every: \"5m\", at: \"1m\"))",
+            ),
+            // The weekly archive would complete at about 11 min: any kind of backup counts.
+            ("every: \"7d\", at: \"10m\"", "every: \"7d\", at: \"1d\""),
+            ("    clients: [", section),
+        ],
+    )
+}
+
+fn metered() -> gameday::model::topology::Topology {
+    parse(&metered_text())
+}
+
+/// A 15-minute run on [`metered`] with North American players writing to both services.
+fn metered_run(faults: &str) -> gameday::run::judge::RunResult {
+    let topo = metered();
+    let text = format!(
+        r#"Scenario(
+    name: "metered",
+    topology: "ftm-games",
+    duration: "15m",
+    seed: 3,
+    workload: [
+        Clients(clients: "players-na", service: "accounts", writes: Poisson("100ms"), timeout: "5s", retries: 1),
+        Clients(clients: "players-na", service: "game-state", writes: Poisson("100ms"), timeout: "2s", retries: 1),
+    ],
+    faults: [{faults}],
+    targets: (rto: "15m", rpo: "15m"),
+)"#
+    );
+    run(&topo, &scenario(&topo, &text))
+}
+
+/// When alert `name` fired and resolved on `prom-metrics`, in seconds.
+fn fired(r: &gameday::run::judge::RunResult, name: &str) -> (Vec<f64>, Vec<f64>) {
+    let seen = alerts(r);
+    let at = |what: &str| {
+        let detail = format!("alert {name} {what} on prom-metrics");
+        seen.iter().filter(|a| a.2 == detail).map(|a| a.0).collect()
+    };
+    (at("firing"), at("resolved"))
+}
+
+#[test]
+fn measured_metrics_stay_silent_in_a_quiet_run() {
+    let r = metered_run("");
+    let seen = alerts(&r);
+    // Replicas replay every 250 ms, snapshots complete every 5 min, traffic and errors hold.
+    assert!(seen.is_empty(), "{seen:?}");
+}
+
+#[test]
+fn a_redis_replica_cut_off_from_its_master_fires_the_lag_alert_until_it_catches_up() {
+    let cut = r#"Fault(at: "2m", duration: "3m", kind: Partition(a: Node("redis-euw1"), b: Node("redis-use1"))),"#;
+    let r = metered_run(cut);
+    let (firing, resolved) = fired(&r, "RedisLag");
+    // The last batch reached redis-euw1 just before 120 s: the 150 s scrape reads a lag just
+    // over 30 s, the 165 s evaluation sees it, and it has held 30 s at 195 s (seed 3).
+    assert_eq!(firing.len(), 1, "{:?}", alerts(&r));
+    assert!((180.0..=210.0).contains(&firing[0]), "{firing:?}");
+    // The partition heals at 300 s: the next batch shows the gap, the replica catches up,
+    // and a later scrape reads a lag under a second (resolved at 330 s on seed 3).
+    assert_eq!(resolved.len(), 1, "{:?}", alerts(&r));
+    assert!((315.0..=345.0).contains(&resolved[0]), "{resolved:?}");
+}
+
+#[test]
+fn backups_that_stop_completing_fire_the_backup_age_alert() {
+    // Snapshots at 1, 6, 11 … min; the vault is down from 7 min on, so the 6 min snapshot
+    // (confirmed just after 6 min) is the last to complete: the 795 s scrape reads it more
+    // than 7 min old and the 810 s evaluation fires (seed 3).
+    let down = r#"Fault(at: "7m", kind: NodeCrash("backup-vault")),"#;
+    let r = metered_run(down);
+    let (firing, resolved) = fired(&r, "PostgresBackupStale");
+    assert_eq!(firing.len(), 1, "{:?}", alerts(&r));
+    assert!(
+        (13.0 * 60.0..=13.75 * 60.0).contains(&firing[0]),
+        "{firing:?}"
+    );
+    assert!(resolved.is_empty(), "{resolved:?}");
+    assert!(
+        fired(&metered_run(""), "PostgresBackupStale").0.is_empty(),
+        "with the vault up it never fires"
+    );
+}
+
+#[test]
+fn losing_the_east_region_drops_its_traffic_and_the_rate_alert_fires() {
+    // The players of North America prefer us-east-1: when its app servers go, the balancer
+    // answers with errors at once (a jump of far more than 5 points over the last 2 min),
+    // then DNS moves the players away and its traffic falls to nothing.
+    let apps = r#"Fault(at: "5m", duration: "5m", kind: ZoneLoss("us-east-1a")),
+        Fault(at: "5m", duration: "5m", kind: ZoneLoss("us-east-1b")),
+        Fault(at: "5m", duration: "5m", kind: ZoneLoss("us-east-1c")),"#;
+    let r = metered_run(apps);
+    let (errors_up, _) = fired(&r, "EastErrorsUp");
+    assert!(!errors_up.is_empty(), "{:?}", alerts(&r));
+    assert!((315.0..=360.0).contains(&errors_up[0]), "{errors_up:?}");
+    let (drop, _) = fired(&r, "EastTrafficDrop");
+    assert_eq!(drop.len(), 1, "{:?}", alerts(&r));
+    assert!(drop[0] > errors_up[0], "{drop:?} after {errors_up:?}");
+}
+
+#[test]
+fn bad_measured_metric_rules_are_rejected_naming_what_is_wrong() {
+    let rejected = |from: &str, to: &str, what: &[&str]| {
+        let err = refused("metrics", &edit(&metered_text(), &[(from, to)]));
+        for w in what {
+            assert!(err.contains(w), "`{w}` missing from {err}");
+        }
+    };
+    rejected(
+        "ReplicationLag(datastore: \"redis\"",
+        "ReplicationLag(datastore: \"redis-cache\"",
+        &["redis-cache", "no such datastore"],
+    );
+    rejected(
+        "BackupAge(datastore: \"postgres\"",
+        "BackupAge(datastore: \"redis\"",
+        &["redis", "no `backup` section"],
+    );
+    rejected(
+        "above: \"30s\"",
+        "above: \"0s\"",
+        &["RedisLag", "`above` must be above zero"],
+    );
+    rejected(
+        "above: \"7m\"",
+        "above: \"40d\"",
+        &["PostgresBackupStale", "at most 30d"],
+    );
+    for bad in ["-1.0", "0.0", "NaN", "inf"] {
+        rejected(
+            "below_per_s: 1.0",
+            &format!("below_per_s: {bad}"),
+            &["EastTrafficDrop", "`below_per_s`"],
+        );
+    }
+    rejected(
+        "RequestRate(place: Region(\"us-east-1\")",
+        "RequestRate(place: Zone(\"us-east-1a\")",
+        &["us-east-1a", "no load balancer here"],
+    );
+    rejected(
+        "ErrorRatioAboveBaseline(place: Region(\"us-east-1\")",
+        "ErrorRatioAboveBaseline(place: Region(\"us-east-9\")",
+        &["us-east-9", "no such place"],
+    );
+    for bad in ["1.5", "0.0", "-0.01", "NaN"] {
+        rejected(
+            "points: 0.05",
+            &format!("points: {bad}"),
+            &["EastErrorsUp", "`points` is a fraction"],
+        );
+    }
+    rejected(
+        "baseline: \"2m\"",
+        "baseline: \"10s\"",
+        &[
+            "EastErrorsUp",
+            "`baseline` (10s) must be at least `scrape_interval` (15s)",
+        ],
+    );
+}
+
+#[test]
+fn a_baseline_keeping_too_many_samples_is_rejected() {
+    // A 30-day baseline scraped every second keeps 2.6 million samples of the one balancer.
+    let err = refused(
+        "metrics",
+        &edit(
+            &metered_text(),
+            &[
+                (
+                    "scrape_interval: \"15s\"",
+                    "scrape_interval: \"1s\", scrape_timeout: \"1s\"",
+                ),
+                ("baseline: \"2m\"", "baseline: \"30d\""),
+            ],
+        ),
+    );
+    assert!(err.contains("prom-metrics"), "{err}");
+    assert!(err.contains("more than the limit of 2000000"), "{err}");
+}

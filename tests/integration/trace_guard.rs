@@ -6,21 +6,21 @@ use crate::support::*;
 
 /// `(scenario, trace hash, events)` with the scenario's own seed and one run.
 const PINNED: &[(&str, &str, u64)] = &[
-    ("cdn-origin-loss", "b4f03ce7c3477507", 11_448_914),
-    ("chain-halt", "ee32bd27656696e7", 11_638_749),
-    ("cloud-provider-outage", "05aa6120f3cff3ef", 11_734_113),
-    ("monitoring-dark", "0b0f4ad9da68c5e9", 15_744_592),
-    ("redis-region-loss", "510ed592d521770e", 5_015_608),
-    ("redis-zone-loss", "212cbd5e7183972e", 11_247_279),
-    ("region-loss", "c70f100306bbb58c", 10_543_420),
-    ("region-loss-at-night", "fdf53f443cb65ceb", 10_764_552),
-    ("region-partition", "edac25cf838ce189", 11_412_756),
-    ("rpc-latency-spike", "7bb267fa226aabef", 11_607_590),
-    ("rpc-provider-outage", "b59f5660a4102b74", 11_606_151),
+    ("cdn-origin-loss", "87dc3e8231d36063", 11_448_914),
+    ("chain-halt", "df8a4f750e4b0ae4", 11_638_749),
+    ("cloud-provider-outage", "da548db2ad613660", 11_734_113),
+    ("monitoring-dark", "664381e0a7b7d28e", 15_744_592),
+    ("redis-region-loss", "0ba399307e4c85e7", 5_015_608),
+    ("redis-zone-loss", "11b5f61c5e1fdc30", 11_247_279),
+    ("region-loss", "bd0944cf8e55e337", 10_543_420),
+    ("region-loss-at-night", "7e65f47b955d1621", 10_764_552),
+    ("region-partition", "ba1b829ae1e4b8ef", 11_412_756),
+    ("rpc-latency-spike", "6ae7ea0e67ac4455", 11_607_590),
+    ("rpc-provider-outage", "f8ecbdf7976e81a0", 11_606_151),
     ("rw1", "53dbbd4dff9f74bc", 19_714_294),
-    ("table-corruption", "b88345a10b91ca4e", 6_044_834),
-    ("us-west-2-loss", "6823d6359f0e59ec", 11_043_750),
-    ("zone-loss", "0f0303a934a7cbe2", 11_062_332),
+    ("table-corruption", "7b4efa505abacb0c", 6_044_834),
+    ("us-west-2-loss", "612d798c075bb9a9", 11_043_750),
+    ("zone-loss", "989cebf44c3d9020", 11_062_332),
 ];
 
 #[test]

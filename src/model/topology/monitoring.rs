@@ -68,6 +68,23 @@ pub enum AlertExprDef {
     /// The share of error responses of the scraped load balancers in `place`, between their
     /// last two scrapes, is above `above` (a fraction, `0.5` for the plan's "50 % API errors").
     ErrorRatio { place: PlaceRef, above: f64 },
+    /// Some scraped member of this datastore reports a replication lag above `above`
+    /// (postgres_exporter's `pg_replication_lag`: a primary reports 0).
+    ReplicationLag { datastore: String, above: Dur },
+    /// The newest backup the scraped members of this datastore report completed is older
+    /// than `above` (pgbackrest_exporter's `pgbackrest_backup_since_last_completion_seconds`).
+    BackupAge { datastore: String, above: Dur },
+    /// The scraped load balancers in `place` answer fewer than `below_per_s` responses a
+    /// second between their last two scrapes (the traffic-drop alert).
+    RequestRate { place: PlaceRef, below_per_s: f64 },
+    /// The error ratio of the scraped load balancers in `place` between their last two
+    /// scrapes is more than `points` (a fraction: `0.01` is one percentage point) above the
+    /// ratio this server measured over the `baseline` window before that.
+    ErrorRatioAboveBaseline {
+        place: PlaceRef,
+        points: f64,
+        baseline: Dur,
+    },
 }
 
 /// At most this many distinct alert names in a topology: incidents carry the names of their
@@ -135,6 +152,7 @@ pub(super) fn resolve(
             node_zone: &nodes.zone,
             roles: &nodes.roles,
             datastores,
+            scrape_interval,
         };
         let mut names = alert_names(&out);
         let rules = rules(src, &d.rules, &scope, &mut names, budget)?;
@@ -167,6 +185,14 @@ fn within_limits(src: &Source, name: &str, servers: &[PrometheusInfo]) -> Result
         let message = format!("the servers scrape {scraped} targets, more than the limit of {max}");
         return Err(src.invalid("monitoring", name, message));
     }
+    let kept = history_samples(servers);
+    if kept > limits::BASELINE_SAMPLES_MAX {
+        let max = limits::BASELINE_SAMPLES_MAX;
+        let message = format!(
+            "the baseline rules keep {kept} counter samples (targets × baseline / scrape_interval), more than the limit of {max}: shorten `baseline` or scrape less often"
+        );
+        return Err(src.invalid("monitoring", name, message));
+    }
     Ok(())
 }
 
@@ -176,11 +202,35 @@ fn named(servers: &[PrometheusInfo]) -> usize {
     servers
         .iter()
         .flat_map(|m| &m.spec.rules)
-        .map(|r| match &r.expr {
-            AlertExpr::AnyDown(t) | AlertExpr::AllDown(t) | AlertExpr::NoPrimary(t) => t.len(),
-            AlertExpr::ErrorRatioAbove { targets, .. } => targets.len(),
-        })
+        .map(|r| r.expr.targets().len())
         .sum()
+}
+
+/// Counter samples kept for baseline rules by these servers: each keeps, for every target a
+/// baseline rule names, as many as its longest window needs (see
+/// [`AlertExpr::history_len`]).
+fn history_samples(servers: &[PrometheusInfo]) -> u64 {
+    servers
+        .iter()
+        .map(|m| {
+            let len = m
+                .spec
+                .rules
+                .iter()
+                .map(|r| r.expr.history_len(m.spec.scrape_interval));
+            let len = len.max().unwrap_or(0);
+            let mut kept: Vec<usize> = m
+                .spec
+                .rules
+                .iter()
+                .filter(|r| r.expr.history_len(m.spec.scrape_interval) > 0)
+                .flat_map(|r| r.expr.targets().iter().copied())
+                .collect();
+            kept.sort_unstable();
+            kept.dedup();
+            len.saturating_mul(kept.len() as u64)
+        })
+        .fold(0u64, u64::saturating_add)
 }
 
 /// Each server's node plays the `Prometheus` role (and no other).
@@ -226,6 +276,8 @@ struct RuleScope<'a> {
     node_zone: &'a [u16],
     roles: &'a [Role],
     datastores: &'a [DatastoreInfo],
+    /// The server's `scrape_interval`, the shortest baseline window.
+    scrape_interval: SimDuration,
 }
 
 impl RuleScope<'_> {
@@ -233,41 +285,30 @@ impl RuleScope<'_> {
     fn of(&self, src: &Source, expr: &AlertExprDef) -> Result<Vec<usize>, InputError> {
         let (name, of): (&str, Vec<usize>) = match expr {
             AlertExprDef::AnyDown(p) | AlertExprDef::AllDown(p) => {
-                let place = self
-                    .places
-                    .resolve(p)
-                    .ok_or_else(|| src.invalid("expr", p.name(), "no such place"))?;
-                let of = (0..self.targets.len())
-                    .filter(|&i| self.places.contains(place, self.targets[i], self.node_zone))
-                    .collect();
-                (p.name(), of)
+                (p.name(), self.in_place(src, p, |_| true)?)
             }
-            AlertExprDef::ErrorRatio { place: p, .. } => {
-                let place = self
-                    .places
-                    .resolve(p)
-                    .ok_or_else(|| src.invalid("expr", p.name(), "no such place"))?;
-                let of: Vec<usize> = (0..self.targets.len())
-                    .filter(|&i| {
-                        let n = self.targets[i];
-                        self.places.contains(place, n, self.node_zone)
-                            && matches!(self.roles[n as usize], Role::LoadBalancer(_))
-                    })
-                    .collect();
+            AlertExprDef::ErrorRatio { place: p, .. }
+            | AlertExprDef::RequestRate { place: p, .. }
+            | AlertExprDef::ErrorRatioAboveBaseline { place: p, .. } => {
+                let of = self.in_place(src, p, |role| matches!(role, Role::LoadBalancer(_)))?;
                 if of.is_empty() {
                     let message = "this server scrapes no load balancer here";
                     return Err(src.invalid("expr", p.name(), message));
                 }
                 return Ok(of);
             }
-            AlertExprDef::NoPrimary(d) => {
+            AlertExprDef::NoPrimary(d) => (d.as_str(), self.members(src, "NoPrimary", d)?),
+            AlertExprDef::ReplicationLag { datastore: d, .. } => {
+                (d.as_str(), self.members(src, "ReplicationLag", d)?)
+            }
+            AlertExprDef::BackupAge { datastore: d, .. } => {
                 let store = self.datastores.iter().find(|x| &x.name == d);
-                let store =
-                    store.ok_or_else(|| src.invalid("NoPrimary", d, "no such datastore"))?;
-                let of = (0..self.targets.len())
-                    .filter(|&i| store.members.contains(&self.targets[i]))
-                    .collect();
-                (d.as_str(), of)
+                if store.is_some_and(|s| s.backup.is_none()) {
+                    let message =
+                        "this datastore has no `backup` section: nothing reports a backup age";
+                    return Err(src.invalid("BackupAge", d, message));
+                }
+                (d.as_str(), self.members(src, "BackupAge", d)?)
             }
         };
         if of.is_empty() {
@@ -275,15 +316,130 @@ impl RuleScope<'_> {
         }
         Ok(of)
     }
+
+    /// The targets in place `p` whose role passes `keep`.
+    fn in_place(
+        &self,
+        src: &Source,
+        p: &PlaceRef,
+        keep: impl Fn(&Role) -> bool,
+    ) -> Result<Vec<usize>, InputError> {
+        let place = self
+            .places
+            .resolve(p)
+            .ok_or_else(|| src.invalid("expr", p.name(), "no such place"))?;
+        Ok((0..self.targets.len())
+            .filter(|&i| {
+                let n = self.targets[i];
+                self.places.contains(place, n, self.node_zone) && keep(&self.roles[n as usize])
+            })
+            .collect())
+    }
+
+    /// The targets that are members of datastore `d` (named in the file as `field`).
+    fn members(&self, src: &Source, field: &str, d: &str) -> Result<Vec<usize>, InputError> {
+        let store = self.datastores.iter().find(|x| x.name == d);
+        let store = store.ok_or_else(|| src.invalid(field, d, "no such datastore"))?;
+        Ok((0..self.targets.len())
+            .filter(|&i| store.members.contains(&self.targets[i]))
+            .collect())
+    }
 }
 
-/// An error-ratio threshold, a fraction strictly between 0 and 1, in parts per million.
-fn ratio_ppm(src: &Source, alert: &str, above: f64) -> Result<u32, InputError> {
-    if !(above > 0.0 && above < 1.0) {
-        let message = format!("`above` is a fraction strictly between 0 and 1, not {above}");
-        return Err(src.invalid("above", alert, message));
+/// A ratio threshold written as `field`, a fraction strictly between 0 and 1, in parts per
+/// million.
+fn ratio_ppm(src: &Source, field: &str, alert: &str, v: f64) -> Result<u32, InputError> {
+    if !(v > 0.0 && v < 1.0) {
+        let message = format!("`{field}` is a fraction strictly between 0 and 1, not {v}");
+        return Err(src.invalid("alert", alert, message));
     }
-    Ok((above * 1_000_000.0).round() as u32)
+    Ok((v * 1_000_000.0).round() as u32)
+}
+
+/// A rate threshold in responses per second, positive and finite, in thousandths.
+fn per_s_milli(src: &Source, alert: &str, v: f64) -> Result<u64, InputError> {
+    let max = 1e12;
+    if !(v > 0.0 && v <= max) {
+        let message = format!(
+            "`below_per_s` is a rate in responses per second above 0 and at most {max}, not {v}"
+        );
+        return Err(src.invalid("alert", alert, message));
+    }
+    Ok((v * 1000.0).round().max(1.0) as u64)
+}
+
+/// A duration threshold written as `field`: above zero and within the longest run (a
+/// longer one could never be exceeded, a zero one always is).
+fn threshold(src: &Source, field: &str, alert: &str, d: Dur) -> Result<SimDuration, InputError> {
+    let max = SimDuration::from_secs(limits::DURATION_MAX_SECS);
+    if d.0.is_zero() || d.0 > max {
+        let message = format!(
+            "`{field}` must be above zero and at most {} (the longest run)",
+            max.human()
+        );
+        return Err(src.invalid("alert", alert, message));
+    }
+    Ok(d.0)
+}
+
+/// A baseline window: at least one `scrape_interval` (it must hold two samples) and within
+/// the longest run; what it costs in memory is checked over all servers (`within_limits`).
+fn baseline(
+    src: &Source,
+    alert: &str,
+    d: Dur,
+    scrape_interval: SimDuration,
+) -> Result<SimDuration, InputError> {
+    let window = threshold(src, "baseline", alert, d)?;
+    if window < scrape_interval {
+        let message = format!(
+            "`baseline` ({}) must be at least `scrape_interval` ({}): the window needs two samples",
+            window.human(),
+            scrape_interval.human()
+        );
+        return Err(src.invalid("alert", alert, message));
+    }
+    Ok(window)
+}
+
+/// The run-time expression of `def`, over targets `of`.
+fn expr(
+    src: &Source,
+    r: &AlertRuleDef,
+    of: Vec<usize>,
+    scrape_interval: SimDuration,
+) -> Result<AlertExpr, InputError> {
+    let alert = r.alert.as_str();
+    Ok(match &r.expr {
+        AlertExprDef::AnyDown(_) => AlertExpr::AnyDown(of),
+        AlertExprDef::AllDown(_) => AlertExpr::AllDown(of),
+        AlertExprDef::NoPrimary(_) => AlertExpr::NoPrimary(of),
+        AlertExprDef::ErrorRatio { above, .. } => AlertExpr::ErrorRatioAbove {
+            targets: of,
+            ratio_ppm: ratio_ppm(src, "above", alert, *above)?,
+        },
+        AlertExprDef::ReplicationLag { above, .. } => AlertExpr::ReplicationLagAbove {
+            targets: of,
+            above: threshold(src, "above", alert, *above)?,
+        },
+        AlertExprDef::BackupAge { above, .. } => AlertExpr::BackupAgeAbove {
+            targets: of,
+            above: threshold(src, "above", alert, *above)?,
+        },
+        AlertExprDef::RequestRate { below_per_s, .. } => AlertExpr::RequestRateBelow {
+            targets: of,
+            per_s_milli: per_s_milli(src, alert, *below_per_s)?,
+        },
+        AlertExprDef::ErrorRatioAboveBaseline {
+            points,
+            baseline: b,
+            ..
+        } => AlertExpr::ErrorRatioAboveBaseline {
+            targets: of,
+            points_ppm: ratio_ppm(src, "points", alert, *points)?,
+            baseline: baseline(src, alert, *b, scrape_interval)?,
+        },
+    })
 }
 
 /// The rules, each expression resolved to the indices of the targets it is over, each
@@ -306,15 +462,7 @@ fn rules(
             let message = format!("the alerting rules name more than {max} targets in all");
             src.invalid("alert", &r.alert, message)
         })?;
-        let expr = match r.expr {
-            AlertExprDef::AnyDown(_) => AlertExpr::AnyDown(of),
-            AlertExprDef::AllDown(_) => AlertExpr::AllDown(of),
-            AlertExprDef::NoPrimary(_) => AlertExpr::NoPrimary(of),
-            AlertExprDef::ErrorRatio { above, .. } => AlertExpr::ErrorRatioAbove {
-                targets: of,
-                ratio_ppm: ratio_ppm(src, &r.alert, above)?,
-            },
-        };
+        let expr = expr(src, r, of, scope.scrape_interval)?;
         let bit = match names.iter().position(|n| n == &r.alert) {
             Some(b) => b,
             None if names.len() < ALERT_NAMES_MAX => {
