@@ -154,14 +154,45 @@ pub fn comparison_table(a: &SuiteReport, b: &SuiteReport, names: (&str, &str)) -
     out
 }
 
-pub fn compare(args: CompareArgs) -> Result<ExitCode, CliError> {
-    let [pa, pb] = &args.topologies[..] else {
-        return Err(CliError::Output(format!(
-            "compare needs exactly two topologies (`--topology A.ron --topology B.ron`), got {}",
-            args.topologies.len()
-        )));
+/// Topology B, and its name: the second file, or the first again, with the `--set-b` fields.
+fn topology_b(args: &CompareArgs) -> Result<(Topology, String), CliError> {
+    let path = match (&args.topologies[..], args.set_b.is_empty()) {
+        ([_, b], _) => b,
+        ([a], false) => a,
+        _ => {
+            return Err(CliError::Output(format!(
+                "compare needs two topologies (`--topology A.ron --topology B.ron`), or one and the fields to change in B (`--set-b PATH=VALUE`); got {} topologies",
+                args.topologies.len()
+            )));
+        }
     };
-    let (ta, tb) = (Topology::load(pa)?, Topology::load(pb)?);
+    let src = Source::read(path)?;
+    let mut text = src.text.clone();
+    let mut changes = Vec::new();
+    for set in &args.set_b {
+        let (field, values) = parse_set(set)?;
+        let [value] = &values[..] else {
+            return Err(CliError::Output(format!(
+                "--set-b `{set}`: one value per field (use `sweep --set` to try several)"
+            )));
+        };
+        let ron = patch::ron_value(value);
+        text = patch::set(&text, &field, &ron)
+            .map_err(|e| CliError::Output(format!("{}: {e}", src.path.display())))?;
+        changes.push(format!("{field} = {ron}"));
+    }
+    let name = if changes.is_empty() {
+        src.path.display().to_string()
+    } else {
+        format!("{} (with {})", src.path.display(), changes.join(", "))
+    };
+    Ok((Topology::from_source(Source::inline(&name, &text))?, name))
+}
+
+pub fn compare(args: CompareArgs) -> Result<ExitCode, CliError> {
+    let pa = &args.topologies[0];
+    let ta = Topology::load(pa)?;
+    let (tb, name_b) = topology_b(&args)?;
     let la = load_with(&args.scenarios, Some(&ta))?;
     let lb = load_with(&args.scenarios, Some(&tb))?;
     let staging = Staging::new(&args.out)?;
@@ -173,7 +204,7 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, CliError> {
         report: rb,
         stopped: sb,
     } = execute(&lb, &args.opts)?;
-    let names = (pa.display().to_string(), pb.display().to_string());
+    let names = (pa.display().to_string(), name_b);
     let text = comparison_table(&ra, &rb, (&names.0, &names.1));
     let json = serde_json::to_string_pretty(&Comparison {
         a: Side {

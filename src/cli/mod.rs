@@ -103,9 +103,15 @@ struct RunOptions {
 struct CompareArgs {
     /// Scenario files (RON). None: the built-in suite.
     scenarios: Vec<PathBuf>,
-    /// The two topologies, A then B: `--topology A.ron --topology B.ron`.
+    /// The two topologies, A then B: `--topology A.ron --topology B.ron`; or one, with B
+    /// made from it by `--set-b`.
     #[arg(long = "topology", required = true, num_args = 1)]
     topologies: Vec<PathBuf>,
+    /// Set a field of topology B, `PATH=VALUE` (paths as for `sweep --set`), for example
+    /// `--set-b 'paging.automation=Some("runbook-automation")'` to compare manual and
+    /// automated handling of the same faults. Repeatable.
+    #[arg(long = "set-b", value_name = "PATH=VALUE")]
+    set_b: Vec<String>,
     #[command(flatten)]
     opts: RunOptions,
     /// Directory for compare.json, compare.txt, the charts and index.html.

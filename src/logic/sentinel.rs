@@ -648,7 +648,6 @@ impl Sentinel {
             stage: Stage::Election,
             forced: true,
         });
-        ctx.note(Note::SentinelTryFailover { epoch });
         self.elected(ctx);
     }
 
@@ -2432,16 +2431,11 @@ mod tests {
             replicas: 1 << 1,
         };
         assert_eq!(ctx.take_sent(), vec![(C, promote)]);
-        assert_eq!(
-            ctx.notes,
-            vec![
-                Note::SentinelTryFailover { epoch: 2 },
-                Note::ManualFailover {
-                    candidate: C,
-                    behind: None
-                }
-            ]
-        );
+        let by_hand = Note::ManualFailover {
+            candidate: C,
+            behind: None,
+        };
+        assert_eq!(ctx.notes, vec![by_hand], "no votes asked, none noted");
         // A second request while this one runs: -INPROG.
         ctx.notes.clear();
         recv(&mut s, &mut ctx, S3, Msg::ManualFailover { candidates: 0 });

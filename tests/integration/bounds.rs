@@ -290,8 +290,8 @@ const INTERVAL_MINIMA: &[(&str, &str, &str)] = &[
     ("every: \"7d\"", "every: \"999us\"", "`every`"),
     ("every: \"1h\"", "every: \"999us\"", "`every`"),
     (
-        "metrics_scrape: \"1m\"",
-        "metrics_scrape: \"999us\"",
+        "integrity_check: (every: \"1h\", at: \"50m\"),",
+        "integrity_check: (every: \"1h\", at: \"50m\"), metrics_scrape: \"999us\",",
         "`metrics_scrape`",
     ),
     (

@@ -114,7 +114,11 @@ fn compare_and_sweep_mistakes_exit_2() {
     let topo = root().join("topologies/ftm-games.ron");
     let (code, _, err) = gameday(&["compare", "--topology", topo.to_str().unwrap(), &s]);
     assert_eq!(code, 2);
-    assert!(err.contains("exactly two topologies"), "{err}");
+    assert!(err.contains("two topologies"), "{err}");
+    let t = topo.to_str().unwrap();
+    let (code, _, err) = gameday(&["compare", "--topology", t, "--set-b", "dns.ttl=1s,2s", &s]);
+    assert_eq!(code, 2);
+    assert!(err.contains("one value per field"), "{err}");
     let (code, _, err) = gameday(&["sweep", "--set", "dns.tll=30s", &s, "--quiet"]);
     assert_eq!(code, 2);
     assert!(err.contains("no field `tll`"), "{err}");
@@ -125,4 +129,45 @@ fn compare_and_sweep_mistakes_exit_2() {
     let (code, _, err) = gameday(&["sweep", "--set", "dns.ttl=0s", &s, "--quiet"]);
     assert_eq!(code, 2);
     assert!(err.contains("with dns.ttl = \"0s\""), "{err}");
+}
+
+/// One topology, and B the same with the runbook automation on: the same faults handled by
+/// hand and by automation, side by side. The automation promotes pg-west minutes earlier.
+#[test]
+fn compare_one_topology_against_itself_with_a_field_set() {
+    let topo = root().join("topologies/ftm-games.ron");
+    let scenario = root().join("scenarios/region-loss.ron");
+    let out = std::env::temp_dir().join(format!("gameday-compare-set-{}", std::process::id()));
+    let (code, stdout, err) = gameday(&[
+        "compare",
+        "--topology",
+        topo.to_str().unwrap(),
+        "--set-b",
+        "paging.automation=Some(\"runbook-automation\")",
+        scenario.to_str().unwrap(),
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        stdout.contains("B = ")
+            && stdout.contains("(with paging.automation = Some(\"runbook-automation\"))"),
+        "{stdout}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("compare.json")).unwrap()).unwrap();
+    let rto = |side: &str| {
+        let services = json[side]["report"]["scenarios"][0]["services"]
+            .as_array()
+            .unwrap()
+            .clone();
+        let accounts = services.iter().find(|s| s["name"] == "accounts").unwrap();
+        accounts["rto_s"]["p50"].as_f64().unwrap()
+    };
+    let (manual, automated) = (rto("a"), rto("b"));
+    assert!(
+        automated < 180.0 && manual > 300.0,
+        "by hand {manual} s, automated {automated} s"
+    );
 }

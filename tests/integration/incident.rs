@@ -103,6 +103,52 @@ fn a_manual_failover_across_a_partition_loses_writes_counted_as_rpo_not_as_a_pro
     assert!(r.safety_violations.is_empty(), "{:?}", r.safety_violations);
 }
 
+/// prom-usw2 sees us-east-1 dark across the partition, so the regional runbook drains it at
+/// DNS (routing control Off): North American players move to us-west-2, which cannot reach
+/// the Redis master in us-east-1. Game state breaks from the drain on, until the link heals,
+/// and the routing control is turned On again in the all-clear. Without the drain step, game
+/// state never breaks: the runbook, not the partition, is what costs it.
+#[test]
+fn draining_a_partitioned_region_at_dns_moves_players_away_from_the_redis_master() {
+    let topo = topology("ftm-games", &[]);
+    let r = run(&topo, &shipped(&topo, "region-partition", &[]));
+    let at = |kind: &str, words: &str| {
+        r.timeline
+            .iter()
+            .find(|e| e.kind == kind && e.detail.contains(words))
+            .unwrap_or_else(|| panic!("no {kind} `{words}`"))
+            .at_s
+    };
+    let drained = at("routing_control", "alb-us-east-1 turned Off");
+    let broke = at("outage", "game-state");
+    let healed = at("fault_end", "partition");
+    assert!(broke > drained && broke < drained + SimDuration::from_secs(10));
+    let back = at("recovered", "game-state");
+    assert!(
+        back + SimDuration::from_secs(5) > healed && back < healed + SimDuration::from_secs(60)
+    );
+    assert!(at("routing_control", "alb-us-east-1 turned On") > back);
+    assert!(has(
+        &r,
+        "public_post",
+        "posted 'identified' on x.com/ftmgames"
+    ));
+
+    let drain = "Step(do: RoutingControl(endpoint: \"alb-us-east-1\", state: Off),";
+    let no_drain = topology(
+        "ftm-games",
+        &[(
+            drain,
+            "Step(do: Post(channel: \"x.com/ftmgames\", stage: Investigating),",
+        )],
+    );
+    let r = run(&no_drain, &shipped(&no_drain, "region-partition", &[]));
+    assert_eq!(
+        recovery(service(&r, &no_drain, "game-state")),
+        Recovery::NeverBroke
+    );
+}
+
 #[test]
 fn a_slow_acknowledgement_at_night_alone_breaks_the_targets_and_check_says_when() {
     let (code, out, err) = gameday(&["check", "scenarios/region-loss-at-night.ron", "-q"]);
@@ -112,7 +158,11 @@ fn a_slow_acknowledgement_at_night_alone_breaks_the_targets_and_check_says_when(
             && out.contains("after its acknowledge target T+2m"),
         "{out}"
     );
-    assert!(out.contains("after its restored target T+15m"), "{out}");
+    assert!(
+        out.contains("after its restored target T+15m")
+            || out.contains("never restored every service (target T+15m)"),
+        "{out}"
+    );
     // By day the same scenario meets them.
     let (code, out, err) = gameday(&["check", "scenarios/region-loss.ron", "-q"]);
     assert_eq!(code, 0, "{out}{err}");
@@ -231,8 +281,8 @@ const BAD_RUNBOOKS: &[(&str, &str, &str)] = &[
         "no such blockchain RPC",
     ),
     (
-        "Step(do: Update(Monitoring),",
-        "Step(do: Restore(\"postgres\"),",
+        "integrity_check: (every: \"1h\", at: \"50m\"),",
+        "integrity_check: (every: \"1h\", at: \"50m\"), user_report_after: \"15m\",",
         "leave `user_report_after` out",
     ),
     (
@@ -330,8 +380,9 @@ fn the_plans_fifty_percent_error_alert_misses_the_corruption_until_writes_are_fr
     // A quarter of the account writes fail from the corruption on: under the plan's 50 %.
     assert!(frozen > corrupted + SimDuration::from_secs(600));
     assert!(alert > frozen, "alert {alert} before the freeze {frozen}");
+    // Within a scrape, an evaluation and the rule's `for` of the freeze.
     assert!(
-        alert <= frozen + SimDuration::from_secs(60),
+        alert <= frozen + SimDuration::from_secs(90),
         "{alert} vs {frozen}"
     );
 }

@@ -6,21 +6,21 @@ use crate::support::*;
 
 /// `(scenario, trace hash, events)` with the scenario's own seed and one run.
 const PINNED: &[(&str, &str, u64)] = &[
-    ("cdn-origin-loss", "87dc3e8231d36063", 11_448_914),
-    ("chain-halt", "df8a4f750e4b0ae4", 11_638_749),
-    ("cloud-provider-outage", "da548db2ad613660", 11_734_113),
-    ("monitoring-dark", "664381e0a7b7d28e", 15_744_592),
-    ("redis-region-loss", "0ba399307e4c85e7", 5_015_608),
-    ("redis-zone-loss", "11b5f61c5e1fdc30", 11_247_279),
-    ("region-loss", "bd0944cf8e55e337", 10_543_420),
-    ("region-loss-at-night", "7e65f47b955d1621", 10_764_552),
-    ("region-partition", "ba1b829ae1e4b8ef", 11_412_756),
-    ("rpc-latency-spike", "6ae7ea0e67ac4455", 11_607_590),
-    ("rpc-provider-outage", "f8ecbdf7976e81a0", 11_606_151),
+    ("cdn-origin-loss", "99b4e4c502914a9b", 11_448_647),
+    ("chain-halt", "dc99e1b407fa6dd3", 11_638_488),
+    ("cloud-provider-outage", "44dc135c43963059", 11_684_132),
+    ("monitoring-dark", "501647a731794bf9", 15_769_882),
+    ("redis-region-loss", "0fabba5ce52eebd6", 5_015_408),
+    ("redis-zone-loss", "3d797cf54b501161", 11_247_040),
+    ("region-loss", "acb9eb51e7c3f1ee", 10_514_356),
+    ("region-loss-at-night", "e691ab41c9957ed2", 10_907_967),
+    ("region-partition", "3a9141ad1318566b", 11_460_189),
+    ("rpc-latency-spike", "12953c5577debbe1", 11_607_325),
+    ("rpc-provider-outage", "c5b12e596c057857", 11_605_891),
     ("rw1", "53dbbd4dff9f74bc", 19_714_294),
-    ("table-corruption", "7b4efa505abacb0c", 6_044_834),
-    ("us-west-2-loss", "612d798c075bb9a9", 11_043_750),
-    ("zone-loss", "989cebf44c3d9020", 11_062_332),
+    ("table-corruption", "77ed372cbe0c07c0", 6_042_393),
+    ("us-west-2-loss", "e10460be35728b7e", 11_043_509),
+    ("zone-loss", "82f1e55c088660c9", 11_062_093),
 ];
 
 #[test]

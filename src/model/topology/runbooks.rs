@@ -522,6 +522,10 @@ fn words(d: &StepDef) -> String {
         ActionDef::Failover {
             datastore,
             candidates,
+        } if candidates.is_empty() => format!("fail {datastore} over by hand (SENTINEL FAILOVER)"),
+        ActionDef::Failover {
+            datastore,
+            candidates,
         } => format!(
             "fail {datastore} over by hand to {}",
             candidates.join(" or ")
