@@ -697,6 +697,8 @@ pub enum Note {
     CorruptionInjected { lsn: Lsn, ppm: u32 },
     /// The restore procedure found the corruption (`by`: what set it looking).
     CorruptionDetected { lsn: Lsn, by: Detection },
+    /// The integrity check run by hand (on users' reports or a runbook's word) found nothing.
+    NoCorruptionFound,
     /// A restore began: backup `id` from store `source`, replayed up to `target`.
     RestoreStarted {
         source: NodeId,

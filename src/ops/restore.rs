@@ -233,6 +233,7 @@ impl RecoveryRunbook {
     fn start_listing(&mut self, by: Detection, ctx: &mut impl Context) {
         if self.bad_lsn == 0 {
             // The errors were not a corruption the check can see: back to watching.
+            ctx.note(Note::NoCorruptionFound);
             self.reset();
             return;
         }
@@ -915,7 +916,8 @@ mod tests {
         report(&mut rb, &mut ctx, P, 0, 1, true, secs(30));
         ctx.take_sent();
         step(&mut rb, &mut ctx);
-        assert!(ctx.notes.is_empty() && ctx.sent.is_empty());
+        assert_eq!(ctx.notes, vec![Note::NoCorruptionFound]);
+        assert!(ctx.sent.is_empty(), "no freeze");
         // Watching again: the scheduled check runs.
         ctx.at(secs(3000));
         rb.on_timer(Timer::IntegrityCheck, &mut ctx);

@@ -405,6 +405,14 @@ impl<'a> NoteReader<'a> {
                     }
                 ),
             ),
+            Note::NoCorruptionFound => (
+                "integrity_ok",
+                None,
+                format!(
+                    "{}: the integrity check run by hand found no corruption; nothing to restore",
+                    name(node)
+                ),
+            ),
             other => return self.describe_restore(at, node, other),
         };
         Some(line)
