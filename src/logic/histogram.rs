@@ -33,7 +33,7 @@ pub const BUCKETS_PER_MESSAGE: usize = 3;
 
 /// Messages one exposition of the buckets takes.
 pub const BUCKET_MESSAGES: usize = BUCKETS / BUCKETS_PER_MESSAGE;
-const _: () = assert!(BUCKETS % BUCKETS_PER_MESSAGE == 0);
+const _: () = assert!(BUCKETS.is_multiple_of(BUCKETS_PER_MESSAGE));
 
 /// How long a forwarded request is waited for: ALB's connection idle timeout
 /// (`idle_timeout.timeout_seconds`, default 60 s; AWS, *Edit attributes for your Application

@@ -371,7 +371,7 @@ fn ratio_ppm(src: &Source, field: &str, alert: &str, v: f64) -> Result<u32, Inpu
 /// run-time rule keeps: one that rounds to 0 or to 1 is refused rather than changed).
 fn quantile_ppm(src: &Source, alert: &str, v: f64) -> Result<u32, InputError> {
     let ppm = (v * 1_000_000.0).round();
-    if !(v > 0.0 && v < 1.0 && ppm >= 1.0 && ppm < 1_000_000.0) {
+    if !(v > 0.0 && v < 1.0 && (1.0..1_000_000.0).contains(&ppm)) {
         let message = format!(
             "`quantile` is a fraction strictly between 0 and 1 (to a millionth: 0.99 is p99), not {v}"
         );
