@@ -490,15 +490,6 @@ pub enum Msg {
         replication_lag_ms: u32,
         backup_age_ms: u32,
     },
-    /// After its `ScrapeReply`, a load balancer whose latency a rule reads sends its
-    /// histogram's cumulative `_bucket` counters (see [`histogram`]): `counts` are buckets
-    /// `first..first + 3`, `+Inf` last, so one exposition is
-    /// [`histogram::BUCKET_MESSAGES`] messages. Other nodes send none.
-    ScrapeBuckets {
-        round: u32,
-        first: u8,
-        counts: [u64; histogram::BUCKETS_PER_MESSAGE],
-    },
     // ---- paging ----
     /// A monitoring server's alert `rule` fired (`firing`) or resolved: an event for the
     /// paging service (PagerDuty's Events API: trigger or resolve, keyed by server and rule).
@@ -568,6 +559,18 @@ pub enum Msg {
     /// Post an update to the status page's incident.
     StatusUpdate {
         stage: IncidentStage,
+    },
+    // ---- monitoring, continued ----
+    // New variants go last: the trace hash hashes each message with its variant's position,
+    // so a variant inserted earlier would move the hash of every run that never sends it.
+    /// After its `ScrapeReply`, a load balancer whose latency a rule reads sends its
+    /// histogram's cumulative `_bucket` counters (see [`histogram`]): `counts` are buckets
+    /// `first..first + 3`, `+Inf` last, so one exposition is
+    /// [`histogram::BUCKET_MESSAGES`] messages. Other nodes send none.
+    ScrapeBuckets {
+        round: u32,
+        first: u8,
+        counts: [u64; histogram::BUCKETS_PER_MESSAGE],
     },
 }
 
