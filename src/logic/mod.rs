@@ -14,6 +14,7 @@
 //! | [`corruption`] | logical corruption: a bad transaction that replicates like any other |
 //! | [`lease`] | heartbeat-based failure detection (a Patroni-style leader lease) |
 //! | [`health_check`] | HAProxy/ALB/Route 53-style probing with `inter`, `timeout`, `fall`, `rise` |
+//! | [`histogram`] | a load balancer's target response times in Prometheus' default buckets |
 //! | [`replication`] | a database node: quorum commit, async shipping, epochs, catch-up |
 //! | [`failover`] | the failover controller: detect, pick the most advanced replica, promote, fence |
 //! | [`sentinel`] | Redis Sentinel: SDOWN/ODOWN by quorum, leader election by epoch, failover |
@@ -26,9 +27,9 @@
 //! The table runs from the bottom up: a module uses only modules above it (besides the
 //! vocabulary here). `periodic`, `log` and `quorum` stand alone; `corruption` reads a `log`;
 //! `replication` builds on `log`, `quorum`, `corruption`, `lease` and `health_check`;
-//! `failover` and `sentinel` drive `replication`'s members. The DBA's restore runbook, which
-//! uses `backup`'s schedules and archive ids, is an operator's procedure and lives in
-//! [`crate::ops`]. Outside `logic`, only simulated time (`sim::time`) and the
+//! `failover` and `sentinel` drive `replication`'s members; `routing`'s load balancers keep a
+//! `histogram`. The DBA's restore runbook, which uses `backup`'s schedules and archive ids, is
+//! an operator's procedure and lives in [`crate::ops`]. Outside `logic`, only simulated time (`sim::time`) and the
 //! seeded random streams (`rand_chacha`, `sim::rng`) are used, with the duration adapter
 //! beside simulated time (`sim::time::duration_serde`) with which a [`periodic::Phase`] is
 //! read.
@@ -38,6 +39,7 @@ pub mod cdn;
 pub mod corruption;
 pub mod failover;
 pub mod health_check;
+pub mod histogram;
 pub mod lease;
 pub mod log;
 pub mod periodic;
@@ -558,7 +560,23 @@ pub enum Msg {
     StatusUpdate {
         stage: IncidentStage,
     },
+    // ---- monitoring, continued ----
+    // New variants go last: the trace hash hashes each message with its variant's position,
+    // so a variant inserted earlier would move the hash of every run that never sends it.
+    /// After its `ScrapeReply`, a load balancer whose latency a rule reads sends its
+    /// histogram's cumulative `_bucket` counters (see [`histogram`]): `counts` are buckets
+    /// `first..first + 3`, `+Inf` last, so one exposition is
+    /// [`histogram::BUCKET_MESSAGES`] messages. Other nodes send none.
+    ScrapeBuckets {
+        round: u32,
+        first: u8,
+        counts: [u64; histogram::BUCKETS_PER_MESSAGE],
+    },
 }
+
+// Every message rides by value in the kernel's event queue and on the network's links: a
+// variant that grew `Msg` past 40 bytes would grow every queued event of every run.
+const _: () = assert!(std::mem::size_of::<Msg>() <= 40);
 
 /// How a request ended, as seen by the server that answered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -10,10 +10,12 @@
 //!   own check says (and, as for any record, served again if every record is unhealthy).
 //! - [`LoadBalancer`]: an ALB in one region. Round-robin over healthy app servers; answers
 //!   the GSLB's probe only while it has a healthy target (Route 53 "evaluate target health").
+//!   When a latency rule reads it, it also times its targets' answers ([`LatencyRecorder`]).
 //! - [`AppServer`]: forwards writes to the database node its HAProxy-style role check
 //!   believes is the primary, and relays the reply back.
 
 use super::health_check::{HealthChecker, answer_probe};
+use super::histogram::{BUCKETS, LatencyRecorder};
 use super::{Context, Msg, NO_NODE, NodeId, Note, OpRef, Outcome, Route, Timer};
 use crate::sim::time::{SimDuration, SimTime};
 
@@ -96,6 +98,10 @@ pub struct LoadBalancer {
     /// in memory: a restart starts them at zero, which Prometheus reads as a counter reset.
     responses: u64,
     errors: u64,
+    /// Its targets' response times, kept only when a monitoring rule reads them: timing
+    /// every request of every balancer would cost memory and exporter messages in runs that
+    /// never look.
+    latency: Option<LatencyRecorder>,
 }
 
 impl LoadBalancer {
@@ -105,7 +111,15 @@ impl LoadBalancer {
             next: 0,
             responses: 0,
             errors: 0,
+            latency: None,
         }
+    }
+
+    /// Times its targets' answers in a histogram its exporter reports (see
+    /// [`LatencyRecorder`]).
+    pub fn with_latency_histogram(mut self) -> Self {
+        self.latency = Some(LatencyRecorder::default());
+        self
     }
 
     /// `(responses, errors)` so far, for the exporter.
@@ -113,10 +127,26 @@ impl LoadBalancer {
         (self.responses, self.errors)
     }
 
-    /// The process restarts: its counters start over.
+    /// The cumulative bucket counters of its targets' response times, for the exporter;
+    /// `None` when it keeps no histogram.
+    pub fn latency_buckets(&self) -> Option<[u64; BUCKETS]> {
+        self.latency.as_ref().map(LatencyRecorder::cumulative)
+    }
+
+    /// Bytes its latency recorder holds (0 without one), for the run's memory budget.
+    pub fn latency_memory_bytes(&self) -> u64 {
+        self.latency
+            .as_ref()
+            .map_or(0, LatencyRecorder::memory_bytes)
+    }
+
+    /// The process restarts: its counters start over, and so does its histogram.
     pub fn crash(&mut self) {
         self.responses = 0;
         self.errors = 0;
+        if let Some(l) = &mut self.latency {
+            l.crash();
+        }
     }
 
     pub fn start(&mut self, index: u64, ctx: &mut impl Context) {
@@ -149,16 +179,16 @@ impl LoadBalancer {
     pub fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut impl Context) {
         match msg {
             Msg::Request { op, .. } => match self.pick() {
-                Some(app) => ctx.send(
-                    app,
-                    Msg::Request {
-                        op,
-                        route: Route {
-                            lb: ctx.me(),
-                            app: NO_NODE,
-                        },
-                    },
-                ),
+                Some(app) => {
+                    if let Some(l) = &mut self.latency {
+                        l.forwarded(op, ctx.now());
+                    }
+                    let route = Route {
+                        lb: ctx.me(),
+                        app: NO_NODE,
+                    };
+                    ctx.send(app, Msg::Request { op, route })
+                }
                 None => {
                     self.count(Outcome::Refused);
                     ctx.send(
@@ -173,6 +203,9 @@ impl LoadBalancer {
             },
             Msg::Reply { op, outcome, .. } => {
                 self.count(outcome);
+                if let Some(l) = &mut self.latency {
+                    l.answered(op, ctx.now());
+                }
                 ctx.send(
                     op.client,
                     Msg::Reply {
@@ -681,6 +714,30 @@ mod tests {
             ctx.take_sent(),
             vec![(CLIENT, reply(3, Route::DIRECT, outcome))]
         );
+    }
+
+    #[test]
+    fn load_balancer_times_forwarded_requests_only_and_a_crash_resets_its_histogram() {
+        let (b, mut ctx) = lb();
+        let mut b = b.with_latency_histogram();
+        let ok = Outcome::Committed { epoch: 1, lsn: 1 };
+        // Forwarded at 0, answered after 40 ms; a second forwarded and answered after 700 ms.
+        b.on_message(CLIENT, request(0, Route::DIRECT), &mut ctx);
+        b.on_message(CLIENT, request(1, Route::DIRECT), &mut ctx);
+        ctx.at(SimTime::from_millis(40));
+        b.on_message(200, reply(0, VIA, ok), &mut ctx);
+        ctx.at(SimTime::from_millis(700));
+        b.on_message(201, reply(1, VIA, Outcome::Refused), &mut ctx);
+        //        le:  5ms 10 25 50 100 250 500 1s 2.5 5  10 +Inf
+        let want = [0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 2];
+        assert_eq!(b.latency_buckets(), Some(want), "a target's 5xx counts too");
+        // No healthy target: the balancer refuses itself, nothing reaches a target.
+        round(&mut b, &mut ctx, 1, &[]);
+        b.on_message(CLIENT, request(2, Route::DIRECT), &mut ctx);
+        assert_eq!(b.latency_buckets(), Some(want));
+        b.crash();
+        assert_eq!(b.latency_buckets(), Some([0; BUCKETS]));
+        assert_eq!(lb().0.latency_buckets(), None, "off unless asked for");
     }
 
     // ---- app server ----

@@ -17,6 +17,7 @@
 //! | [`alertmanager`] | groups the servers' alerts (by name, or all together) and notifies the paging service once per group: `group_wait`, `group_interval`, `repeat_interval`; alerts no longer re-sent expire |
 //! | [`delay`] | how long a person or an automation takes for a step: fixed, uniform, exponential, or log-normal by median and p95, drawn from the component's seeded stream |
 //! | [`monitoring`] | a Prometheus server on a node: scrapes its targets' `up` every `scrape_interval` (failed after `scrape_timeout`), evaluates alerting rules every `evaluation_interval` with `for` and `keep_firing_for`; goes dark with its node |
+//! | [`quantile`] | PromQL's `histogram_quantile` over classic buckets, as `promql/quantile.go` computes it, for latency rules |
 //! | [`paging`] | a PagerDuty-style service (incidents keyed by alert, escalation rules with `escalation_delay_in_minutes`, `num_loops`, `acknowledgement_timeout`, an automation started on each incident), the responders it pages, who acknowledge after their own delay and follow the incident's runbooks |
 //! | [`runbook`] | runbooks chosen by an incident's alerts: ordered steps, each taking a person's or an automation's time, checking a condition (`patronictl list`) and acting: verify the failover, promote by hand, set the status page, post updates; all-clear steps once the incident resolves |
 //! | [`support`] | the support desk: reads how users fared every period and pages (`UserReports`) when too many of their actions fail for long enough, whether or not monitoring sees it |
@@ -30,6 +31,7 @@ pub mod alertmanager;
 pub mod delay;
 pub mod monitoring;
 pub mod paging;
+pub mod quantile;
 pub mod restore;
 pub mod runbook;
 pub mod status_page;

@@ -17,6 +17,13 @@
 //!   at that evaluation, or, with `keep_firing_for`, at the first evaluation at which it has
 //!   not held for that long (`keepFiringSince`); holding again in between keeps it firing.
 //!
+//! - **Histograms.** A load balancer a latency rule reads exposes its targets' response times
+//!   as a classic histogram (cumulative `_bucket` counters, `le` = Prometheus' default
+//!   buckets), after its `ScrapeReply` in [`BUCKET_MESSAGES`] more messages. A round's set of
+//!   buckets is a sample only once all of its messages arrived within `scrape_timeout`; a
+//!   partial set is a failed scrape for the histogram (Prometheus ingests a scrape whole or
+//!   not at all).
+//!
 //! The server is a process like any other: while its node is down nothing is scraped,
 //! evaluated or fired, which is how monitoring "goes dark with its region". A crash loses
 //! its in-memory state (samples and alert states), and it starts over when the node returns
@@ -26,6 +33,8 @@
 //! answers (the world answers `Scrape` for every node that is up) nor what an alert sets in
 //! motion (paging, runbooks: later modules of `ops/`).
 
+use super::quantile::{Bucket, bucket_quantile};
+use crate::logic::histogram::{BUCKET_BOUNDS_MS, BUCKET_MESSAGES, BUCKETS, BUCKETS_PER_MESSAGE};
 use crate::logic::{AlertSet, Context, Msg, NO_SERIES, NodeId, Note, Timer};
 use crate::sim::time::{SimDuration, SimTime};
 use std::collections::VecDeque;
@@ -88,6 +97,18 @@ pub enum AlertExpr {
         points_ppm: u32,
         baseline: SimDuration,
     },
+    /// `histogram_quantile(q, sum by (le) (increase(…_bucket[…]))) > above` over these
+    /// targets (load balancers): the `q`-quantile of their targets' response times (ALB's
+    /// `TargetResponseTime`) between their last two complete samples of the histogram,
+    /// computed as Prometheus does ([`bucket_quantile`]). Each bucket's increase is read as
+    /// the counters' are (a reset counts its value). No target with two samples, or no
+    /// response in the window, has no value (NaN) and does not hold. `quantile_ppm` is `q`
+    /// in parts per million.
+    LatencyAbove {
+        targets: Vec<usize>,
+        quantile_ppm: u32,
+        above: SimDuration,
+    },
 }
 
 impl AlertExpr {
@@ -99,7 +120,16 @@ impl AlertExpr {
             | AlertExpr::ReplicationLagAbove { targets, .. }
             | AlertExpr::BackupAgeAbove { targets, .. }
             | AlertExpr::RequestRateBelow { targets, .. }
-            | AlertExpr::ErrorRatioAboveBaseline { targets, .. } => targets,
+            | AlertExpr::ErrorRatioAboveBaseline { targets, .. }
+            | AlertExpr::LatencyAbove { targets, .. } => targets,
+        }
+    }
+
+    /// The targets whose latency histogram the expression reads (none for the others).
+    pub fn histogram_targets(&self) -> &[usize] {
+        match self {
+            AlertExpr::LatencyAbove { targets, .. } => targets,
+            _ => &[],
         }
     }
 
@@ -140,6 +170,28 @@ pub struct MonitoringSpec {
     pub pager: Option<NodeId>,
 }
 
+impl MonitoringSpec {
+    /// The nodes whose latency histogram some rule reads, each once, in target order: the
+    /// load balancers that must keep one (see `logic::histogram`).
+    pub fn histogram_nodes(&self) -> Vec<NodeId> {
+        histogram_targets(&self.rules)
+            .into_iter()
+            .map(|i| self.targets[i])
+            .collect()
+    }
+}
+
+/// The targets (by index) whose histogram some rule reads, sorted, each once.
+fn histogram_targets(rules: &[AlertRule]) -> Vec<usize> {
+    let mut of: Vec<usize> = rules
+        .iter()
+        .flat_map(|r| r.expr.histogram_targets().iter().copied())
+        .collect();
+    of.sort_unstable();
+    of.dedup();
+    of
+}
+
 /// How often a firing alert is sent again (Prometheus' `--rules.alert.resend-delay`, 1m), so
 /// a paging service that missed it while down hears of it.
 const RESEND_DELAY: SimDuration = SimDuration::from_secs(60);
@@ -166,6 +218,45 @@ struct Sample {
     errors: u64,
 }
 
+/// One target's latency histogram as the server holds it: its last two complete samples of the
+/// cumulative bucket counters (`[previous, latest]`, `None` where a round's set was missing or
+/// partial), and the set of the current round as its messages arrive.
+#[derive(Clone, Debug, Default)]
+struct HistogramSeries {
+    samples: [Option<[u64; BUCKETS]>; 2],
+    receiving: [u64; BUCKETS],
+    /// Which of the current round's bucket messages arrived, one bit each.
+    arrived: u8,
+}
+
+/// Every bucket message of a round arrived.
+const ALL_ARRIVED: u8 = (1 << BUCKET_MESSAGES) - 1;
+
+impl HistogramSeries {
+    /// The round's set was not complete at its timeout: no sample, as for a failed scrape.
+    fn close_round(&mut self) {
+        if self.arrived != ALL_ARRIVED {
+            self.samples = [self.samples[1], None];
+        }
+        self.arrived = 0;
+    }
+
+    /// Buckets `first..first + 3` of the current round arrived; the set becomes the latest
+    /// sample when it is complete. A `first` off the message grid is ignored.
+    fn receive(&mut self, first: u8, counts: [u64; BUCKETS_PER_MESSAGE]) {
+        let first = usize::from(first);
+        if first % BUCKETS_PER_MESSAGE != 0 || first >= BUCKETS {
+            return;
+        }
+        let before = self.arrived;
+        self.receiving[first..first + BUCKETS_PER_MESSAGE].copy_from_slice(&counts);
+        self.arrived |= 1 << (first / BUCKETS_PER_MESSAGE);
+        if self.arrived == ALL_ARRIVED && before != ALL_ARRIVED {
+            self.samples = [self.samples[1], Some(self.receiving)];
+        }
+    }
+}
+
 /// A Prometheus server: scrape loop, latest `up` per target, alert states.
 #[derive(Clone, Debug)]
 pub struct Prometheus {
@@ -189,6 +280,9 @@ pub struct Prometheus {
     /// none.
     history: Vec<Option<VecDeque<Sample>>>,
     history_len: usize,
+    /// The latency histograms of the targets a latency rule reads, by target index (sorted),
+    /// so that only those cost memory.
+    histograms: Vec<(usize, HistogramSeries)>,
     /// When the current round started: the timestamp of its samples.
     round_at: SimTime,
     /// Whether each target answered the current round.
@@ -223,8 +317,13 @@ impl Prometheus {
                 }
             }
         }
+        let histograms = histogram_targets(&spec.rules)
+            .into_iter()
+            .map(|i| (i, HistogramSeries::default()))
+            .collect();
         Prometheus {
             by_node,
+            histograms,
             up: vec![None; n],
             primary: vec![false; n],
             counters: vec![[None; 2]; n],
@@ -253,6 +352,9 @@ impl Prometheus {
         for h in self.history.iter_mut().flatten() {
             h.clear();
         }
+        for (_, h) in &mut self.histograms {
+            *h = HistogramSeries::default();
+        }
         self.alerts.fill(AlertState::Inactive);
         self.sent.fill(None);
         self.scrape(ctx);
@@ -273,6 +375,9 @@ impl Prometheus {
                         self.backup_age_ms[i] = None;
                     }
                 }
+                for (_, h) in &mut self.histograms {
+                    h.close_round();
+                }
             }
             Timer::RuleEvaluation => {
                 self.evaluate(ctx);
@@ -283,32 +388,58 @@ impl Prometheus {
     }
 
     pub fn on_message(&mut self, from: NodeId, msg: Msg, _ctx: &mut impl Context) {
-        let Msg::ScrapeReply {
-            round,
-            primary,
-            responses,
-            errors,
-            replication_lag_ms,
-            backup_age_ms,
-        } = msg
-        else {
-            return;
-        };
-        if round != self.round || !self.open {
-            return; // an answer after its round's timeout: that scrape already failed
+        match msg {
+            Msg::ScrapeReply {
+                round,
+                primary,
+                responses,
+                errors,
+                replication_lag_ms,
+                backup_age_ms,
+            } => {
+                let Some(i) = self.answering(from, round) else {
+                    return;
+                };
+                let sample = Sample {
+                    at: self.round_at,
+                    responses,
+                    errors,
+                };
+                self.on_exposition(i, primary, sample, (replication_lag_ms, backup_age_ms));
+            }
+            Msg::ScrapeBuckets {
+                round,
+                first,
+                counts,
+            } => {
+                let Some(i) = self.answering(from, round) else {
+                    return;
+                };
+                if let Ok(k) = self.histograms.binary_search_by_key(&i, |h| h.0) {
+                    self.histograms[k].1.receive(first, counts);
+                }
+            }
+            _ => {}
         }
-        let Ok(k) = self.by_node.binary_search_by_key(&from, |t| t.0) else {
-            return;
-        };
-        let i = self.by_node[k].1;
+    }
+
+    /// The target `from` is, if its answer belongs to the current round and came within its
+    /// timeout (a later answer is for a scrape that already failed).
+    fn answering(&self, from: NodeId, round: u32) -> Option<usize> {
+        if round != self.round || !self.open {
+            return None;
+        }
+        let k = self.by_node.binary_search_by_key(&from, |t| t.0).ok()?;
+        Some(self.by_node[k].1)
+    }
+
+    /// Target `i`'s exporter answered: it is up, with its role, counters and gauges
+    /// (`(replication lag, backup age)` in milliseconds, [`NO_SERIES`] for none).
+    fn on_exposition(&mut self, i: usize, primary: bool, sample: Sample, gauges_ms: (u32, u32)) {
+        let (replication_lag_ms, backup_age_ms) = gauges_ms;
         self.answered[i] = true;
         self.up[i] = Some(true);
         self.primary[i] = primary;
-        let sample = Sample {
-            at: self.round_at,
-            responses,
-            errors,
-        };
         self.counters[i] = [self.counters[i][1], Some(sample)];
         self.replication_lag_ms[i] =
             (replication_lag_ms != NO_SERIES).then_some(replication_lag_ms);
@@ -378,7 +509,49 @@ impl Prometheus {
                 points_ppm,
                 baseline,
             } => self.above_baseline(targets, *points_ppm, *baseline),
+            AlertExpr::LatencyAbove {
+                targets,
+                quantile_ppm,
+                above,
+            } => {
+                let q = f64::from(*quantile_ppm) / 1e6;
+                // Milliseconds, like the bucket bounds; NaN (no value) compares false.
+                self.latency_quantile_ms(targets, q) > above.0 as f64 / 1e6
+            }
         }
+    }
+
+    /// `histogram_quantile(q, sum by (le) (increase(…_bucket)))` in milliseconds over the
+    /// targets' last two complete samples (targets without two left out); NaN when none has
+    /// two (an empty vector) or nothing was observed.
+    fn latency_quantile_ms(&self, targets: &[usize], q: f64) -> f64 {
+        let mut sum = [0u64; BUCKETS];
+        let mut any = false;
+        for &i in targets {
+            let Ok(k) = self.histograms.binary_search_by_key(&i, |h| h.0) else {
+                continue;
+            };
+            if let [Some(before), Some(now)] = self.histograms[k].1.samples {
+                any = true;
+                for (s, (b, n)) in sum.iter_mut().zip(before.into_iter().zip(now)) {
+                    *s = s.saturating_add(increase(b, n));
+                }
+            }
+        }
+        if !any {
+            return f64::NAN;
+        }
+        let les = BUCKET_BOUNDS_MS.map(|ms| ms as f64);
+        let buckets: Vec<Bucket> = les
+            .into_iter()
+            .chain([f64::INFINITY])
+            .zip(sum)
+            .map(|(upper_bound, count)| Bucket {
+                upper_bound,
+                count: count as f64,
+            })
+            .collect();
+        bucket_quantile(q, &buckets)
     }
 
     /// `(responses, errors)` summed over the targets' increases between their last two
@@ -1095,5 +1268,105 @@ mod tests {
         );
         let h: VecDeque<Sample> = h.into_iter().skip(1).collect();
         assert_eq!(window_increase(&h, s(45), SimDuration::from_secs(45)), None);
+    }
+
+    /// Cumulative buckets holding `fast` responses of at most 100 ms and `slow` ones of at
+    /// most 1 s.
+    fn timed(fast: u64, slow: u64) -> [u64; BUCKETS] {
+        std::array::from_fn(|k| if k >= 4 { fast } else { 0 } + if k >= 7 { slow } else { 0 })
+    }
+
+    /// A round at `t` in which each `(node, buckets, messages)` answers with its reply and
+    /// the first `messages` of its bucket messages (the others time out); then the
+    /// evaluation at `t + 15`, and its notes.
+    fn scrape_timed(
+        p: &mut Prometheus,
+        ctx: &mut Recorder,
+        t: u64,
+        answers: &[(NodeId, [u64; BUCKETS], usize)],
+    ) -> Vec<Note> {
+        ctx.at(s(t));
+        p.on_timer(Timer::ScrapeDue, ctx);
+        let round = t as u32 / 15 + 1;
+        for &(node, buckets, messages) in answers {
+            p.on_message(node, reply(round), ctx);
+            for m in 0..messages {
+                let first = m * BUCKETS_PER_MESSAGE;
+                let mut counts = [0; BUCKETS_PER_MESSAGE];
+                counts.copy_from_slice(&buckets[first..first + BUCKETS_PER_MESSAGE]);
+                let first = first as u8;
+                let msg = Msg::ScrapeBuckets {
+                    round,
+                    first,
+                    counts,
+                };
+                p.on_message(node, msg, ctx);
+            }
+        }
+        ctx.at(s(t + 10));
+        p.on_timer(Timer::ScrapeDeadline { round }, ctx);
+        evaluate(p, ctx, t + 15)
+    }
+
+    #[test]
+    fn the_latency_rule_fires_on_a_slow_quantile_and_ignores_partial_rounds() {
+        // Load balancers at nodes 3 and 1; alert when p90 is above 400 ms.
+        let expr = AlertExpr::LatencyAbove {
+            targets: vec![0, 1],
+            quantile_ppm: 900_000,
+            above: SimDuration::from_millis(400),
+        };
+        let mut p = Prometheus::new(spec(vec![rule(expr, 0, 0)]));
+        let mut ctx = Recorder::new(ME);
+        let all = BUCKET_MESSAGES;
+        let mut at = |t, a: ([u64; BUCKETS], usize), b: [u64; BUCKETS]| {
+            scrape_timed(&mut p, &mut ctx, t, &[(3, a.0, a.1), (1, b, all)])
+        };
+        assert!(
+            at(0, (timed(0, 0), all), timed(0, 0)).is_empty(),
+            "one sample"
+        );
+        assert!(
+            at(15, (timed(0, 0), all), timed(0, 0)).is_empty(),
+            "no traffic: NaN"
+        );
+        assert!(
+            at(30, (timed(100, 0), all), timed(100, 0)).is_empty(),
+            "all fast"
+        );
+        // +50 fast, +50 slow on node 3, +100 fast on node 1: rank 180 of 200 lies 30 into
+        // the 50 of (500 ms, 1 s]: p90 = 800 ms.
+        let firing = at(45, (timed(150, 50), all), timed(200, 0));
+        assert_eq!(firing, vec![Note::AlertFiring { rule: 0 }]);
+        // Node 3's round is partial (2 of 4 messages): its slow responses are not read, and
+        // node 1's +100 fast ones alone resolve the alert.
+        let resolved = at(60, (timed(150, 1050), 2), timed(300, 0));
+        assert_eq!(resolved, vec![Note::AlertResolved { rule: 0 }]);
+        // Node 3 has one complete sample since: still left out.
+        assert!(at(75, (timed(150, 1050), all), timed(400, 0)).is_empty());
+        // Node 3 restarted: every bucket is lower, a reset; its 50 slow ones are its increase.
+        let again = at(90, (timed(0, 50), all), timed(400, 0));
+        assert_eq!(again, vec![Note::AlertFiring { rule: 0 }]);
+    }
+
+    #[test]
+    fn only_the_targets_of_latency_rules_keep_histograms() {
+        let expr = AlertExpr::LatencyAbove {
+            targets: vec![2, 0, 2],
+            quantile_ppm: 990_000,
+            above: SimDuration::from_millis(500),
+        };
+        let s = spec(vec![
+            rule(AlertExpr::AnyDown(vec![1]), 0, 0),
+            rule(expr, 0, 0),
+        ]);
+        assert_eq!(
+            s.histogram_nodes(),
+            vec![3, 2],
+            "targets 0 and 2, once each"
+        );
+        let p = Prometheus::new(s);
+        let kept: Vec<usize> = p.histograms.iter().map(|h| h.0).collect();
+        assert_eq!(kept, vec![0, 2]);
     }
 }

@@ -10,6 +10,7 @@ use crate::logic::backup::{BackupAgent, BackupStore};
 use crate::logic::cdn::Edge;
 use crate::logic::corruption::BadTransaction;
 use crate::logic::failover::Monitor;
+use crate::logic::histogram::{BUCKET_MESSAGES, BUCKETS_PER_MESSAGE};
 use crate::logic::lease::HeartbeatPlan;
 use crate::logic::replication::Replica;
 use crate::logic::routing::{AppServer, Gslb, LoadBalancer};
@@ -210,6 +211,26 @@ impl GameDayWorld {
         }
     }
 
+    /// The latency histogram of node `i`'s exporter for scrape `round`, as the messages that
+    /// follow its `ScrapeReply`: only a load balancer keeping one (a latency rule reads it)
+    /// has any, so other runs' scrapes stay one message each.
+    fn bucket_exposition(&self, i: usize, round: u32) -> Option<[Msg; BUCKET_MESSAGES]> {
+        let Process::LoadBalancer(lb) = &self.processes[i] else {
+            return None;
+        };
+        let buckets = lb.latency_buckets()?;
+        Some(std::array::from_fn(|m| {
+            let first = m * BUCKETS_PER_MESSAGE;
+            let mut counts = [0; BUCKETS_PER_MESSAGE];
+            counts.copy_from_slice(&buckets[first..first + BUCKETS_PER_MESSAGE]);
+            Msg::ScrapeBuckets {
+                round,
+                first: first as u8,
+                counts,
+            }
+        }))
+    }
+
     /// Notes a database member's log position after it handled something.
     #[inline]
     fn mark_lag(&mut self, i: usize, now: SimTime) {
@@ -288,6 +309,9 @@ impl World for GameDayWorld {
         if let Msg::Scrape { round } = msg {
             let reply = self.exposition(i, round, k.now());
             k.send(from, reply);
+            for m in self.bucket_exposition(i, round).into_iter().flatten() {
+                k.send(from, m);
+            }
             return;
         }
         let mut ctx = NodeCtx {
@@ -376,8 +400,8 @@ impl World for GameDayWorld {
         }
     }
 
-    /// Client histories and replication-lag marks, the records that grow with the run; one
-    /// pass over the processes, reading lengths only.
+    /// Client histories and replication-lag marks, the records that grow with the run, and
+    /// the requests load balancers time; passes over the processes, reading lengths only.
     fn memory_bytes(&self) -> u64 {
         let size = |bytes: usize, count: usize| bytes as u64 * count as u64;
         let ops: usize = self
@@ -389,7 +413,16 @@ impl World for GameDayWorld {
             })
             .sum();
         let marks: usize = self.lag_marks.iter().map(LagMarks::len).sum();
+        let timing: u64 = self
+            .processes
+            .iter()
+            .map(|p| match p {
+                Process::LoadBalancer(lb) => lb.latency_memory_bytes(),
+                _ => 0,
+            })
+            .sum();
         size(std::mem::size_of::<OpRecord>(), ops)
+            + timing
             + size(std::mem::size_of::<(SimTime, Lsn)>(), marks)
             + size(
                 std::mem::size_of::<(SimTime, NodeIndex, bool)>(),

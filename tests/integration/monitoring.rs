@@ -634,7 +634,14 @@ fn metered() -> gameday::model::topology::Topology {
 
 /// A 15-minute run on [`metered`] with North American players writing to both services.
 fn metered_run(faults: &str) -> gameday::run::judge::RunResult {
-    let topo = metered();
+    metered_run_on(&metered(), faults)
+}
+
+/// The same run on `topo`, a variant of [`metered`].
+fn metered_run_on(
+    topo: &gameday::model::topology::Topology,
+    faults: &str,
+) -> gameday::run::judge::RunResult {
     let text = format!(
         r#"Scenario(
     name: "metered",
@@ -649,7 +656,7 @@ fn metered_run(faults: &str) -> gameday::run::judge::RunResult {
     targets: (rto: "15m", rpo: "15m"),
 )"#
     );
-    run(&topo, &scenario(&topo, &text))
+    run(topo, &scenario(topo, &text))
 }
 
 /// When alert `name` fired and resolved on `prom-metrics`, in seconds.
@@ -802,4 +809,90 @@ fn a_baseline_keeping_too_many_samples_is_rejected() {
     );
     assert!(err.contains("prom-metrics"), "{err}");
     assert!(err.contains("more than the limit of 2000000"), "{err}");
+}
+
+/// [`metered_text`] with a latency rule on us-east-1's balancer: p99 of its targets' response
+/// times above 500 ms for 30 s.
+fn timed_text() -> String {
+    let rule = r#"Rule(alert: "EastErrorsUp","#;
+    let latency = r#"Rule(alert: "EastSlow", expr: Latency(place: Region("us-east-1"), quantile: 0.99, above: "500ms"), for: "30s"),
+                Rule(alert: "EastErrorsUp","#;
+    edit(&metered_text(), &[(rule, latency)])
+}
+
+#[test]
+fn slow_answers_behind_the_east_balancer_fire_the_latency_alert_and_a_quiet_run_does_not() {
+    let topo = parse(&timed_text());
+    // Every message between alb-us-east-1 and its region takes 400 ms longer from 5 to 8 min:
+    // each request it forwards is answered at least 800 ms later, which no health check
+    // (5 s timeout) notices.
+    let slow = r#"Fault(at: "5m", duration: "3m", kind: Latency(a: Node("alb-us-east-1"), b: Region("us-east-1"), extra: "400ms")),"#;
+    let r = metered_run_on(&topo, slow);
+    let (firing, resolved) = fired(&r, "EastSlow");
+    // The 315 s scrape reads the first slow interval; an evaluation sees a scrape one
+    // interval later, so the 330 s one makes the alert pending and it fires at 360 s (seed 3).
+    assert_eq!(firing.len(), 1, "{:?}", alerts(&r));
+    assert!((330.0..=375.0).contains(&firing[0]), "{firing:?}");
+    // Fast again from 480 s, but requests forwarded just before come back slow after it: the
+    // 495 s scrape still holds them, and the 525 s evaluation, reading 510 s, resolves.
+    assert_eq!(resolved.len(), 1, "{:?}", alerts(&r));
+    assert!((495.0..=540.0).contains(&resolved[0]), "{resolved:?}");
+    let quiet = metered_run_on(&topo, "");
+    assert!(alerts(&quiet).is_empty(), "{:?}", alerts(&quiet));
+}
+
+#[test]
+fn bad_latency_rules_are_rejected_naming_what_is_wrong() {
+    let rejected = |from: &str, to: &str, what: &[&str]| {
+        let err = refused("latency", &edit(&timed_text(), &[(from, to)]));
+        for w in what {
+            assert!(err.contains(w), "`{w}` missing from {err}");
+        }
+    };
+    for bad in [
+        "1.0",
+        "0.0",
+        "-0.5",
+        "1.5",
+        "NaN",
+        "inf",
+        "0.0000001",
+        "0.9999999",
+    ] {
+        rejected(
+            "quantile: 0.99",
+            &format!("quantile: {bad}"),
+            &[
+                "EastSlow",
+                "`quantile` is a fraction",
+                &format!("not {}", bad.parse::<f64>().unwrap()),
+            ],
+        );
+    }
+    rejected(
+        "above: \"500ms\"), for: \"30s\"",
+        "above: \"0s\"), for: \"30s\"",
+        &["EastSlow", "`above` (0s) must be above zero and below 10s"],
+    );
+    for bad in ["10s", "1m"] {
+        rejected(
+            "above: \"500ms\"), for: \"30s\"",
+            &format!("above: \"{bad}\"), for: \"30s\""),
+            &[
+                "EastSlow",
+                &format!("`above` ({bad})"),
+                "the highest finite bucket",
+            ],
+        );
+    }
+    rejected(
+        "Latency(place: Region(\"us-east-1\")",
+        "Latency(place: Zone(\"us-east-1a\")",
+        &["us-east-1a", "no load balancer here"],
+    );
+    rejected(
+        "Latency(place: Region(\"us-east-1\")",
+        "Latency(place: Region(\"mars-1\")",
+        &["mars-1", "no such place"],
+    );
 }

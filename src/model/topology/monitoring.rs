@@ -9,6 +9,7 @@ use super::datastore::DatastoreInfo;
 use super::durations::interval;
 use super::nodes::{NodeTable, Role};
 use super::places::{PlaceRef, PlaceResolver};
+use crate::logic::histogram::BUCKET_BOUNDS_MS;
 use crate::model::error::{InputError, Source};
 use crate::model::{Dur, limits};
 use crate::ops::monitoring::{AlertExpr, AlertRule, MonitoringSpec};
@@ -84,6 +85,15 @@ pub enum AlertExprDef {
         place: PlaceRef,
         points: f64,
         baseline: Dur,
+    },
+    /// The `quantile` (a fraction strictly between 0 and 1: `0.99` is p99) of the response
+    /// times the scraped load balancers in `place` measured from their targets between their
+    /// last two scrapes is above `above`: `histogram_quantile(0.99, sum by (le)
+    /// (increase(…_bucket[…]))) > 0.5`.
+    Latency {
+        place: PlaceRef,
+        quantile: f64,
+        above: Dur,
     },
 }
 
@@ -289,7 +299,8 @@ impl RuleScope<'_> {
             }
             AlertExprDef::ErrorRatio { place: p, .. }
             | AlertExprDef::RequestRate { place: p, .. }
-            | AlertExprDef::ErrorRatioAboveBaseline { place: p, .. } => {
+            | AlertExprDef::ErrorRatioAboveBaseline { place: p, .. }
+            | AlertExprDef::Latency { place: p, .. } => {
                 let of = self.in_place(src, p, |role| matches!(role, Role::LoadBalancer(_)))?;
                 if of.is_empty() {
                     let message = "this server scrapes no load balancer here";
@@ -354,6 +365,36 @@ fn ratio_ppm(src: &Source, field: &str, alert: &str, v: f64) -> Result<u32, Inpu
         return Err(src.invalid("alert", alert, message));
     }
     Ok((v * 1_000_000.0).round() as u32)
+}
+
+/// A quantile, a fraction strictly between 0 and 1, in parts per million (the resolution the
+/// run-time rule keeps: one that rounds to 0 or to 1 is refused rather than changed).
+fn quantile_ppm(src: &Source, alert: &str, v: f64) -> Result<u32, InputError> {
+    let ppm = (v * 1_000_000.0).round();
+    if !(v > 0.0 && v < 1.0 && (1.0..1_000_000.0).contains(&ppm)) {
+        let message = format!(
+            "`quantile` is a fraction strictly between 0 and 1 (to a millionth: 0.99 is p99), not {v}"
+        );
+        return Err(src.invalid("alert", alert, message));
+    }
+    Ok(ppm as u32)
+}
+
+/// A latency threshold: above zero and below the highest finite bucket (10 s).
+/// `histogram_quantile` never answers more than that bound (a quantile in the `+Inf` bucket
+/// *is* that bound), so a rule with a higher or equal threshold could never fire.
+fn latency_above(src: &Source, alert: &str, d: Dur) -> Result<SimDuration, InputError> {
+    let highest_ms = BUCKET_BOUNDS_MS[BUCKET_BOUNDS_MS.len() - 1];
+    let highest = SimDuration::from_millis(highest_ms);
+    if d.0.is_zero() || d.0 >= highest {
+        let message = format!(
+            "`above` ({}) must be above zero and below {}, the highest finite bucket: the quantile never exceeds it",
+            d.0.human(),
+            highest.human()
+        );
+        return Err(src.invalid("alert", alert, message));
+    }
+    Ok(d.0)
 }
 
 /// A rate threshold in responses per second, positive and finite, in thousandths.
@@ -438,6 +479,13 @@ fn expr(
             targets: of,
             points_ppm: ratio_ppm(src, "points", alert, *points)?,
             baseline: baseline(src, alert, *b, scrape_interval)?,
+        },
+        AlertExprDef::Latency {
+            quantile, above, ..
+        } => AlertExpr::LatencyAbove {
+            targets: of,
+            quantile_ppm: quantile_ppm(src, alert, *quantile)?,
+            above: latency_above(src, alert, *above)?,
         },
     })
 }

@@ -11,7 +11,9 @@ use crate::run::world::NodeProcess;
 use crate::run::world::Process;
 
 /// Load balancer `li` on `node`; all targets start healthy, and it takes its place among the
-/// health checkers.
+/// health checkers. It times its targets' answers only when some monitoring server's latency
+/// rule reads it: otherwise its scrapes, and so the run, stay as they were without the
+/// feature.
 pub(super) fn place_load_balancer(
     topo: &Topology,
     li: usize,
@@ -20,15 +22,24 @@ pub(super) fn place_load_balancer(
 ) -> Process {
     let l = &topo.load_balancers[li];
     phases.take(node);
-    Process::LoadBalancer(LoadBalancer::new(HealthChecker::new(
+    let lb = LoadBalancer::new(HealthChecker::new(
         l.check,
         l.targets.clone(),
         vec![true; l.targets.len()],
-    )))
+    ));
+    let timed = topo
+        .monitoring
+        .iter()
+        .any(|m| m.spec.histogram_nodes().contains(&node));
+    Process::LoadBalancer(if timed {
+        lb.with_latency_histogram()
+    } else {
+        lb
+    })
 }
 
 /// A load balancer keeps its health view across a crash (a simplification noted in
-/// docs/ARCHITECTURE.md); its response counters start over.
+/// docs/ARCHITECTURE.md); its response counters and latency histogram start over.
 impl NodeProcess for LoadBalancer {
     fn crash(&mut self) {
         LoadBalancer::crash(self)
