@@ -192,6 +192,7 @@ pub(super) fn resolve(
         page: status_page,
         groups: Vec::new(),
         channels: Vec::new(),
+        book: String::new(),
     };
     let mut books = Vec::new();
     let mut names = Vec::new();
@@ -201,6 +202,7 @@ pub(super) fn resolve(
             return Err(src.invalid("Runbook", &d.name, "this runbook name is used twice"));
         }
         let on = alerts(src, d, scope.alert_names)?;
+        resolver.book.clone_from(&d.name);
         let steps = resolver.steps(&d.steps)?;
         let on_resolve = resolver.steps(&d.on_resolve)?;
         names.push(d.name.clone());
@@ -251,6 +253,8 @@ struct StepResolver<'a> {
     page: Option<u32>,
     groups: Vec<Vec<u32>>,
     channels: Vec<String>,
+    /// The name of the runbook being resolved (to point errors into it).
+    book: String,
 }
 
 impl StepResolver<'_> {
@@ -302,7 +306,9 @@ impl StepResolver<'_> {
         let message = format!(
             "this step acts on `{commanded}` but its `when` checks `{checked}`: a command goes to the controller that answered the check, so both must name the same datastore"
         );
-        Err(self.src.invalid("when", checked, message))
+        // Located after the runbook's name: its first mention of the datastore checked.
+        let near = format!("\"{}\"", self.book);
+        Err(self.src.invalid(&near, checked, message))
     }
 
     fn action(&mut self, d: &ActionDef) -> Result<Action, InputError> {
@@ -470,11 +476,13 @@ impl StepResolver<'_> {
                 "this datastore has no `recovery` in its `backup` to start",
             )
         })?;
-        if r.user_report_after.is_some() {
+        if let Some(after) = r.user_report_after {
             let message = format!(
                 "a runbook starts the restore of `{name}`, so users' reports reach the team through `paging.user_reports` and paging: leave `user_report_after` out of its `recovery`"
             );
-            return Err(self.src.invalid("user_report_after", name, message));
+            return Err(self
+                .src
+                .invalid_duration(&["user_report_after"], after, message));
         }
         Ok(r.node)
     }
