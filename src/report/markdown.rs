@@ -170,10 +170,18 @@ pub struct ResponseRow {
     pub met: bool,
 }
 
+/// Whether the scenario has an incident response to show: something alerted in some run, or
+/// the scenario holds the response to targets (then "never" is the finding).
+pub fn shows_response(s: &ScenarioReport) -> bool {
+    let alerted = s.per_run.iter().any(|r| r.response.alert_s.is_some());
+    alerted || s.response_targets.by_step().iter().any(|t| t.is_some())
+}
+
 /// The response's steps some run reached or a target names, in the plan's order; none when
-/// nothing alerted in any run.
+/// there is nothing to show. Targets are judged, as the gates judge them, over the runs in
+/// which users saw an outage (`restored` after T+0, or never).
 pub fn response_rows(s: &ScenarioReport) -> Vec<ResponseRow> {
-    if s.per_run.iter().all(|r| r.response.alert_s.is_none()) {
+    if !shows_response(s) {
         return Vec::new();
     }
     let targets = s.response_targets.by_step();
@@ -185,9 +193,21 @@ pub fn response_rows(s: &ScenarioReport) -> Vec<ResponseRow> {
         if values.iter().all(Option::is_none) && targets[k].is_none() {
             continue;
         }
+        let judged: Vec<Option<f64>> = s
+            .per_run
+            .iter()
+            .zip(&values)
+            .filter(|(r, _)| r.response.restored_s != Some(0.0))
+            .map(|(_, v)| *v)
+            .collect();
         let (plan, verdict, met) = match targets[k] {
             None => ("—".to_string(), String::new(), true),
-            Some(by) => step_verdict(&values, *by),
+            Some(by) if judged.is_empty() => (
+                since(*by),
+                "not needed: users saw no outage".to_string(),
+                true,
+            ),
+            Some(by) => step_verdict(&judged, *by),
         };
         rows.push(ResponseRow {
             step: name.replace('_', " "),
@@ -766,10 +786,14 @@ fn response(out: &mut String, s: &ScenarioReport) {
     let _ = writeln!(out);
 }
 
-/// How long the status page called a failing service operational, when there is one.
+/// How long the status page called a failing service operational, when there is one and it
+/// did so in some run.
 pub fn silence(s: &ScenarioReport) -> Option<String> {
     let p = &s.response.silent_s;
     let (p50, p95) = (p.p50?, p.p95?);
+    if p95 <= 0.0 {
+        return None;
+    }
     Some(format!(
         "The status page still said \"operational\" for a failing service for {} (p50; p95 {}).",
         duration(p50),

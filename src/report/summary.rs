@@ -187,11 +187,18 @@ fn gate_results(s: &Scenario, services: &[ServiceReport], topo: &Topology) -> Ve
     out
 }
 
-/// Each response target as a gate of its own (it must be met in every run with a fault, gates
-/// or not), so JUnit and the gates table show it beside the service targets. Scenario-level:
-/// `service` is empty.
+/// Whether a run calls for an incident response: a fault, and some service that went down
+/// for its users (a run whose services all held needs nobody to acknowledge anything; its
+/// `restored` step is T+0).
+fn needs_response(r: &RunResult) -> bool {
+    r.t0.is_some() && r.response.restored != r.t0
+}
+
+/// Each response target as a gate of its own (it must be met in every run with a fault that
+/// users saw, gates or not), so JUnit and the gates table show it beside the service targets.
+/// Scenario-level: `service` is empty.
 fn response_gates(s: &Scenario, runs: &[RunResult]) -> Vec<GateResult> {
-    let faulted: Vec<&RunResult> = runs.iter().filter(|r| r.t0.is_some()).collect();
+    let faulted: Vec<&RunResult> = runs.iter().filter(|r| needs_response(r)).collect();
     if faulted.is_empty() {
         return Vec::new();
     }
@@ -717,9 +724,10 @@ fn run_failures(topo: &Topology, r: &RunResult, s: &Scenario) -> Vec<(Option<usi
     why
 }
 
-/// The response steps of a run with a fault that came later than their targets, or never.
+/// The response steps of a run with a fault users saw that came later than their targets, or
+/// never.
 fn response_misses(s: &Scenario, r: &RunResult) -> Vec<String> {
-    if r.t0.is_none() {
+    if !needs_response(r) {
         return Vec::new();
     }
     let targets = s.response_targets.by_step;

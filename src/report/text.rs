@@ -72,9 +72,10 @@ pub fn render(report: &SuiteReport) -> String {
 }
 
 /// The incident response, T+ the first fault (p50 / p95 over the runs), beside the plan's
-/// targets, when monitoring alerted in any run: the steps some run reached or a target names.
+/// targets, when monitoring alerted in any run or the scenario has response targets: the steps
+/// some run reached or a target names.
 fn response_row(out: &mut String, s: &ScenarioReport) {
-    if s.per_run.iter().all(|r| r.response.alert_s.is_none()) {
+    if !super::markdown::shows_response(s) {
         return;
     }
     let t = |x: Option<f64>| x.map_or("never".to_string(), |x| dur(Some(x)));
@@ -114,7 +115,7 @@ fn response_row(out: &mut String, s: &ScenarioReport) {
             plan.join(" · ")
         );
     }
-    if s.response.silent_s.p50.is_some() {
+    if s.response.silent_s.p95.is_some_and(|p| p > 0.0) {
         let _ = writeln!(
             out,
             "{:<24}status page said operational while users failed (p50 / p95): {}",

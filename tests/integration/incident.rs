@@ -447,3 +447,33 @@ fn with_monitoring_dark_only_user_reports_start_the_incident() {
     let accounts = service(&r, &topo, "accounts");
     assert!(accounts.rto().expect("recovered") > alerted);
 }
+
+/// The response targets apply to runs in which users saw an outage: a chain halt that pages
+/// nobody fails them (and the report says "never" beside the plan, though nothing alerted),
+/// while a provider outage the balancer hides needs no response and passes.
+#[test]
+fn response_targets_hold_where_users_saw_an_outage_and_only_there() {
+    let (code, out, err) = gameday(&["check", "scenarios/chain-halt.ron", "-q"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("response T+ (p50 / p95): acknowledge never · status page never")
+            && out.contains("seed 1: response: never acknowledged (target T+2m)"),
+        "{out}"
+    );
+    let dir = std::env::temp_dir().join(format!("gameday-no-outage-{}", std::process::id()));
+    let (code, out, err) = gameday(&[
+        "check",
+        "scenarios/rpc-provider-outage.ron",
+        "-q",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let md = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    assert!(
+        md.contains("| acknowledge | never | never | T+2m | not needed: users saw no outage |"),
+        "{md}"
+    );
+    assert!(!md.contains("still said \"operational\""), "{md}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
